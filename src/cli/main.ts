@@ -1,0 +1,27 @@
+import { Command, CommanderError } from 'commander';
+import { registerInspect } from './commands/inspect.js';
+
+/** Exit codes of every `lunglens` command (README, DESIGN.md §3). */
+export const EXIT = { ok: 0, usage: 1, nothingUsable: 2 } as const;
+
+/** Runs the CLI with the given arguments and resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = new Command()
+    .name('lunglens')
+    .description('LungLens — chest CT reading, lung segmentation and COVID-19 detection, offline.')
+    .exitOverride()
+    .showHelpAfterError('(run `lunglens --help` for usage)')
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerInspect(program, (code) => (exitCode = code));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end through here with code 0.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    throw error;
+  }
+  return exitCode;
+}

@@ -1,0 +1,193 @@
+/**
+ * Test fixtures written by hand, byte by byte, so that the format readers are checked against
+ * the specifications rather than against a writer that shares their assumptions.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+import type { SampleType } from '../samples.js';
+
+export const NIFTI_DATATYPE: Record<SampleType, number> = {
+  int8: 256,
+  uint8: 2,
+  int16: 4,
+  uint16: 512,
+  int32: 8,
+  uint32: 768,
+  float32: 16,
+  float64: 64,
+};
+export const SAMPLE_SIZE: Record<SampleType, number> = {
+  int8: 1,
+  uint8: 1,
+  int16: 2,
+  uint16: 2,
+  int32: 4,
+  uint32: 4,
+  float32: 4,
+  float64: 8,
+};
+
+/** Rows x, y, z; columns i, j, k, translation (RAS for NIfTI). */
+export type Matrix34 = [number[], number[], number[]];
+
+export interface NiftiSpec {
+  version?: 1 | 2;
+  /** dim[1..]: e.g. [nx, ny, nz] or [nx, ny, nz, nt]. */
+  dims: number[];
+  type?: SampleType;
+  /** Sample values in file order (i fastest). */
+  values: ArrayLike<number>;
+  littleEndian?: boolean;
+  pixdim?: [number, number, number];
+  /** pixdim[0] (qfac). */
+  qfac?: number;
+  sform?: Matrix34;
+  sformCode?: number;
+  qform?: { b: number; c: number; d: number; offset: [number, number, number] };
+  qformCode?: number;
+  slope?: number;
+  intercept?: number;
+  voxOffset?: number;
+  xyztUnits?: number;
+  magic?: string;
+  /** Override the datatype code (unsupported types). */
+  datatypeCode?: number;
+  /** Cut the file to this many bytes. */
+  truncateTo?: number;
+}
+
+function writeSample(view: DataView, offset: number, type: SampleType, value: number, le: boolean): void {
+  switch (type) {
+    case 'int8':
+      return view.setInt8(offset, value);
+    case 'uint8':
+      return view.setUint8(offset, value);
+    case 'int16':
+      return view.setInt16(offset, value, le);
+    case 'uint16':
+      return view.setUint16(offset, value, le);
+    case 'int32':
+      return view.setInt32(offset, value, le);
+    case 'uint32':
+      return view.setUint32(offset, value, le);
+    case 'float32':
+      return view.setFloat32(offset, value, le);
+    case 'float64':
+      return view.setFloat64(offset, value, le);
+  }
+}
+
+export function sampleBytes(values: ArrayLike<number>, type: SampleType, littleEndian = true): Buffer {
+  const size = SAMPLE_SIZE[type];
+  const out = Buffer.alloc(values.length * size);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  for (let n = 0; n < values.length; n++) writeSample(view, n * size, type, values[n]!, littleEndian);
+  return out;
+}
+
+/** A single-file NIfTI-1 (348-byte header) or NIfTI-2 (540-byte header) image. */
+export function niftiBytes(spec: NiftiSpec): Buffer {
+  const version = spec.version ?? 1;
+  const le = spec.littleEndian ?? true;
+  const type = spec.type ?? 'int16';
+  const headerSize = version === 1 ? 348 : 540;
+  const dataOffset = headerSize + 4;
+  const data = sampleBytes(spec.values, type, le);
+  const out = Buffer.alloc(dataOffset + data.length);
+  const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const pixdim = [spec.qfac ?? 1, ...(spec.pixdim ?? [1, 1, 1]), 1, 1, 1, 1];
+  const dims = [spec.dims.length, ...spec.dims, ...new Array(7 - spec.dims.length).fill(1)];
+  const sform = spec.sform ?? [
+    [0, 0, 0, 0],
+    [0, 0, 0, 0],
+    [0, 0, 0, 0],
+  ];
+  const q = spec.qform ?? { b: 0, c: 0, d: 0, offset: [0, 0, 0] };
+  const datatype = spec.datatypeCode ?? NIFTI_DATATYPE[type];
+  const bitpix = SAMPLE_SIZE[type] * 8;
+  if (version === 1) {
+    v.setInt32(0, 348, le);
+    dims.forEach((d, n) => v.setInt16(40 + 2 * n, d, le));
+    v.setInt16(70, datatype, le);
+    v.setInt16(72, bitpix, le);
+    pixdim.forEach((p, n) => v.setFloat32(76 + 4 * n, p, le));
+    v.setFloat32(108, spec.voxOffset ?? dataOffset, le);
+    v.setFloat32(112, spec.slope ?? 1, le);
+    v.setFloat32(116, spec.intercept ?? 0, le);
+    v.setUint8(123, spec.xyztUnits ?? 2);
+    v.setInt16(252, spec.qformCode ?? 0, le);
+    v.setInt16(254, spec.sformCode ?? (spec.sform ? 1 : 0), le);
+    [q.b, q.c, q.d, ...q.offset].forEach((x, n) => v.setFloat32(256 + 4 * n, x, le));
+    sform.forEach((row, r) => row.forEach((x, c) => v.setFloat32(280 + 16 * r + 4 * c, x, le)));
+    out.write((spec.magic ?? 'n+1') + '\0', 344, 'latin1');
+  } else {
+    v.setInt32(0, 540, le);
+    out.write(spec.magic ?? 'n+2\0\r\n\x1a\n', 4, 'latin1');
+    v.setInt16(12, datatype, le);
+    v.setInt16(14, bitpix, le);
+    dims.forEach((d, n) => v.setBigInt64(16 + 8 * n, BigInt(d), le));
+    pixdim.forEach((p, n) => v.setFloat64(104 + 8 * n, p, le));
+    v.setBigInt64(168, BigInt(spec.voxOffset ?? dataOffset), le);
+    v.setFloat64(176, spec.slope ?? 1, le);
+    v.setFloat64(184, spec.intercept ?? 0, le);
+    v.setInt32(344, spec.qformCode ?? 0, le);
+    v.setInt32(348, spec.sformCode ?? (spec.sform ? 1 : 0), le);
+    [q.b, q.c, q.d, ...q.offset].forEach((x, n) => v.setFloat64(352 + 8 * n, x, le));
+    sform.forEach((row, r) => row.forEach((x, c) => v.setFloat64(400 + 32 * r + 8 * c, x, le)));
+    v.setInt32(500, spec.xyztUnits ?? 2, le);
+  }
+  data.copy(out, dataOffset);
+  return spec.truncateTo !== undefined ? out.subarray(0, spec.truncateTo) : out;
+}
+
+/** A scratch folder removed by the returned cleanup. */
+export function scratchDir(): { dir: string; file: (name: string, content: string | Uint8Array) => string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lunglens-formats-'));
+  return {
+    dir,
+    file: (name, content) => {
+      const p = path.join(dir, name);
+      writeFileSync(p, content);
+      return p;
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export const gzip = (b: Uint8Array): Buffer => gzipSync(b);
+
+/** CT-like values that identify their voxel: i + 10 j + 100 k − 1000 (small grids). */
+export function indexValues(nx: number, ny: number, nz: number): number[] {
+  const out: number[] = [];
+  for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) out.push(i + 10 * j + 100 * k - 1000);
+  return out;
+}
+
+/** Applies a 3×4 matrix to (i, j, k, 1). */
+export function apply(m: Matrix34, i: number, j: number, k: number): [number, number, number] {
+  const row = (r: number[]): number => r[0]! * i + r[1]! * j + r[2]! * k + r[3]!;
+  return [row(m[0]), row(m[1]), row(m[2])];
+}
+
+/** A PNG written with pngjs: grey (1 value per pixel), RGB (3) or RGBA (4), 8 or 16 bits. */
+export function pngBytes(width: number, height: number, samples: ArrayLike<number>, options: { channels?: 1 | 3 | 4; bitDepth?: 8 | 16 } = {}): Buffer {
+  const channels = options.channels ?? 1;
+  const bitDepth = options.bitDepth ?? 8;
+  const colorType = ({ 1: 0, 3: 2, 4: 6 } as const)[channels];
+  const data = bitDepth === 16 ? Buffer.from(new Uint16Array(Array.from(samples)).buffer) : Buffer.from(Array.from(samples));
+  const png = new PNG({ width, height, colorType, inputColorType: colorType, bitDepth, inputHasAlpha: channels === 4 });
+  png.data = data;
+  return PNG.sync.write(png, { colorType, inputColorType: colorType, bitDepth, inputHasAlpha: channels === 4 });
+}
+
+/** A baseline JPEG written with jpeg-js from grey values (stored as RGB). */
+export function jpegBytes(width: number, height: number, grey: ArrayLike<number>, quality = 100): Buffer {
+  const rgba = Buffer.alloc(width * height * 4);
+  for (let p = 0; p < width * height; p++) rgba.fill(grey[p]!, p * 4, p * 4 + 3).writeUInt8(255, p * 4 + 3);
+  return jpeg.encode({ width, height, data: rgba }, quality).data;
+}
+

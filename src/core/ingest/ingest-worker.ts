@@ -1,0 +1,142 @@
+/**
+ * Runs inside the ingest worker threads (see worker-pool.ts): every function here is a task.
+ * Files are read synchronously — this thread has nothing else to do — and results go back as
+ * plain data; voxels are written straight into the caller's SharedArrayBuffer.
+ */
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { LungLensError, toRejection, type Rejection, type Warning } from '../errors.js';
+import { readInstance, type DicomInstance } from '../dicom/header.js';
+import { parseDicomBytes } from '../dicom/parse.js';
+import { decodeFrame, frameBytes, unsupportedTransferSyntaxReason } from '../dicom/pixels/index.js';
+import { readFormatFile, type FormatKind } from '../formats/index.js';
+import { storedToHu, type HuTransform, type SliceStats } from './hu.js';
+
+/** Headers rarely exceed this; a longer header is re-read whole. */
+const HEADER_PREFIX_BYTES = 64 * 1024;
+/** Larger files are not CT slices (and would exhaust memory in a worker). */
+const MAX_FILE_BYTES = 2 ** 31 - 1;
+
+function readPrefix(path: string, bytes: number): { buffer: Buffer; whole: boolean } {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(bytes);
+    const n = readSync(fd, buffer, 0, bytes, 0);
+    return { buffer: buffer.subarray(0, n), whole: n < bytes };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readHeader(path: string): DicomInstance {
+  const { buffer, whole } = readPrefix(path, HEADER_PREFIX_BYTES);
+  if (!whole) {
+    try {
+      return readInstance(parseDicomBytes(buffer, { headerOnly: true }), path);
+    } catch (error) {
+      // A long header (or a deflated data set) does not fit the prefix: fall through to the whole file.
+      if (error instanceof LungLensError && (error.code === 'not-dicom' || error.code === 'dicomdir')) throw error;
+    }
+  }
+  const all = readFileSync(path);
+  if (all.length > MAX_FILE_BYTES) throw new LungLensError('too-large', 'The file is larger than 2 GB, far beyond any CT image file.');
+  return readInstance(parseDicomBytes(all, { headerOnly: true }), path);
+}
+
+export interface HeaderResult {
+  instances: DicomInstance[];
+  rejected: Rejection[];
+}
+
+/** Parses the headers of a batch of candidate DICOM files. */
+export function readHeaders(task: { paths: string[] }): HeaderResult {
+  const instances: DicomInstance[] = [];
+  const rejected: Rejection[] = [];
+  for (const path of task.paths) {
+    try {
+      const instance = readHeader(path);
+      const unsupported = unsupportedTransferSyntaxReason(instance.transferSyntaxUid);
+      if (unsupported) {
+        rejected.push({ path, code: 'unsupported-transfer-syntax', message: unsupported });
+      } else if (instance.pixel.samplesPerPixel !== 1) {
+        rejected.push({ path, code: 'unsupported-pixel-format', message: `The image has ${instance.pixel.samplesPerPixel} samples per pixel (${instance.pixel.photometricInterpretation}); CT images have one.` });
+      } else {
+        instances.push(instance);
+      }
+    } catch (error) {
+      rejected.push(toRejection(path, error));
+    }
+  }
+  return { instances, rejected };
+}
+
+export interface DecodeItem {
+  path: string;
+  transferSyntaxUid: string;
+  pixel: DicomInstance['pixel'];
+  numberOfFrames: number;
+  padding: HuTransform['padding'];
+  frames: { frameIndex: number; sliceIndex: number; slope: number; intercept: number }[];
+}
+
+export interface DecodeTask {
+  /** The volume's voxels (Int16, slice-major), shared with the caller. */
+  target: SharedArrayBuffer;
+  sliceLength: number;
+  items: DecodeItem[];
+}
+
+export interface DecodeResult {
+  stats: (SliceStats & { sliceIndex: number })[];
+  warnings: Warning[];
+  /** The first file that failed, if any; its slices are left unwritten. */
+  failure: Rejection | null;
+}
+
+/** Decodes frames into HU, writing each into its slice of the shared volume. */
+export async function decodeSlices(task: DecodeTask): Promise<DecodeResult> {
+  const voxels = new Int16Array(task.target);
+  const stats: DecodeResult['stats'] = [];
+  const warnings: Warning[] = [];
+  for (const item of task.items) {
+    try {
+      const dataSet = parseDicomBytes(readFileSync(item.path));
+      for (const f of item.frames) {
+        const encoded = frameBytes(dataSet, f.frameIndex, item.pixel, item.numberOfFrames, item.transferSyntaxUid);
+        const decoded = await decodeFrame(item.transferSyntaxUid, encoded, item.pixel);
+        warnings.push(...decoded.warnings);
+        const out = voxels.subarray(f.sliceIndex * task.sliceLength, (f.sliceIndex + 1) * task.sliceLength);
+        const s = storedToHu(decoded.pixels, out, { slope: f.slope, intercept: f.intercept, padding: item.padding });
+        stats.push({ ...s, sliceIndex: f.sliceIndex });
+      }
+    } catch (error) {
+      return { stats, warnings, failure: toRejection(item.path, error, 'codec-failed') };
+    }
+  }
+  return { stats, warnings, failure: null };
+}
+
+export interface FormatTask {
+  kind: FormatKind;
+  paths: string[];
+}
+
+/** Reads a NIfTI, MetaImage or image-stack volume; voxels come back in a SharedArrayBuffer. */
+export async function readFormat(task: FormatTask) {
+  const loaded = await readFormatFile(task.kind, task.paths);
+  const v = loaded.volume;
+  const shared = new SharedArrayBuffer(v.voxels.byteLength);
+  new Int16Array(shared).set(v.voxels);
+  return {
+    source: loaded.source,
+    description: loaded.description,
+    files: loaded.files,
+    warnings: loaded.warnings,
+    dimensions: v.dimensions,
+    spacingMm: v.spacingMm,
+    originLps: v.originLps,
+    direction: v.direction,
+    units: v.units,
+    assumedWindow: v.assumedWindow,
+    voxels: shared,
+  };
+}

@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { toRejection, type Rejection } from '../errors.js';
+import type { DicomInstance } from '../dicom/header.js';
+import { valueSha256 } from './checksum.js';
+import { discover, type Candidate } from './discover.js';
+import { readImageSize } from './image-size.js';
+import { loadSeries } from './load-series.js';
+import { buildSeries, type SeriesPlan } from './series-builder.js';
+import type { InspectOptions, InspectResult, SeriesSummary } from './types.js';
+import { IngestPool } from './worker-pool.js';
+
+/** Files per header task: amortises messaging while keeping both threads busy. */
+const HEADERS_PER_TASK = 16;
+
+const shortHash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
+
+/**
+ * Finds every series under the given paths, reads each one whole and summarises it
+ * (`lunglens inspect`, DESIGN.md §3). One bad file or series becomes a rejection; nothing throws
+ * for bad input.
+ */
+export async function inspectPaths(paths: string[], options: InspectOptions = {}): Promise<InspectResult> {
+  const pool = new IngestPool(options.workers);
+  try {
+    return await inspectWithPool(paths, pool, options);
+  } finally {
+    await pool.close();
+  }
+}
+
+export async function inspectWithPool(paths: string[], pool: IngestPool, options: InspectOptions = {}): Promise<InspectResult> {
+  const { candidates, rejected } = await discover(paths);
+  const series: SeriesSummary[] = [];
+  const byKind = (kind: Candidate['kind']) => candidates.filter((c) => c.kind === kind).map((c) => c.path);
+
+  // DICOM: headers in parallel, then series, then each series decoded by all threads.
+  const dicomPaths = byKind('dicom');
+  const headerTasks = [];
+  for (let i = 0; i < dicomPaths.length; i += HEADERS_PER_TASK) {
+    headerTasks.push(pool.call('readHeaders', { paths: dicomPaths.slice(i, i + HEADERS_PER_TASK) }));
+  }
+  const instances: DicomInstance[] = [];
+  for (const r of await Promise.all(headerTasks)) {
+    instances.push(...r.instances);
+    rejected.push(...r.rejected);
+  }
+  const built = buildSeries(instances);
+  rejected.push(...built.rejected);
+  for (const plan of built.plans) {
+    const loaded = await loadSeries(plan, pool);
+    if ('code' in loaded) {
+      rejected.push(loaded);
+      continue;
+    }
+    series.push({
+      id: dicomSeriesId(plan),
+      source: 'dicom',
+      path: plan.folder,
+      seriesInstanceUid: plan.seriesInstanceUid,
+      studyInstanceUid: plan.studyInstanceUid,
+      modality: plan.modality,
+      seriesDescription: plan.seriesDescription,
+      dimensions: loaded.volume.dimensions,
+      spacingMm: loaded.volume.spacingMm,
+      originLps: loaded.volume.originLps,
+      direction: loaded.volume.direction,
+      units: 'HU',
+      valueRange: loaded.valueRange,
+      valueMean: loaded.valueMean,
+      transferSyntaxUids: plan.transferSyntaxUids,
+      warnings: loaded.warnings,
+      files: [...new Set(plan.slices.map((s) => s.instance.path))],
+      ...(options.checksum ? { valueSha256: await valueSha256(loaded.volume.voxels) } : {}),
+    });
+  }
+
+  // Volumes from other formats: one file each, or one stack per folder and image size.
+  const formatJobs: { kind: 'nifti' | 'metaimage' | 'image-stack'; paths: string[] }[] = [
+    ...byKind('nifti').map((p) => ({ kind: 'nifti' as const, paths: [p] })),
+    ...byKind('metaimage').map((p) => ({ kind: 'metaimage' as const, paths: [p] })),
+    ...groupImages(byKind('image'), rejected).map((g) => ({ kind: 'image-stack' as const, paths: g })),
+  ];
+  for (const job of formatJobs) {
+    try {
+      const r = await pool.call('readFormat', job);
+      const voxels = new Int16Array(r.voxels);
+      const stats = await voxelStatistics(voxels);
+      series.push({
+        id: shortHash(`${r.source}|${r.files.map((f: string) => path.basename(f)).join('|')}|${r.dimensions.join('x')}|${stats.sum}`),
+        source: r.source,
+        path: job.kind === 'image-stack' ? path.dirname(job.paths[0]!) : job.paths[0]!,
+        seriesInstanceUid: '',
+        studyInstanceUid: '',
+        modality: 'CT',
+        seriesDescription: r.description,
+        dimensions: r.dimensions,
+        spacingMm: r.spacingMm,
+        originLps: r.originLps,
+        direction: r.direction,
+        units: r.units,
+        valueRange: [stats.min, stats.max],
+        valueMean: stats.sum / voxels.length,
+        transferSyntaxUids: [],
+        warnings: r.warnings,
+        files: r.files,
+        ...(options.checksum ? { valueSha256: await valueSha256(voxels) } : {}),
+      });
+    } catch (error) {
+      rejected.push(toRejection(job.kind === 'image-stack' ? path.dirname(job.paths[0]!) : job.paths[0]!, error));
+    }
+  }
+  return { series, rejected };
+}
+
+function dicomSeriesId(plan: SeriesPlan): string {
+  const first = plan.slices[0]!;
+  return shortHash(
+    [plan.studyInstanceUid, plan.seriesInstanceUid, `${plan.columns}x${plan.rows}`, plan.direction.map((v) => v.toFixed(4)).join(','),
+      (first.frame.positionLps ?? []).map((v) => v.toFixed(3)).join(','), plan.slices.length].join('|'),
+  );
+}
+
+/** Images grouped by folder and size; unrecognised images become rejections. */
+function groupImages(files: string[], rejected: Rejection[]): string[][] {
+  const groups = new Map<string, string[]>();
+  for (const file of files) {
+    let size: ReturnType<typeof readImageSize>;
+    try {
+      size = readImageSize(file);
+    } catch (error) {
+      rejected.push(toRejection(file, error, 'unreadable'));
+      continue;
+    }
+    if (!size) {
+      rejected.push({ path: file, code: 'not-an-image', message: 'The file has an image extension but is not a PNG or JPEG image.' });
+      continue;
+    }
+    const key = `${path.dirname(file)}|${size.width}x${size.height}`;
+    groups.set(key, [...(groups.get(key) ?? []), file]);
+  }
+  return [...groups.values()];
+}
+
+async function voxelStatistics(voxels: Int16Array): Promise<{ min: number; max: number; sum: number }> {
+  let min = 32767;
+  let max = -32768;
+  let sum = 0;
+  const step = 1 << 22;
+  for (let start = 0; start < voxels.length; start += step) {
+    const end = Math.min(voxels.length, start + step);
+    for (let i = start; i < end; i++) {
+      const v = voxels[i]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+      sum += v;
+    }
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return { min, max, sum };
+}

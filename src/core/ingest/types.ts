@@ -1,0 +1,44 @@
+import type { Rejection, Warning } from '../errors.js';
+import type { Direction, Vec3 } from '../geometry/vec3.js';
+import type { Units } from '../volume/volume.js';
+
+export type SeriesSource = 'dicom' | 'nifti' | 'metaimage' | 'image-stack';
+
+/** One usable series, as `lunglens inspect --json` prints it (DESIGN.md §3). */
+export interface SeriesSummary {
+  /** Stable identifier derived from the content identity (UIDs and geometry), not the path. */
+  id: string;
+  source: SeriesSource;
+  /** The folder (DICOM, image stack) or file (NIfTI, MetaImage) the series came from. */
+  path: string;
+  seriesInstanceUid: string;
+  studyInstanceUid: string;
+  modality: string;
+  seriesDescription: string;
+  /** [columns, rows, slices] */
+  dimensions: Vec3;
+  spacingMm: Vec3;
+  originLps: Vec3;
+  direction: Direction;
+  units: Units;
+  valueRange: [number, number];
+  valueMean: number;
+  transferSyntaxUids: string[];
+  warnings: Warning[];
+  /** Files in slice-index order (one per slice for classic DICOM; one file for NIfTI/MetaImage). */
+  files: string[];
+  /** SHA-256 of the voxel values as little-endian Int32 in voxel memory order (with `checksum`). */
+  valueSha256?: string;
+}
+
+export interface InspectResult {
+  series: SeriesSummary[];
+  rejected: Rejection[];
+}
+
+export interface InspectOptions {
+  /** Compute `valueSha256` for each series. */
+  checksum?: boolean;
+  /** Worker threads for header parsing and pixel decoding (default: available cores). */
+  workers?: number;
+}

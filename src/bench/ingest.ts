@@ -19,7 +19,7 @@ import { CONVERSIONS, convertNamed, findExecutable, writeSyntheticSeries, type C
 
 const CACHE = path.join(os.tmpdir(), 'lunglens-bench');
 /** Bump when the generator's output changes, so cached series are rebuilt. */
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2;
 const TARGET_UNCOMPRESSED = 1.2;
 const TARGET_COMPRESSED = 0.5;
 const TARGET_STALL_MS = 50;
@@ -101,7 +101,8 @@ async function cached(name: string, slices: number, make: (dir: string) => Promi
 async function generate(slices: number): Promise<Cached> {
   const made = await cached(`uncompressed-512x512x${slices}`, slices, async (dir) => {
     await writeSyntheticSeries(dir, {
-      columns: 512, rows: 512, slices, pixelSpacingMm: [0.7, 0.7], sliceSpacingMm: 1, bitsStored: 12,
+      // Noise near real CT's, so that lossless codecs meet realistic compression ratios (≈2–3:1).
+      columns: 512, rows: 512, slices, pixelSpacingMm: [0.7, 0.7], sliceSpacingMm: 1, bitsStored: 12, noiseHu: 20, airNoiseHu: 15,
       seed: `bench-${slices}`, keepVoxels: false, fileNames: 'shuffled', onProgress: progress(`writing ${slices} slices`),
     });
     return true;

@@ -69,7 +69,7 @@ export function parseDicomBytes(bytes: Buffer, options: ParseOptions = {}): Data
       const reason = uid ? unsupportedTransferSyntaxReason(uid) : null;
       if (reason) throw new LungLensError('unsupported-transfer-syntax', reason);
     }
-    const detail = error instanceof Error ? error.message : String(error);
+    const detail = parserMessage(error);
     throw new LungLensError('corrupt-file', `The DICOM data set could not be parsed (${detail.replace(/^dicomParser\.\w+: /, '')}).`);
   }
 }
@@ -88,4 +88,12 @@ export function implicitMetaTransferSyntax(bytes: Uint8Array): string | null {
     p += 8 + length;
   }
   return null;
+}
+
+/** dicom-parser throws strings, Errors, or objects carrying `exception` (a string) and the partial data set. */
+function parserMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'string') return error;
+  if (error && typeof error === 'object' && 'exception' in error) return String((error as { exception: unknown }).exception);
+  return 'unknown parser error';
 }

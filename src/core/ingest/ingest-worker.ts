@@ -88,8 +88,8 @@ export interface DecodeTask {
 export interface DecodeResult {
   stats: (SliceStats & { sliceIndex: number })[];
   warnings: Warning[];
-  /** The first file that failed, if any; its slices are left unwritten. */
-  failure: Rejection | null;
+  /** Files that could not be decoded; their slices are left unwritten. */
+  failures: Rejection[];
 }
 
 /** Decodes frames into HU, writing each into its slice of the shared volume. */
@@ -97,6 +97,7 @@ export async function decodeSlices(task: DecodeTask): Promise<DecodeResult> {
   const voxels = new Int16Array(task.target);
   const stats: DecodeResult['stats'] = [];
   const warnings: Warning[] = [];
+  const failures: Rejection[] = [];
   for (const item of task.items) {
     try {
       const dataSet = parseDicomBytes(readFileSync(item.path));
@@ -109,10 +110,10 @@ export async function decodeSlices(task: DecodeTask): Promise<DecodeResult> {
         stats.push({ ...s, sliceIndex: f.sliceIndex });
       }
     } catch (error) {
-      return { stats, warnings, failure: toRejection(item.path, error, 'codec-failed') };
+      failures.push(toRejection(item.path, error, 'codec-failed'));
     }
   }
-  return { stats, warnings, failure: null };
+  return { stats, warnings, failures };
 }
 
 export interface FormatTask {

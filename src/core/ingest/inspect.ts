@@ -47,12 +47,11 @@ export async function inspectWithPool(paths: string[], pool: IngestPool, options
   }
   const built = buildSeries(instances);
   rejected.push(...built.rejected);
-  for (const plan of built.plans) {
-    const loaded = await loadSeries(plan, pool);
-    if ('code' in loaded) {
-      rejected.push(loaded);
-      continue;
-    }
+  for (const planned of built.plans) {
+    const { loaded, rejected: unreadable } = await loadSeries(planned, pool);
+    rejected.push(...unreadable);
+    if (!loaded) continue;
+    const plan = loaded.plan;
     series.push({
       id: dicomSeriesId(plan),
       source: 'dicom',

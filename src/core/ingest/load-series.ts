@@ -1,10 +1,12 @@
 import type { Rejection, Warning } from '../errors.js';
 import { Volume } from '../volume/volume.js';
 import type { DecodeItem, DecodeResult } from './ingest-worker.js';
-import type { SeriesPlan } from './series-builder.js';
+import { planWithout, type SeriesPlan } from './series-builder.js';
 import type { IngestPool } from './worker-pool.js';
 
 export interface LoadedSeries {
+  /** The plan that was decoded: the one asked for, less any file that could not be decoded. */
+  plan: SeriesPlan;
   volume: Volume;
   valueRange: [number, number];
   valueMean: number;
@@ -14,11 +16,30 @@ export interface LoadedSeries {
 /** Slices per decode task: enough to amortise messaging, small enough to balance the threads. */
 const SLICES_PER_TASK = 8;
 
+export interface SeriesLoad {
+  /** Null when no slice of the series could be decoded. */
+  loaded: LoadedSeries | null;
+  /** Files that could not be decoded; the series is read without them. */
+  rejected: Rejection[];
+}
+
 /**
  * Decodes a planned DICOM series into a Volume using the pool's threads, which write straight into
- * one shared buffer. Returns a rejection (for the series folder) when any slice fails to decode.
+ * one shared buffer. A file that fails to decode is rejected and the series is planned again
+ * without it (its hole becomes a `slice-gap` warning): one bad file never loses a series.
  */
-export async function loadSeries(plan: SeriesPlan, pool: IngestPool): Promise<LoadedSeries | Rejection> {
+export async function loadSeries(plan: SeriesPlan, pool: IngestPool): Promise<SeriesLoad> {
+  const rejected: Rejection[] = [];
+  for (let current: SeriesPlan | null = plan; current; ) {
+    const attempt = await decodePlan(current, pool);
+    if (!('failures' in attempt)) return { loaded: attempt, rejected };
+    rejected.push(...attempt.failures);
+    current = planWithout(current, new Set(attempt.failures.map((f) => f.path)));
+  }
+  return { loaded: null, rejected };
+}
+
+async function decodePlan(plan: SeriesPlan, pool: IngestPool): Promise<LoadedSeries | { failures: Rejection[] }> {
   const sliceLength = plan.columns * plan.rows;
   const target = new SharedArrayBuffer(sliceLength * plan.slices.length * 2);
 
@@ -53,14 +74,8 @@ export async function loadSeries(plan: SeriesPlan, pool: IngestPool): Promise<Lo
   }
   const results = await Promise.all(tasks);
 
-  const failure = results.find((r) => r.failure)?.failure;
-  if (failure) {
-    return {
-      path: plan.folder,
-      code: failure.code,
-      message: `Series ${plan.seriesInstanceUid || plan.folder}: ${failure.path} could not be decoded — ${failure.message}`,
-    };
-  }
+  const failures = results.flatMap((r) => r.failures);
+  if (failures.length > 0) return { failures };
   let min = 32767;
   let max = -32768;
   let sum = 0;
@@ -91,5 +106,5 @@ export async function loadSeries(plan: SeriesPlan, pool: IngestPool): Promise<Lo
     voxels: new Int16Array(target),
     units: 'HU',
   });
-  return { volume, valueRange: [min, max], valueMean: sum / (sliceLength * plan.slices.length), warnings };
+  return { plan, volume, valueRange: [min, max], valueMean: sum / (sliceLength * plan.slices.length), warnings };
 }

@@ -155,6 +155,17 @@ export function buildSeries(instances: DicomInstance[]): SeriesBuild {
   return { plans, rejected };
 }
 
+/**
+ * The same series without the given files (which could not be decoded): positions, spacing and
+ * warnings are derived again, so the hole they leave shows up as a `slice-gap`. Null when no
+ * slice is left.
+ */
+export function planWithout(plan: SeriesPlan, paths: Set<string>): SeriesPlan | null {
+  const remaining = plan.slices.filter((s) => !paths.has(s.instance.path));
+  if (remaining.length === 0) return null;
+  return planSeries(remaining, plan.warnings.filter((w) => w.code === 'series-split'));
+}
+
 function planSeries(input: PlannedSlice[], inherited: Warning[]): SeriesPlan {
   const warnings: Warning[] = [...inherited];
   const first = input[0]!;

@@ -11,7 +11,8 @@
  *   the inferior end to 40 HU at the superior end (so slice order shows in every slice);
  * - two lungs ≈ −850 HU, ellipsoids, the right one (patient right, −x) larger;
  * - a bright spine disc ≈ 700 HU, posterior (+y);
- * - a deterministic ±3 HU texture, so that codecs meet non-flat data.
+ * - a deterministic texture (±3 HU by default, none in air), so that codecs meet non-flat data;
+ *   `noiseHu`/`airNoiseHu` raise it towards real CT noise where compression ratios matter (benchmarks).
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -64,6 +65,10 @@ export interface SyntheticSeriesOptions {
   /** How the bits above BitsStored are filled: `clean` (zero / sign extension, default) or `noise` (junk a reader must mask). */
   unusedBits?: 'clean' | 'noise';
   rescaleSlope?: number;
+  /** Amplitude of the uniform texture added inside the body (default 3 HU). */
+  noiseHu?: number;
+  /** Amplitude of the texture added to air inside the field of view (default 0: air is exactly −1000 HU). */
+  airNoiseHu?: number;
   /** Default 0 when signed, −1024 when unsigned. */
   rescaleIntercept?: number;
   /** A stored value written outside the field-of-view circle and as PixelPaddingValue. */
@@ -164,11 +169,12 @@ function shuffle<T>(items: T[], random: RandomSource): T[] {
   return out;
 }
 
-/** A small integer hash for the texture. */
-function texture(i: number, j: number, z: number): number {
+/** A deterministic integer texture in [−amplitude, amplitude] from a hash of the pixel and its position. */
+function texture(i: number, j: number, z: number, amplitude: number): number {
+  if (amplitude <= 0) return 0;
   let h = Math.imul(i, 374761393) ^ Math.imul(j, 668265263) ^ Math.imul(z, 2246822519);
   h = Math.imul(h ^ (h >>> 13), 1274126177);
-  return ((h ^ (h >>> 16)) >>> 0) % 7 - 3;
+  return (((h ^ (h >>> 16)) >>> 0) % (2 * amplitude + 1)) - amplitude;
 }
 
 interface Phantom {
@@ -207,6 +213,8 @@ export async function writeSyntheticSeries(dir: string, opts: SyntheticSeriesOpt
   const slope = opts.rescaleSlope ?? 1;
   const intercept = opts.rescaleIntercept ?? (signed ? 0 : -1024);
   const padding = opts.pixelPaddingValue;
+  const noise = Math.round(opts.noiseHu ?? 3);
+  const airNoise = Math.round(opts.airNoiseHu ?? 0);
   const random = seededRandom(opts.seed ?? 1);
   const uid = opts.seed === undefined ? () => createUid() : uidGenerator({ random: seededRandom(`uids:${String(opts.seed)}`) });
   const studyInstanceUid = opts.studyInstanceUid ?? uid();
@@ -295,7 +303,7 @@ export async function writeSyntheticSeries(dir: string, opts: SyntheticSeriesOpt
         } else {
           const p: Vec3 = [rowStart[0] + row[0] * i * sx, rowStart[1] + row[1] * i * sx, rowStart[2] + row[2] * i * sx];
           const base = phantomHu(p, phantom);
-          s = toStored(base === AIR_HU ? base : base + texture(i, j, zKey));
+          s = toStored(base + texture(i, j, zKey, base === AIR_HU ? airNoise : noise));
           if (padding !== undefined && s === padding) s += 1; // real data never equals the padding value
           value = s * slope + intercept;
         }

@@ -10,6 +10,10 @@ import type { DecodedFrame, FrameInfo } from './types.js';
 import { charLS, codecErrorDetail, runDecoder } from './wasm-codecs.js';
 
 export async function decodeJpegLs(encoded: Uint8Array, info: FrameInfo): Promise<DecodedFrame> {
+  if (!endsWithEoi(encoded)) {
+    // CharLS takes seconds to give up on a stream that stops short (measured: 6–17 s per 512² frame).
+    throw new LungLensError('corrupt-file', 'The JPEG-LS frame has no end-of-image marker: it is truncated.');
+  }
   const module = await charLS.get();
   let result;
   try {
@@ -24,4 +28,13 @@ export async function decodeJpegLs(encoded: Uint8Array, info: FrameInfo): Promis
   checkDecodedLength('JPEG-LS', bytes, info, wide ? 2 : 1);
   const raw = wide ? new Uint16Array(bytes.buffer) : bytes;
   return { pixels: storeBits(raw, info), warnings: [] };
+}
+
+/** An EOI marker (FF D9) among the last bytes, after which only padding may follow. */
+function endsWithEoi(bytes: Uint8Array): boolean {
+  // Entropy-coded JPEG-LS data never holds FF D9 (a byte after FF has its top bit clear).
+  for (let p = bytes.length - 2; p >= Math.max(0, bytes.length - 32); p--) {
+    if (bytes[p] === 0xff && bytes[p + 1] === 0xd9) return true;
+  }
+  return false;
 }

@@ -25,12 +25,7 @@ export function decodeNative(bytes: Uint8Array, info: FrameInfo, bigEndian: bool
   if (info.bitsAllocated === 8) return storeBits(copy, info, shift);
   if (info.bitsAllocated === 16) {
     const raw = new Uint16Array(copy.buffer);
-    if (swap) {
-      for (let i = 0; i < raw.length; i++) {
-        const v = raw[i]!;
-        raw[i] = (v >>> 8) | ((v & 0xff) << 8);
-      }
-    }
+    if (swap) swap16(raw);
     return storeBits(raw, info, shift);
   }
   const raw = new Int32Array(copy.buffer);
@@ -41,4 +36,17 @@ export function decodeNative(bytes: Uint8Array, info: FrameInfo, bigEndian: bool
     }
   }
   return storeBits(raw, info, shift);
+}
+
+/** Swaps the bytes of every 16-bit sample, two samples per 32-bit step. */
+function swap16(raw: Uint16Array): void {
+  const pairs = new Uint32Array(raw.buffer, raw.byteOffset, raw.length >> 1);
+  for (let i = 0; i < pairs.length; i++) {
+    const v = pairs[i]!;
+    pairs[i] = ((v & 0x00ff00ff) << 8) | ((v >>> 8) & 0x00ff00ff);
+  }
+  if (raw.length & 1) {
+    const last = raw.length - 1;
+    raw[last] = (raw[last]! >>> 8) | ((raw[last]! & 0xff) << 8);
+  }
 }

@@ -55,8 +55,9 @@ function unpackBits(src: Uint8Array, start: number, end: number, length: number,
       p += n + 1;
       o += count;
     } else if (n > 128) {
+      if (p >= end) break;
       const count = Math.min(257 - n, length - o);
-      out.fill(src[p++] ?? 0, o, o + count);
+      out.fill(src[p++]!, o, o + count);
       o += count;
     }
   }

@@ -97,15 +97,15 @@ function frameFragments(dataSet: DataSet, element: Element, fragments: Fragment[
   return [first, next - first];
 }
 
-/** Fragment indices where each frame starts, if `offsets` is a valid table for `frames` frames. */
+/** Fragment indices where each frame starts, if `offsets` is a valid table of at least `frames` frames. */
 function startsFromOffsets(fragments: Fragment[], offsets: readonly number[], frames: number): number[] | null {
   if (offsets.length < frames) return null;
   const byOffset = new Map<number, number>();
   fragments.forEach((f, i) => byOffset.set(f.offset, i));
   const starts: number[] = [];
-  for (let k = 0; k < frames; k++) {
-    const index = byOffset.get(offsets[k]!);
-    if (index === undefined || (k > 0 && index <= starts[k - 1]!)) return null;
+  for (const offset of offsets) {
+    const index = byOffset.get(offset);
+    if (index === undefined || (starts.length > 0 && index <= starts[starts.length - 1]!)) return null;
     starts.push(index);
   }
   return starts[0] === 0 ? starts : null;

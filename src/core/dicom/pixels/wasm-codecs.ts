@@ -41,9 +41,12 @@ class CachedModule<M> {
   constructor(private readonly load: () => Promise<{ default: CodecModuleFactory<M> }>) {}
 
   get(): Promise<M> {
-    // A fresh options object each time: Emscripten uses it as the module object itself.
-    this.module ??= this.load().then((entry) => entry.default({ print: () => {}, printErr: () => {} }));
-    this.module.catch(() => this.forget());
+    if (this.module === null) {
+      // A fresh options object each time: Emscripten uses it as the module object itself.
+      const module = this.load().then((entry) => entry.default({ print: () => {}, printErr: () => {} }));
+      module.catch(() => this.forget());
+      this.module = module;
+    }
     return this.module;
   }
 

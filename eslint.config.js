@@ -2,6 +2,7 @@
 // explain why an import crosses a boundary (VS Code-style layering made mechanical).
 import js from '@eslint/js';
 import { builtinModules } from 'node:module';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
@@ -31,7 +32,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
-  { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  {
+    files: ['**/*.js', '**/*.mjs', 'vitest.config.ts'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node, parserOptions: { projectService: false } },
+  },
   {
     files: ['src/core/**/*.ts'],
     rules: layerRule(

@@ -39,7 +39,14 @@ export interface DicomInstance {
   padding: { value: number; rangeLimit: number | null } | null;
   spacingBetweenSlicesMm: number | null;
   frames: FrameHeader[];
+  /**
+   * Where uncompressed little-endian pixel data lies in the file (byte offset and length), so it
+   * can be read without parsing the file again; null for any other encoding.
+   */
+  nativePixelData: { offset: number; length: number } | null;
 }
+
+const NATIVE_LITTLE_ENDIAN = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1']);
 
 const TAG = {
   transferSyntaxUid: 'x00020010',
@@ -159,12 +166,19 @@ function readFrame(sources: (DataSet | null)[], root: DataSet): FrameHeader {
   };
 }
 
+function nativePixelData(ds: DataSet, transferSyntaxUid: string, shift: number): DicomInstance['nativePixelData'] {
+  const e = ds.elements[TAG.pixelData];
+  if (!e || !NATIVE_LITTLE_ENDIAN.has(transferSyntaxUid) || e.hadUndefinedLength || e.length <= 0) return null;
+  return { offset: e.dataOffset - shift, length: e.length };
+}
+
 /**
  * Extracts a DicomInstance from a parsed data set. Missing image attributes that make the pixel
  * data uninterpretable are errors (`missing-attribute`); missing geometry is left null and judged
  * by the series builder, which knows whether a single slice can do without it.
+ * `fileOffsetShift` is how many bytes the parsed buffer has in front of the file's own bytes.
  */
-export function readInstance(ds: DataSet, path: string): DicomInstance {
+export function readInstance(ds: DataSet, path: string, fileOffsetShift = 0): DicomInstance {
   const transferSyntaxUid = text(ds, TAG.transferSyntaxUid) || '1.2.840.10008.1.2';
   const sopClassUid = text(ds, TAG.sopClassUid) || text(ds, TAG.mediaStorageSopClassUid);
   if (sopClassUid === MEDIA_STORAGE_DIRECTORY) {
@@ -236,5 +250,6 @@ export function readInstance(ds: DataSet, path: string): DicomInstance {
     padding,
     spacingBetweenSlicesMm: numbers(ds, TAG.spacingBetweenSlices, 1)?.[0] ?? null,
     frames,
+    nativePixelData: nativePixelData(ds, transferSyntaxUid, fileOffsetShift),
   };
 }

@@ -35,6 +35,11 @@ export function detectLayout(bytes: Uint8Array): FileLayout | null {
   return length <= bytes.length ? 'raw-implicit' : null;
 }
 
+/** Bytes `parseDicomBytes` puts in front of the file's own (a preamble it restores). */
+export function parsedOffsetShift(bytes: Uint8Array): number {
+  return detectLayout(bytes) === 'meta-without-preamble' ? 132 : 0;
+}
+
 export interface ParseOptions {
   /** Stop before the Pixel Data element (header-only parse of a file prefix). */
   headerOnly?: boolean;

@@ -14,7 +14,8 @@ import {
   CONVERSIONS, convertNamed, findExecutable, slicesSha256, writeSyntheticSeries,
   type ConversionName, type SyntheticSeries, type SyntheticSeriesOptions,
 } from '../testing/synthetic-series.js';
-import { inspectPaths } from './inspect.js';
+import { inspectWithPool } from './inspect.js';
+import { IngestPool } from './worker-pool.js';
 import type { InspectResult, SeriesSummary } from './types.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'lunglens-awkward-'));
@@ -29,7 +30,10 @@ async function caseDir(name: string): Promise<string> {
 /** A small series, so that each case takes well under a second. */
 const SMALL: SyntheticSeriesOptions = { columns: 40, rows: 32, slices: 8, pixelSpacingMm: [0.9, 0.7], sliceSpacingMm: 2.5 };
 
-const inspect = (paths: string[]): Promise<InspectResult> => inspectPaths(paths, { checksum: true, workers: 2 });
+// One worker pool for the whole file: starting threads per case would dominate the run time.
+const pool = new IngestPool(2);
+afterAll(() => pool.close());
+const inspect = (paths: string[]): Promise<InspectResult> => inspectWithPool(paths, pool, { checksum: true });
 
 const close = (actual: readonly number[], expected: readonly number[], digits = 4) => {
   expect(actual).toHaveLength(expected.length);

@@ -6,13 +6,13 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { LungLensError, toRejection, type Rejection, type Warning } from '../errors.js';
 import { readInstance, type DicomInstance } from '../dicom/header.js';
-import { parseDicomBytes } from '../dicom/parse.js';
+import { parseDicomBytes, parsedOffsetShift } from '../dicom/parse.js';
 import { decodeFrame, frameBytes, unsupportedTransferSyntaxReason } from '../dicom/pixels/index.js';
-import { readFormatFile, type FormatKind } from '../formats/index.js';
-import { storedToHu, type HuTransform, type SliceStats } from './hu.js';
+import type { FormatKind } from '../formats/index.js';
+import { nativeLittleEndian16ToHu, storedToHu, type HuTransform, type SliceStats } from './hu.js';
 
 /** Headers rarely exceed this; a longer header is re-read whole. */
-const HEADER_PREFIX_BYTES = 64 * 1024;
+const HEADER_PREFIX_BYTES = 16 * 1024;
 /** Larger files are not CT slices (and would exhaust memory in a worker). */
 const MAX_FILE_BYTES = 2 ** 31 - 1;
 
@@ -31,7 +31,7 @@ function readHeader(path: string): DicomInstance {
   const { buffer, whole } = readPrefix(path, HEADER_PREFIX_BYTES);
   if (!whole) {
     try {
-      return readInstance(parseDicomBytes(buffer, { headerOnly: true }), path);
+      return readInstance(parseDicomBytes(buffer, { headerOnly: true }), path, parsedOffsetShift(buffer));
     } catch (error) {
       // A long header (or a deflated data set) does not fit the prefix: fall through to the whole file.
       if (error instanceof LungLensError && (error.code === 'not-dicom' || error.code === 'dicomdir')) throw error;
@@ -39,7 +39,7 @@ function readHeader(path: string): DicomInstance {
   }
   const all = readFileSync(path);
   if (all.length > MAX_FILE_BYTES) throw new LungLensError('too-large', 'The file is larger than 2 GB, far beyond any CT image file.');
-  return readInstance(parseDicomBytes(all, { headerOnly: true }), path);
+  return readInstance(parseDicomBytes(all, { headerOnly: true }), path, parsedOffsetShift(all));
 }
 
 export interface HeaderResult {
@@ -75,6 +75,7 @@ export interface DecodeItem {
   pixel: DicomInstance['pixel'];
   numberOfFrames: number;
   padding: HuTransform['padding'];
+  nativePixelData: DicomInstance['nativePixelData'];
   frames: { frameIndex: number; sliceIndex: number; slope: number; intercept: number }[];
 }
 
@@ -100,6 +101,11 @@ export async function decodeSlices(task: DecodeTask): Promise<DecodeResult> {
   const failures: Rejection[] = [];
   for (const item of task.items) {
     try {
+      const fast = item.nativePixelData ? readNativeFrames(item, voxels, task.sliceLength) : null;
+      if (fast) {
+        stats.push(...fast);
+        continue;
+      }
       const dataSet = parseDicomBytes(readFileSync(item.path));
       for (const f of item.frames) {
         const encoded = frameBytes(dataSet, f.frameIndex, item.pixel, item.numberOfFrames, item.transferSyntaxUid);
@@ -116,6 +122,38 @@ export async function decodeSlices(task: DecodeTask): Promise<DecodeResult> {
   return { stats, warnings, failures };
 }
 
+/** One reusable, aligned buffer per thread for reading uncompressed frames. */
+let frameBuffer = Buffer.allocUnsafeSlow(0);
+
+/**
+ * The fast path for uncompressed little-endian 16-bit frames: read each frame's bytes straight
+ * from its offset (no second parse) and convert them to HU in one pass. Null when the data is not
+ * of that kind, and the general decoder is used instead.
+ */
+function readNativeFrames(item: DecodeItem, voxels: Int16Array, sliceLength: number): DecodeResult['stats'] | null {
+  const location = item.nativePixelData!;
+  const frameLength = sliceLength * 2;
+  if (item.pixel.bitsAllocated !== 16 || location.length < frameLength * item.numberOfFrames) return null;
+  if (frameBuffer.length < frameLength) frameBuffer = Buffer.allocUnsafeSlow(frameLength);
+  const stats: DecodeResult['stats'] = [];
+  const fd = openSync(item.path, 'r');
+  try {
+    for (const f of item.frames) {
+      const bytes = frameBuffer.subarray(0, frameLength);
+      if (readSync(fd, bytes, 0, frameLength, location.offset + f.frameIndex * frameLength) < frameLength) {
+        throw new LungLensError('corrupt-file', 'The file ends inside its pixel data (it was cut short).');
+      }
+      const out = voxels.subarray(f.sliceIndex * sliceLength, (f.sliceIndex + 1) * sliceLength);
+      const s = nativeLittleEndian16ToHu(bytes, item.pixel, out, { slope: f.slope, intercept: f.intercept, padding: item.padding });
+      if (!s) return null;
+      stats.push({ ...s, sliceIndex: f.sliceIndex });
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return stats;
+}
+
 export interface FormatTask {
   kind: FormatKind;
   paths: string[];
@@ -123,6 +161,8 @@ export interface FormatTask {
 
 /** Reads a NIfTI, MetaImage or image-stack volume; voxels come back in a SharedArrayBuffer. */
 export async function readFormat(task: FormatTask) {
+  // Loaded on first use: most scans are DICOM, and these readers cost start-up time.
+  const { readFormatFile } = await import('../formats/index.js');
   const loaded = await readFormatFile(task.kind, task.paths);
   const v = loaded.volume;
   const shared = new SharedArrayBuffer(v.voxels.byteLength);

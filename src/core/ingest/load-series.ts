@@ -55,6 +55,7 @@ async function decodePlan(plan: SeriesPlan, pool: IngestPool): Promise<LoadedSer
         pixel: inst.pixel,
         numberOfFrames: inst.numberOfFrames,
         padding: inst.padding,
+        nativePixelData: inst.nativePixelData,
         frames: [],
       };
       items.set(inst.path, item);

@@ -2,10 +2,13 @@
  * JPEG 2000 (lossless and lossy) through OpenJPEG, which also reads a JP2 file wrapper around
  * the codestream (as ELSCINT1 writes).
  *
- * When the codestream's signedness disagrees with PixelRepresentation we follow the reference
- * readers (pydicom's J2K sign correction, GDCM's output): the header wins, and the decoded
- * samples are reinterpreted at the codestream's precision — e.g. a 13-bit unsigned codestream in
- * a signed data set gives 6192 → −2000. The decode carries a `j2k-signedness-mismatch` warning.
+ * When the codestream's signedness disagrees with PixelRepresentation, whichever says "signed"
+ * wins (DESIGN.md §6: headers lie). An unsigned codestream in a signed data set is reinterpreted at
+ * the codestream's precision, as pydicom's J2K sign correction and GDCM do — e.g. a 13-bit
+ * codestream gives 6192 → −2000. A signed codestream under an unsigned header keeps its signed
+ * samples: read as unsigned they would turn air into +63 000 HU (TOSHIBA_J2K_SIZ1_PixRep0 gives
+ * the same image as its correctly labelled twin this way). Either carries a
+ * `j2k-signedness-mismatch` warning.
  */
 import { LungLensError } from '../../errors.js';
 import { checkCodecFrame, checkDecodedLength } from './codec-output.js';
@@ -38,22 +41,25 @@ export async function decodeJpeg2000(encoded: Uint8Array, info: FrameInfo): Prom
   if (mismatch) {
     warnings.push({
       code: 'j2k-signedness-mismatch',
-      message: `The JPEG 2000 codestream stores ${codestreamSigned ? 'signed' : 'unsigned'} ${precision}-bit samples but PixelRepresentation says ${headerSigned ? 'signed' : 'unsigned'}; the samples were reinterpreted as the header says, as pydicom and GDCM do.`,
+      message: `The JPEG 2000 codestream stores ${codestreamSigned ? 'signed' : 'unsigned'} ${precision}-bit samples but PixelRepresentation says ${headerSigned ? 'signed' : 'unsigned'}; the samples were read as signed.`,
     });
   }
+  // Whichever says signed wins; from here on the output follows that signedness.
+  const effective: FrameInfo = codestreamSigned && !headerSigned ? { ...info, pixelRepresentation: 1 } : info;
+  const reinterpret = mismatch && headerSigned;
   // Fast path: the decoded samples already are stored values (in range) of the header's type.
-  if (!mismatch && precision <= info.bitsStored && raw.BYTES_PER_ELEMENT * 8 === info.bitsAllocated) return { pixels: raw, warnings };
+  if (!reinterpret && precision <= info.bitsStored && raw.BYTES_PER_ELEMENT * 8 === info.bitsAllocated) return { pixels: raw, warnings };
 
-  const out = allocateStored(info, raw.length);
+  const out = allocateStored(effective, raw.length);
   const shift = 32 - precision;
-  const mask = 2 ** precision - 1;
-  const { min, max } = storedRange(info);
-  const typeMin = headerSigned ? -(2 ** (info.bitsAllocated - 1)) : 0;
-  const typeMax = headerSigned ? 2 ** (info.bitsAllocated - 1) - 1 : 2 ** info.bitsAllocated - 1;
+  const { min, max } = storedRange(effective);
+  const signedOut = effective.pixelRepresentation === 1;
+  const typeMin = signedOut ? -(2 ** (info.bitsAllocated - 1)) : 0;
+  const typeMax = signedOut ? 2 ** (info.bitsAllocated - 1) - 1 : 2 ** info.bitsAllocated - 1;
   let outside = 0;
   for (let i = 0; i < raw.length; i++) {
     let v = raw[i]!;
-    if (mismatch) v = headerSigned ? (v << shift) >> shift : v & mask;
+    if (reinterpret) v = (v << shift) >> shift;
     if (v < min || v > max) {
       outside++;
       if (v < typeMin) v = typeMin;

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { CONVERSIONS, convertNamed, findExecutable, writeSyntheticSeries, type ConversionName } from '../core/testing/synthetic-series.js';
+import { CONVERSIONS, convertNamed, findExecutable, writeSyntheticSeries, type ConversionName } from '../core/samples/synthetic-series.js';
 
 const CACHE = path.join(os.tmpdir(), 'lunglens-bench');
 /** Bump when the generator's output changes, so cached series are rebuilt. */

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerDemo } from './commands/demo.js';
 import { registerInspect } from './commands/inspect.js';
 
 /** Exit codes of every `lunglens` command (README, DESIGN.md §3). */
@@ -13,7 +14,9 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError('(run `lunglens --help` for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  registerInspect(program, (code) => (exitCode = code));
+  const setExit = (code: number) => (exitCode = code);
+  registerInspect(program, setExit);
+  registerDemo(program, setExit);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

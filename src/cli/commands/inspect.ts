@@ -21,6 +21,11 @@ export function registerInspect(program: Command, setExit: (code: number) => voi
 }
 
 const fixed = (values: number[], digits: number) => values.map((v) => v.toFixed(digits)).join('×');
+/** Paths under the working folder are shown relative to it, others in full. */
+const displayPath = (p: string) => {
+  const relative = path.relative(process.cwd(), p);
+  return relative === '' ? '.' : relative.startsWith('..') ? p : relative;
+};
 const truncate = (text: string, n: number) => (text.length > n ? `${text.slice(0, n - 1)}…` : text);
 
 /** The human-readable report: one row per series, then warnings and rejections. */
@@ -40,7 +45,7 @@ export function formatInspect(result: InspectResult): string {
         s.dimensions.join('×'),
         fixed(s.spacingMm, 2),
         `${s.valueRange[0]}…${s.valueRange[1]} ${s.units === 'HU' ? 'HU' : '(uncalibrated)'}`,
-        path.relative(process.cwd(), s.path) || '.',
+        displayPath(s.path),
       ]);
     });
     lines.push(table.toString());

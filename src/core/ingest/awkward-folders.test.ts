@@ -13,7 +13,7 @@ import { createUid, writePart10 } from '../dicom/write/index.js';
 import {
   CONVERSIONS, convertNamed, findExecutable, slicesSha256, writeSyntheticSeries,
   type ConversionName, type SyntheticSeries, type SyntheticSeriesOptions,
-} from '../testing/synthetic-series.js';
+} from '../samples/synthetic-series.js';
 import { inspectWithPool } from './inspect.js';
 import { IngestPool } from './worker-pool.js';
 import type { InspectResult, SeriesSummary } from './types.js';

@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { writeSyntheticSeries } from '../core/samples/synthetic-series.js';
+import { main } from './main.js';
+
+/** Runs the CLI in-process and captures what it prints. */
+async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
+  const code = await main(argv);
+  vi.restoreAllMocks();
+  return { code, stdout, stderr };
+}
+
+const root = mkdtempSync(path.join(os.tmpdir(), 'lunglens-cli-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => vi.restoreAllMocks());
+
+describe('lunglens inspect', () => {
+  let expectedSha: string;
+  beforeAll(async () => {
+    const series = await writeSyntheticSeries(path.join(root, 'study'), { columns: 64, rows: 48, slices: 6, seed: 'cli', fileNames: 'shuffled' });
+    expectedSha = series.valueSha256;
+    writeFileSync(path.join(root, 'study', 'notes.txt'), 'not an image');
+    writeFileSync(path.join(root, 'junk.bin'), 'nothing here');
+  });
+
+  it('prints the DESIGN.md §3 JSON and exits 0 when a series is found', async () => {
+    const { code, stdout } = await run('inspect', path.join(root, 'study'), '--json', '--checksum');
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout) as { series: Record<string, unknown>[]; rejected: Record<string, unknown>[] };
+    expect(out.series).toHaveLength(1);
+    const s = out.series[0]!;
+    for (const key of ['id', 'source', 'path', 'seriesInstanceUid', 'studyInstanceUid', 'modality', 'seriesDescription', 'dimensions', 'spacingMm', 'originLps', 'direction', 'units', 'valueRange', 'valueMean', 'transferSyntaxUids', 'warnings']) {
+      expect(s, key).toHaveProperty(key);
+    }
+    expect(s.dimensions).toEqual([64, 48, 6]);
+    expect(s.valueSha256).toBe(expectedSha);
+    expect(out.rejected).toEqual([{ path: path.join(root, 'study', 'notes.txt'), code: 'not-dicom', message: expect.stringMatching(/not a DICOM file/) }]);
+  });
+
+  it('prints a readable table with the rejection and its reason', async () => {
+    const { code, stdout } = await run('inspect', path.join(root, 'study'));
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/64×48×6/);
+    expect(stdout).toMatch(/not-dicom: This is not a DICOM file/);
+    expect(stdout).toMatch(/1 series, 1 rejected\./);
+  });
+
+  it('exits 2 when nothing usable is found', async () => {
+    const { code, stdout } = await run('inspect', path.join(root, 'junk.bin'), '--json');
+    expect(code).toBe(2);
+    expect(JSON.parse(stdout)).toMatchObject({ series: [], rejected: [{ code: 'not-dicom' }] });
+  });
+
+  it('exits 2 for a path that does not exist, saying so', async () => {
+    const { code, stdout } = await run('inspect', path.join(root, 'missing'), '--json');
+    expect(code).toBe(2);
+    expect(JSON.parse(stdout).rejected[0]).toMatchObject({ code: 'unreadable', message: expect.stringMatching(/does not exist/) });
+  });
+
+  it.each([[['inspect']], [['inspect', root, '--workers', 'zero']], [['no-such-command']]])('exits 1 on a usage error: %j', async (argv) => {
+    const { code, stderr } = await run(...argv);
+    expect(code).toBe(1);
+    expect(stderr.length).toBeGreaterThan(0);
+  });
+});

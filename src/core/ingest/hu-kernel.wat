@@ -10,7 +10,8 @@
 ;;   key = int16(((x & mask) ^ a) - b)        a sign-ordered key of the stored value s:
 ;;           signed:   a = b = 2^(bits-1)       → key = s, sign-extended from `bits` bits
 ;;           unsigned: a = 0x8000, b = 0        → key = s − 32768 (same order as s, fits Int16)
-;;   pad = lo ≤ key ≤ hi                      (the padding range in key space; lo > hi: none)
+;;   pad = lo ≤ key ≤ hi                      (the padding range in key space, Int16 values;
+;;                                             lo > hi: no padding)
 ;;   hu  = pad ? −1024 : int16(key + c)       c = intercept (+ 0x8000 when unsigned)
 ;;
 ;; and the statistics of hu: min, max, exact sum (i64) and the count of padding samples.
@@ -30,9 +31,9 @@
     (local $min i32) (local $max i32) (local $padded i32) (local $sum i64)
     (local $vmask v128) (local $va v128) (local $vb v128) (local $vc v128)
     (local $vlo v128) (local $vhi v128) (local $vair v128)
-    (local $key8 v128) (local $pad8 v128) (local $hu8 v128)
+    (local $key8 v128) (local $keep8 v128) (local $hu8 v128)
     (local $vmin v128) (local $vmax v128) (local $vcnt v128) (local $vsum v128)
-    (local $vsum64 v128) (local $vpadded v128)
+    (local $vsum64 v128) (local $vkept v128)
 
     (local.set $vmask (i16x8.splat (local.get $mask)))
     (local.set $va (i16x8.splat (local.get $a)))
@@ -44,16 +45,16 @@
     (local.set $vmin (i16x8.splat (i32.const 32767)))
     (local.set $vmax (i16x8.splat (i32.const -32768)))
     (local.set $vsum64 (v128.const i64x2 0 0))
-    (local.set $vpadded (v128.const i32x4 0 0 0 0))
+    (local.set $vkept (v128.const i32x4 0 0 0 0))
 
     (local.set $p (local.get $ptr))
     ;; End of the whole vectors of 8 samples, and of all samples.
     (local.set $vecEnd (i32.add (local.get $ptr) (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 1))))
     (local.set $end (i32.add (local.get $ptr) (i32.shl (local.get $n) (i32.const 1))))
 
-    ;; Blocks of at most 4096 vectors (64 KiB): the per-block Int16 padding counters (≤ 4096 per
-    ;; lane) and Int32 sums (≤ 8192 values of magnitude ≤ 32768 per lane) cannot overflow; after
-    ;; each block they are widened into the Int32 count and the Int64 sum.
+    ;; Blocks of at most 4096 vectors (64 KiB): the per-block Int16 counters of kept (non-padding)
+    ;; samples (≤ 4096 per lane) and Int32 sums (≤ 8192 values of magnitude ≤ 32768 per lane)
+    ;; cannot overflow; after each block they are widened into the Int32 count and the Int64 sum.
     (block $vectorsDone
       (loop $blocks
         (br_if $vectorsDone (i32.ge_u (local.get $p) (local.get $vecEnd)))
@@ -71,20 +72,21 @@
                   (local.get $vmask))
                 (local.get $va))
               (local.get $vb)))
-          (local.set $pad8
-            (v128.and
-              (i16x8.ge_s (local.get $key8) (local.get $vlo))
-              (i16x8.le_s (local.get $key8) (local.get $vhi))))
+          ;; All ones in the lanes that are not padding (lt/gt map to single x86 instructions).
+          (local.set $keep8
+            (v128.or
+              (i16x8.lt_s (local.get $key8) (local.get $vlo))
+              (i16x8.gt_s (local.get $key8) (local.get $vhi))))
           (local.set $hu8
             (v128.bitselect
-              (local.get $vair)
               (i16x8.add (local.get $key8) (local.get $vc))
-              (local.get $pad8)))
+              (local.get $vair)
+              (local.get $keep8)))
           (v128.store (local.get $p) (local.get $hu8))
           (local.set $vmin (i16x8.min_s (local.get $vmin) (local.get $hu8)))
           (local.set $vmax (i16x8.max_s (local.get $vmax) (local.get $hu8)))
-          ;; A padding lane is all ones (−1): subtracting counts it.
-          (local.set $vcnt (i16x8.sub (local.get $vcnt) (local.get $pad8)))
+          ;; A kept lane is all ones (−1): subtracting counts it.
+          (local.set $vcnt (i16x8.sub (local.get $vcnt) (local.get $keep8)))
           (local.set $vsum (i32x4.add (local.get $vsum) (i32x4.extadd_pairwise_i16x8_s (local.get $hu8))))
           (local.set $p (i32.add (local.get $p) (i32.const 16)))
           (br_if $vectors (i32.lt_u (local.get $p) (local.get $blockEnd))))
@@ -94,8 +96,8 @@
             (i64x2.add
               (i64x2.extend_low_i32x4_s (local.get $vsum))
               (i64x2.extend_high_i32x4_s (local.get $vsum)))))
-        (local.set $vpadded
-          (i32x4.add (local.get $vpadded) (i32x4.extadd_pairwise_i16x8_u (local.get $vcnt))))
+        (local.set $vkept
+          (i32x4.add (local.get $vkept) (i32x4.extadd_pairwise_i16x8_u (local.get $vcnt))))
         (br $blocks)))
 
     ;; Fold the lanes.
@@ -103,10 +105,13 @@
     (local.set $max (call $max8 (local.get $vmax) (i32.const -32768)))
     (local.set $sum
       (i64.add (i64x2.extract_lane 0 (local.get $vsum64)) (i64x2.extract_lane 1 (local.get $vsum64))))
+    ;; Padding samples among the whole vectors: those not kept.
     (local.set $padded
-      (i32.add
-        (i32.add (i32x4.extract_lane 0 (local.get $vpadded)) (i32x4.extract_lane 1 (local.get $vpadded)))
-        (i32.add (i32x4.extract_lane 2 (local.get $vpadded)) (i32x4.extract_lane 3 (local.get $vpadded)))))
+      (i32.sub
+        (i32.and (local.get $n) (i32.const -8))
+        (i32.add
+          (i32.add (i32x4.extract_lane 0 (local.get $vkept)) (i32x4.extract_lane 1 (local.get $vkept)))
+          (i32.add (i32x4.extract_lane 2 (local.get $vkept)) (i32x4.extract_lane 3 (local.get $vkept))))))
 
     ;; The last n mod 8 samples, one at a time, with the same arithmetic in i32.
     (block $tailDone

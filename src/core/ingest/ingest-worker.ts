@@ -10,6 +10,7 @@ import { parseDicomBytes, parsedOffsetShift } from '../dicom/parse.js';
 import { decodeFrame, frameBytes, unsupportedTransferSyntaxReason } from '../dicom/pixels/index.js';
 import type { FormatKind } from '../formats/index.js';
 import { nativeLittleEndian16ToHu, storedToHu, type HuTransform, type SliceStats } from './hu.js';
+import { huKernel } from './hu-simd.js';
 
 /** Headers rarely exceed this; a longer header is re-read whole. */
 const HEADER_PREFIX_BYTES = 16 * 1024;
@@ -127,24 +128,37 @@ let frameBuffer = Buffer.allocUnsafeSlow(0);
 
 /**
  * The fast path for uncompressed little-endian 16-bit frames: read each frame's bytes straight
- * from its offset (no second parse) and convert them to HU in one pass. Null when the data is not
- * of that kind, and the general decoder is used instead.
+ * from its offset (no second parse) into the SIMD kernel's memory and convert them to HU in one
+ * pass (the plain-JS loop where WebAssembly SIMD is missing). Null when the data is not of that
+ * kind, and the general decoder is used instead.
  */
 function readNativeFrames(item: DecodeItem, voxels: Int16Array, sliceLength: number): DecodeResult['stats'] | null {
   const location = item.nativePixelData!;
   const frameLength = sliceLength * 2;
   if (item.pixel.bitsAllocated !== 16 || location.length < frameLength * item.numberOfFrames) return null;
-  if (frameBuffer.length < frameLength) frameBuffer = Buffer.allocUnsafeSlow(frameLength);
   const stats: DecodeResult['stats'] = [];
   const fd = openSync(item.path, 'r');
   try {
-    for (const f of item.frames) {
-      const bytes = frameBuffer.subarray(0, frameLength);
-      if (readSync(fd, bytes, 0, frameLength, location.offset + f.frameIndex * frameLength) < frameLength) {
+    const kernel = huKernel();
+    const read = (bytes: Uint8Array, frameIndex: number) => {
+      if (readSync(fd, bytes, 0, frameLength, location.offset + frameIndex * frameLength) < frameLength) {
         throw new LungLensError('corrupt-file', 'The file ends inside its pixel data (it was cut short).');
       }
+    };
+    for (const f of item.frames) {
       const out = voxels.subarray(f.sliceIndex * sliceLength, (f.sliceIndex + 1) * sliceLength);
-      const s = nativeLittleEndian16ToHu(bytes, item.pixel, out, { slope: f.slope, intercept: f.intercept, padding: item.padding });
+      const transform = { slope: f.slope, intercept: f.intercept, padding: item.padding };
+      let s: SliceStats | null = null;
+      if (kernel) {
+        read(kernel.inputBytes(frameLength), f.frameIndex);
+        s = kernel.convert(sliceLength, item.pixel, transform, out);
+      }
+      if (!s) {
+        if (frameBuffer.length < frameLength) frameBuffer = Buffer.allocUnsafeSlow(frameLength);
+        const bytes = frameBuffer.subarray(0, frameLength);
+        read(bytes, f.frameIndex);
+        s = nativeLittleEndian16ToHu(bytes, item.pixel, out, transform);
+      }
       if (!s) return null;
       stats.push({ ...s, sliceIndex: f.sliceIndex });
     }

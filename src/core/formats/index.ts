@@ -14,7 +14,7 @@ import type { DetectedFormat, FormatSource, FormatVolume } from './types.js';
 export type { DetectedFormat, FormatSource, FormatVolume } from './types.js';
 export { readNifti } from './nifti.js';
 export { readMetaImage, parseMetaImageHeader } from './metaimage.js';
-export { readImageStack, ASSUMED_LUNG_WINDOW } from './image-stack.js';
+export { readImageStack, sniffImageSize, ASSUMED_LUNG_WINDOW } from './image-stack.js';
 export { naturalCompare, sortSliceFiles } from './natural-sort.js';
 
 /** What a reader job reads: one NIfTI or MetaImage file, or a group of same-sized images. */

@@ -9,6 +9,7 @@ import { readInstance, type DicomInstance } from '../dicom/header.js';
 import { parseDicomBytes, parsedOffsetShift } from '../dicom/parse.js';
 import { decodeFrame, frameBytes, unsupportedTransferSyntaxReason } from '../dicom/pixels/index.js';
 import type { FormatKind } from '../formats/index.js';
+import { readPrefix } from './read-prefix.js';
 import { nativeLittleEndian16ToHu, storedToHu, type HuTransform, type SliceStats } from './hu.js';
 import { huKernel } from './hu-simd.js';
 
@@ -17,19 +18,9 @@ const HEADER_PREFIX_BYTES = 16 * 1024;
 /** Larger files are not CT slices (and would exhaust memory in a worker). */
 const MAX_FILE_BYTES = 2 ** 31 - 1;
 
-function readPrefix(path: string, bytes: number): { buffer: Buffer; whole: boolean } {
-  const fd = openSync(path, 'r');
-  try {
-    const buffer = Buffer.allocUnsafe(bytes);
-    const n = readSync(fd, buffer, 0, bytes, 0);
-    return { buffer: buffer.subarray(0, n), whole: n < bytes };
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function readHeader(path: string): DicomInstance {
-  const { buffer, whole } = readPrefix(path, HEADER_PREFIX_BYTES);
+  const buffer = readPrefix(path, HEADER_PREFIX_BYTES);
+  const whole = buffer.length < HEADER_PREFIX_BYTES;
   if (!whole) {
     try {
       return readInstance(parseDicomBytes(buffer, { headerOnly: true }), path, parsedOffsetShift(buffer));
@@ -38,7 +29,7 @@ function readHeader(path: string): DicomInstance {
       if (error instanceof LungLensError && (error.code === 'not-dicom' || error.code === 'dicomdir')) throw error;
     }
   }
-  const all = readFileSync(path);
+  const all = whole ? buffer : readFileSync(path);
   if (all.length > MAX_FILE_BYTES) throw new LungLensError('too-large', 'The file is larger than 2 GB, far beyond any CT image file.');
   return readInstance(parseDicomBytes(all, { headerOnly: true }), path, parsedOffsetShift(all));
 }

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { toRejection, type Rejection } from '../errors.js';
+import { sniffImageSize } from '../formats/image-stack.js';
 import type { DicomInstance } from '../dicom/header.js';
 import { valueSha256 } from './checksum.js';
 import { discover, type Candidate } from './discover.js';
-import { readImageSize } from './image-size.js';
 import { loadSeries } from './load-series.js';
+import { readPrefix } from './read-prefix.js';
 import { buildSeries, type SeriesPlan } from './series-builder.js';
 import type { InspectOptions, InspectResult, SeriesSummary } from './types.js';
 import { IngestPool } from './worker-pool.js';
@@ -124,9 +125,9 @@ function dicomSeriesId(plan: SeriesPlan): string {
 function groupImages(files: string[], rejected: Rejection[]): string[][] {
   const groups = new Map<string, string[]>();
   for (const file of files) {
-    let size: ReturnType<typeof readImageSize>;
+    let size: ReturnType<typeof sniffImageSize>;
     try {
-      size = readImageSize(file);
+      size = sniffImageSize(readPrefix(file, 64 * 1024));
     } catch (error) {
       rejected.push(toRejection(file, error, 'unreadable'));
       continue;

@@ -7,6 +7,7 @@
  */
 import { LungLensError } from '../../errors.js';
 import { BitReader, corruptJpeg, readHuffmanTables, type HuffmanTable } from './jpeg-huffman.js';
+import { isFrameMarker, markerSegments } from './jpeg-markers.js';
 
 export interface DctJpegImage {
   /** Decoded samples, row by row, unsigned `precision`-bit values. */
@@ -35,22 +36,10 @@ export function decodeJpegDct(data: Uint8Array): DctJpegImage {
   const quant: (Int32Array | undefined)[] = [];
   let restartInterval = 0;
   let frame: Frame | null = null;
-  if (data[0] !== 0xff || data[1] !== 0xd8) throw corruptJpeg('the frame does not start with a start-of-image marker');
-  let p = 2;
-  while (p + 4 <= data.length) {
-    if (data[p] !== 0xff) throw corruptJpeg('data where a marker segment should start');
-    const marker = data[p + 1]!;
-    if (marker === 0xff) {
-      p++;
-      continue;
-    }
-    const length = (data[p + 2]! << 8) | data[p + 3]!;
-    const body = p + 4;
-    const end = p + 2 + length;
-    if (end > data.length) throw corruptJpeg('a marker segment runs past the end of the frame');
+  for (const { marker, body, end } of markerSegments(data)) {
     if (marker === 0xc0 || marker === 0xc1) {
       frame = readFrame(data, body);
-    } else if ((marker >= 0xc2 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) || marker === 0xf7) {
+    } else if (isFrameMarker(marker)) {
       throw new LungLensError('unsupported-pixel-format', `The frame is not a sequential Huffman-coded JPEG (SOF marker FF${marker.toString(16).toUpperCase()}).`);
     } else if (marker === 0xdb) {
       readQuantTables(data, body, end, quant);
@@ -70,10 +59,7 @@ export function decodeJpegDct(data: Uint8Array): DctJpegImage {
       if (dc === undefined || ac === undefined || q === undefined) throw corruptJpeg('the scan uses a table that was never defined');
       const samples = decodeScan(new BitReader(data, end), frame, dc, ac, q, restartInterval);
       return { samples, width: frame.width, height: frame.height, precision: frame.precision };
-    } else if (marker === 0xd9) {
-      break;
     }
-    p = end;
   }
   throw corruptJpeg('the frame ends before its image data');
 }

@@ -7,6 +7,7 @@
  */
 import { LungLensError } from '../../errors.js';
 import { BitReader, corruptJpeg, readHuffmanTables, type HuffmanTable } from './jpeg-huffman.js';
+import { isFrameMarker, markerSegments } from './jpeg-markers.js';
 
 export interface LosslessJpegImage {
   /** Decoded samples, row by row, as unsigned bit patterns of `precision` bits (shifted by the point transform). */
@@ -30,19 +31,7 @@ export function decodeJpegLossless(data: Uint8Array, options: LosslessJpegOption
   const tables: (HuffmanTable | undefined)[] = [];
   let restartInterval = 0;
   let frame: { precision: number; height: number; width: number; id: number } | null = null;
-  if (data[0] !== 0xff || data[1] !== 0xd8) throw corruptJpeg('the frame does not start with a start-of-image marker');
-  let p = 2;
-  while (p + 4 <= data.length) {
-    if (data[p] !== 0xff) throw corruptJpeg('data where a marker segment should start');
-    const marker = data[p + 1]!;
-    if (marker === 0xff) {
-      p++;
-      continue;
-    }
-    const length = (data[p + 2]! << 8) | data[p + 3]!;
-    const body = p + 4;
-    const end = p + 2 + length;
-    if (end > data.length) throw corruptJpeg('a marker segment runs past the end of the frame');
+  for (const { marker, body, end } of markerSegments(data)) {
     if (marker === 0xc3) {
       const components = data[body + 5]!;
       if (components !== 1) {
@@ -58,7 +47,7 @@ export function decodeJpegLossless(data: Uint8Array, options: LosslessJpegOption
       if (frame.height === 0) {
         throw new LungLensError('unsupported-pixel-format', 'The lossless JPEG frame defines its height with a DNL marker, which LungLens does not support.');
       }
-    } else if ((marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) || marker === 0xf7) {
+    } else if (isFrameMarker(marker)) {
       throw new LungLensError('unsupported-pixel-format', `The frame is not a Huffman-coded lossless JPEG (SOF marker FF${marker.toString(16).toUpperCase()}).`);
     } else if (marker === 0xc4) {
       readHuffmanTables(data, body, end, tables);
@@ -76,10 +65,7 @@ export function decodeJpegLossless(data: Uint8Array, options: LosslessJpegOption
       const reader = new BitReader(data, end);
       const samples = decodeScan(reader, table, frame, predictor, pointTransform, restartInterval, options);
       return { samples, width: frame.width, height: frame.height, precision: frame.precision, predictor, pointTransform };
-    } else if (marker === 0xd9) {
-      break;
     }
-    p = end;
   }
   throw corruptJpeg('the frame ends before its image data');
 }

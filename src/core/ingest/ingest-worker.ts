@@ -183,6 +183,7 @@ export async function readFormat(task: FormatTask) {
     direction: v.direction,
     units: v.units,
     assumedWindow: v.assumedWindow,
+    statistics: v.statistics(),
     voxels: shared,
   };
 }

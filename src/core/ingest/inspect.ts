@@ -85,9 +85,9 @@ export async function inspectWithPool(paths: string[], pool: IngestPool, options
     try {
       const r = await pool.call('readFormat', job);
       const voxels = new Int16Array(r.voxels);
-      const stats = await voxelStatistics(voxels);
+      const stats = r.statistics;
       series.push({
-        id: shortHash(`${r.source}|${r.files.map((f: string) => path.basename(f)).join('|')}|${r.dimensions.join('x')}|${stats.sum}`),
+        id: shortHash(`${r.source}|${r.files.map((f: string) => path.basename(f)).join('|')}|${r.dimensions.join('x')}|${stats.mean}`),
         source: r.source,
         path: job.kind === 'image-stack' ? path.dirname(job.paths[0]!) : job.paths[0]!,
         seriesInstanceUid: '',
@@ -100,7 +100,7 @@ export async function inspectWithPool(paths: string[], pool: IngestPool, options
         direction: r.direction,
         units: r.units,
         valueRange: [stats.min, stats.max],
-        valueMean: stats.sum / voxels.length,
+        valueMean: stats.mean,
         transferSyntaxUids: [],
         warnings: r.warnings,
         files: r.files,
@@ -142,20 +142,3 @@ function groupImages(files: string[], rejected: Rejection[]): string[][] {
   return [...groups.values()];
 }
 
-async function voxelStatistics(voxels: Int16Array): Promise<{ min: number; max: number; sum: number }> {
-  let min = 32767;
-  let max = -32768;
-  let sum = 0;
-  const step = 1 << 22;
-  for (let start = 0; start < voxels.length; start += step) {
-    const end = Math.min(voxels.length, start + step);
-    for (let i = start; i < end; i++) {
-      const v = voxels[i]!;
-      if (v < min) min = v;
-      if (v > max) max = v;
-      sum += v;
-    }
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-  return { min, max, sum };
-}

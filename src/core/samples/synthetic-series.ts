@@ -19,14 +19,13 @@ import { createHash } from 'node:crypto';
 import { accessSync, constants as fsConstants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { writePart10, type KeyedDataset, type WritableTransferSyntax } from '../dicom/write/index.js';
+import { ctSliceDataset, shuffled, storedValueOf, writePart10, type CtStorage, type KeyedDataset, type WritableTransferSyntax } from '../dicom/write/index.js';
 import { WRITABLE_TRANSFER_SYNTAXES } from '../dicom/write/index.js';
-import { createUid, seededRandom, uidGenerator, type RandomSource } from '../dicom/write/index.js';
+import { createUid, seededRandom, uidGenerator } from '../dicom/write/index.js';
 import { add, cross, dot, normalize, scale, type Direction, type Vec3 } from '../geometry/vec3.js';
 
 const execFileAsync = promisify(execFile);
 
-export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
 
 /** HU that LungLens gives padding pixels (ingest maps PixelPaddingValue to air, −1024 HU). */
 export const PADDED_HU = -1024;
@@ -160,14 +159,6 @@ function rotate(v: Vec3, a: Vec3, t: number): Vec3 {
   return add(add(scale(v, c), scale(cross(a, v), s)), scale(a, dot(a, v) * (1 - c)));
 }
 
-function shuffle<T>(items: T[], random: RandomSource): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 /** A deterministic integer texture in [−amplitude, amplitude] from a hash of the pixel and its position. */
 function texture(i: number, j: number, z: number, amplitude: number): number {
@@ -251,22 +242,17 @@ export async function writeSyntheticSeries(dir: string, opts: SyntheticSeriesOpt
   order.forEach((k, index) => (indexOf[k] = index));
 
   const instanceOrder =
-    opts.instanceNumbers === 'shuffled' ? shuffle(order.map((_, i) => i + 1), random)
+    opts.instanceNumbers === 'shuffled' ? shuffled(order.map((_, i) => i + 1), random)
       : opts.instanceNumbers === 'descending' ? order.map((_, i) => count - i)
         : order.map((_, i) => i + 1);
-  const nameOrder = opts.fileNames === 'shuffled' ? shuffle(order.map((_, i) => i + 1), random) : order.map((_, i) => i + 1);
+  const nameOrder = opts.fileNames === 'shuffled' ? shuffled(order.map((_, i) => i + 1), random) : order.map((_, i) => i + 1);
   const digits = Math.max(4, String(count).length);
   const prefix = opts.fileNamePrefix ?? 'IM';
   const extension = opts.fileExtension ?? '.dcm';
 
+  const storage: CtStorage = { signed, bitsStored, slope, intercept, ...(padding !== undefined ? { pixelPaddingValue: padding } : {}) };
+  const toStored = storedValueOf(storage);
   const [storedMin, storedMax] = signed ? [-(2 ** (bitsStored - 1)), 2 ** (bitsStored - 1) - 1] : [0, 2 ** bitsStored - 1];
-  const toStored = (hu: number): number => {
-    const s = Math.round((hu - intercept) / slope);
-    if (s < storedMin || s > storedMax) {
-      throw new RangeError(`${hu} HU is stored as ${s}, outside the ${signed ? 'signed' : 'unsigned'} ${bitsStored}-bit range; change the rescale.`);
-    }
-    return s;
-  };
   if (padding !== undefined && (padding < storedMin || padding > storedMax)) {
     throw new RangeError(`PixelPaddingValue ${padding} does not fit ${signed ? 'signed' : 'unsigned'} ${bitsStored}-bit values.`);
   }
@@ -321,61 +307,34 @@ export async function writeSyntheticSeries(dir: string, opts: SyntheticSeriesOpt
     const sopInstanceUid = uid();
     const file = path.join(dir, `${prefix}${String(nameOrder[index]).padStart(digits, '0')}${extension}`);
     const position = origin;
-    const dataset: KeyedDataset = {
-      SpecificCharacterSet: 'ISO_IR 100',
-      ImageType: opts.imageType ?? ['ORIGINAL', 'PRIMARY', 'AXIAL'],
-      SOPClassUID: CT_IMAGE_STORAGE,
-      SOPInstanceUID: sopInstanceUid,
-      StudyDate: '20200401',
-      SeriesDate: '20200401',
-      ContentDate: '20200401',
-      StudyTime: '120000',
-      SeriesTime: '120000',
-      ContentTime: '120000',
-      AccessionNumber: '',
-      Modality: 'CT',
-      Manufacturer: 'LungLens synthetic',
-      ReferringPhysicianName: '',
-      StudyDescription: 'Synthetic chest CT',
-      SeriesDescription: opts.seriesDescription ?? `Synthetic ${opts.orientation ?? 'axial'}`,
-      PatientName: 'Synthetic^Phantom',
-      PatientID: 'SYNTH',
-      PatientBirthDate: '',
-      PatientSex: 'O',
-      BodyPartExamined: 'CHEST',
-      SliceThickness: spacing,
-      KVP: 120,
-      GantryDetectorTilt: opts.gantryTiltDeg ?? 0,
-      PatientPosition: 'HFS',
-      StudyInstanceUID: studyInstanceUid,
-      SeriesInstanceUID: seriesInstanceUid,
-      StudyID: '1',
-      SeriesNumber: opts.seriesNumber ?? 1,
-      AcquisitionNumber: 1,
-      InstanceNumber: instanceOrder[index]!,
-      ImagePositionPatient: [...position],
-      ImageOrientationPatient: [...row, ...column],
-      FrameOfReferenceUID: frameOfReferenceUid,
-      PositionReferenceIndicator: '',
-      SliceLocation: dot(position, normal),
-      SamplesPerPixel: 1,
-      PhotometricInterpretation: 'MONOCHROME2',
-      Rows: rows,
-      Columns: columns,
-      PixelSpacing: [sy, sx],
-      BitsAllocated: 16,
-      BitsStored: bitsStored,
-      HighBit: bitsStored - 1,
-      PixelRepresentation: signed ? 1 : 0,
-      ...(padding !== undefined ? { PixelPaddingValue: padding } : {}),
-      RescaleIntercept: intercept,
-      RescaleSlope: slope,
-      RescaleType: 'HU',
-      WindowCenter: -600,
-      WindowWidth: 1500,
-      PixelData: signed ? new Int16Array(stored.buffer) : stored,
-      ...opts.attributes?.(k),
-    };
+    const dataset = ctSliceDataset({
+      identity: {
+        studyInstanceUid,
+        seriesInstanceUid,
+        frameOfReferenceUid,
+        patientName: 'Synthetic^Phantom',
+        patientId: 'SYNTH',
+        studyDescription: 'Synthetic chest CT',
+        seriesDescription: opts.seriesDescription ?? `Synthetic ${opts.orientation ?? 'axial'}`,
+        seriesNumber: opts.seriesNumber ?? 1,
+        studyDate: '20200401',
+        studyTime: '120000',
+      },
+      storage,
+      sopInstanceUid,
+      instanceNumber: instanceOrder[index]!,
+      positionLps: position,
+      row,
+      column,
+      rows,
+      columns,
+      pixelSpacingMm: [sx, sy],
+      sliceThicknessMm: spacing,
+      pixelData: signed ? new Int16Array(stored.buffer) : stored,
+      ...(opts.imageType ? { imageType: opts.imageType } : {}),
+      gantryTiltDeg: opts.gantryTiltDeg ?? 0,
+      ...(opts.attributes ? { extra: opts.attributes(k) } : {}),
+    });
     await fs.writeFile(file, writePart10(dataset, {
       transferSyntax,
       ...(opts.preamble !== undefined ? { preamble: opts.preamble } : {}),

@@ -15,3 +15,7 @@ export {
 } from './uid.js';
 export { seededRandom, type RandomSource } from './seeded-random.js';
 export type { VR } from './vr.js';
+export {
+  CT_IMAGE_STORAGE, ctSliceDataset, storedValueOf, shuffled, writeVolumeAsCtSeries,
+  type CtSeriesIdentity, type CtSlice, type CtStorage, type WriteCtSeriesOptions,
+} from './ct-series.js';

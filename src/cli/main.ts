@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerDemo } from './commands/demo.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerPhantom } from './commands/phantom.js';
 
 /** Exit codes of every `lunglens` command (README, DESIGN.md §3). */
 export const EXIT = { ok: 0, usage: 1, nothingUsable: 2 } as const;
@@ -17,6 +18,7 @@ export async function main(argv: string[]): Promise<number> {
   const setExit = (code: number) => (exitCode = code);
   registerInspect(program, setExit);
   registerDemo(program, setExit);
+  registerPhantom(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

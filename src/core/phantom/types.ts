@@ -1,0 +1,46 @@
+import type { Volume } from '../volume/volume.js';
+
+export type PhantomLabel = 'covid' | 'non-covid';
+
+/** COVID-19 patterns and the non-COVID confounders a case may carry. */
+export type CovidFinding = 'ground-glass' | 'crazy-paving' | 'consolidation';
+export type ConfounderFinding = 'nodule' | 'emphysema' | 'atelectasis' | 'effusion' | 'motion';
+
+/** Everything that decides one case; drawn from the run's seed, so a case is reproducible from it. */
+export interface PhantomCaseSpec {
+  /** e.g. "case-0007" */
+  id: string;
+  /** Seed of this case's own random stream (derived from the run seed and the case index). */
+  seed: number;
+  label: PhantomLabel;
+  /** In-plane size (columns = rows). */
+  size: number;
+  slices: number;
+  /** Square pixels, 0.5–0.9 mm. */
+  pixelSpacingMm: number;
+  /** 0.625–5 mm; slices are contiguous (spacing = thickness). */
+  sliceThicknessMm: number;
+  /** Standard deviation of the image noise in HU (≈ 8 standard dose … 40 low dose). */
+  noiseHu: number;
+  kernel: 'smooth' | 'sharp';
+  /** Unsigned storage with RescaleIntercept −1024, or signed with intercept 0. */
+  storage: 'unsigned' | 'signed';
+  /** COVID cases: which patterns and how far they extend (0 early … 1 peak). */
+  covid: { findings: CovidFinding[]; extent: number } | null;
+  confounders: ConfounderFinding[];
+}
+
+/** A generated case: the CT volume and its exact truth on the same voxel grid. */
+export interface PhantomCase {
+  spec: PhantomCaseSpec;
+  /** HU, axial, slice index increasing inferior → superior (DESIGN.md §2). */
+  volume: Volume;
+  /** 1 where a COVID-19 lesion voxel lies (all zero for non-COVID cases). */
+  lesionMask: Uint8Array;
+  /** 1 inside the lungs (parenchyma, vessels and lesions within the pleura) — truth for the lung mask. */
+  lungMask: Uint8Array;
+  /** Lesion voxels per slice, in slice-index order. */
+  lesionVoxelsPerSlice: number[];
+  /** True exactly where `lesionVoxelsPerSlice[k] > 0`. */
+  slicePositive: boolean[];
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { placement, prepareMask, prepareSlice, windowToUnit, type InputPreprocessing } from './preprocess.js';
+
+const PRE: InputPreprocessing = { size: 4, huWindow: { lowHu: -1000, highHu: 0 }, normalization: { mean: 0, std: 1 } };
+
+const at = (img: Float32Array, size: number, x: number, y: number) => img[y * size + x]!;
+
+describe('windowToUnit', () => {
+  it('clamps to the window and maps it linearly to [0, 1]', () => {
+    expect(Array.from(windowToUnit(Int16Array.from([-2000, -1000, -500, 0, 3000]), PRE.huWindow))).toEqual([0, 0, 0.5, 1, 1]);
+  });
+});
+
+describe('prepareSlice', () => {
+  it('shrinks area-correctly: a 2× reduction is the mean of each 2×2 block', () => {
+    // 8×8 slice of 1 mm pixels → 4×4: each output pixel averages four inputs.
+    const hu = new Int16Array(64).map((_, i) => -1000 + ((i * 37) % 1000));
+    const out = prepareSlice(hu, 8, 8, [1, 1], PRE);
+    const unit = windowToUnit(hu, PRE.huWindow);
+    for (let y = 0; y < 4; y++) {
+      for (let x = 0; x < 4; x++) {
+        const block = [0, 1].flatMap((dy) => [0, 1].map((dx) => unit[(2 * y + dy) * 8 + 2 * x + dx]!));
+        expect(at(out, 4, x, y)).toBeCloseTo(block.reduce((a, b) => a + b) / 4, 5);
+      }
+    }
+  });
+
+  it('keeps the mean when shrinking by a non-integer factor', () => {
+    const hu = new Int16Array(7 * 7).map((_, i) => -1000 + ((i * 53) % 1000));
+    const out = prepareSlice(hu, 7, 7, [1, 1], { ...PRE, size: 3 });
+    const unit = windowToUnit(hu, PRE.huWindow);
+    const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
+    expect(mean(out)).toBeCloseTo(mean(unit), 5);
+  });
+
+  it('preserves the physical aspect ratio of non-square pixels, padding with air', () => {
+    // 4 columns of 2 mm and 4 rows of 1 mm: 8 mm wide, 4 mm tall → rows 1..2 of a 4×4 output hold the image.
+    const p = placement(4, 4, [2, 1], 4);
+    expect(p.outputPixelMm).toBe(2);
+    expect(p.extent).toEqual([4, 2]);
+    expect(p.offset).toEqual([0, 1]);
+    const out = prepareSlice(new Int16Array(16).fill(0), 4, 4, [2, 1], { ...PRE, normalization: { mean: 0.5, std: 0.5 } });
+    for (let x = 0; x < 4; x++) {
+      expect(at(out, 4, x, 0)).toBeCloseTo(-1); // padding: air (window low end) normalised
+      expect(at(out, 4, x, 1)).toBeCloseTo(1); // tissue at 0 HU = window top
+      expect(at(out, 4, x, 3)).toBeCloseTo(-1);
+    }
+  });
+
+  it('enlarges a small slice by linear interpolation without overshoot', () => {
+    const hu = Int16Array.from([-1000, 0, -1000, 0]); // 2×2
+    const out = prepareSlice(hu, 2, 2, [1, 1], { ...PRE, size: 8 });
+    expect(Math.min(...out)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...out)).toBeLessThanOrEqual(1);
+    expect(at(out, 8, 0, 0)).toBeCloseTo(0);
+    expect(at(out, 8, 7, 0)).toBeCloseTo(1);
+  });
+});
+
+describe('prepareMask', () => {
+  it('uses nearest neighbour (values stay 0/1) on the same placement as the slice', () => {
+    const mask = Uint8Array.from([1, 0, 0, 1, 1, 0, 0, 1]); // 4 columns × 2 rows, square pixels
+    const out = prepareMask(mask, 4, 2, [1, 1], 4);
+    expect(new Set(out)).toEqual(new Set([0, 1]));
+    expect(Array.from(out.subarray(0, 4))).toEqual([0, 0, 0, 0]); // padding row
+    expect(Array.from(out.subarray(4, 8))).toEqual([1, 0, 0, 1]);
+    expect(Array.from(out.subarray(8, 12))).toEqual([1, 0, 0, 1]);
+    expect(Array.from(out.subarray(12, 16))).toEqual([0, 0, 0, 0]);
+  });
+});

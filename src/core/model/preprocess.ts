@@ -1,0 +1,155 @@
+/**
+ * Model input preparation (DESIGN.md §4): a slice in HU and its lung mask become the S×S float
+ * tensors the detector reads. The constants come from the model card's `preprocessing` block;
+ * nothing here hard-codes them. Python never re-implements this (training consumes what
+ * `lunglens prepare` writes with these functions).
+ */
+
+/** The model card's description of its input (DESIGN.md §4). */
+export interface InputPreprocessing {
+  /** Output side S (pixels). */
+  size: number;
+  /** HU window: values are clamped to [lowHu, highHu] and mapped linearly to [0, 1]. */
+  huWindow: { lowHu: number; highHu: number };
+  /** Then (x − mean) / std. */
+  normalization: { mean: number; std: number };
+}
+
+/** Where the resampled slice lies inside the S×S square (the rest is padding). */
+export interface Placement {
+  /** Millimetres per output pixel (the same along both axes: aspect ratio preserved). */
+  outputPixelMm: number;
+  /** Output pixel rectangle covered by the image: [x0, y0, width, height] in output pixels (fractional). */
+  offset: [number, number];
+  extent: [number, number];
+}
+
+/**
+ * Fits a columns×rows slice with spacing [sx, sy] mm into S×S, preserving its physical aspect
+ * ratio (non-square pixels included): the longer physical side fills S, the other is centred
+ * between padding.
+ */
+export function placement(columns: number, rows: number, spacingMm: [number, number], size: number): Placement {
+  const widthMm = columns * spacingMm[0];
+  const heightMm = rows * spacingMm[1];
+  const outputPixelMm = Math.max(widthMm, heightMm) / size;
+  const extent: [number, number] = [widthMm / outputPixelMm, heightMm / outputPixelMm];
+  return { outputPixelMm, offset: [(size - extent[0]) / 2, (size - extent[1]) / 2], extent };
+}
+
+/**
+ * One axis of the resampling as a sparse matrix: for each output index, the input indices and
+ * weights. Shrinking averages the input interval each output pixel covers (area-correct,
+ * fractional overlaps); enlarging interpolates linearly. Output pixels outside the image get no
+ * weights (padding).
+ */
+function axisWeights(inputLength: number, outputLength: number, offset: number, extent: number): { start: Int32Array; count: Int32Array; index: Int32Array; weight: Float32Array } {
+  const scale = inputLength / extent; // input pixels per output pixel
+  const start = new Int32Array(outputLength + 1);
+  const count = new Int32Array(outputLength);
+  const index: number[] = [];
+  const weight: number[] = [];
+  for (let o = 0; o < outputLength; o++) {
+    start[o] = index.length;
+    const a = (o - offset) * scale; // input interval [a, b) covered by output pixel o
+    const b = (o + 1 - offset) * scale;
+    if (b <= 0 || a >= inputLength) continue;
+    const lo = Math.max(0, a);
+    const hi = Math.min(inputLength, b);
+    if (scale >= 1) {
+      // Area average over [lo, hi), normalised by the covered length (edge pixels keep their mean).
+      for (let i = Math.floor(lo); i < Math.ceil(hi); i++) {
+        const w = Math.min(hi, i + 1) - Math.max(lo, i);
+        if (w > 0) {
+          index.push(i);
+          weight.push(w / (hi - lo));
+        }
+      }
+    } else {
+      // Linear interpolation at the output pixel's centre (input pixel centres at i + 0.5).
+      const c = Math.min(inputLength - 0.5, Math.max(0.5, (a + b) / 2)) - 0.5;
+      const i0 = Math.floor(c);
+      const f = c - i0;
+      index.push(i0);
+      weight.push(1 - f);
+      if (f > 0 && i0 + 1 < inputLength) {
+        index.push(i0 + 1);
+        weight.push(f);
+      }
+    }
+  }
+  start[outputLength] = index.length;
+  for (let o = 0; o < outputLength; o++) count[o] = start[o + 1]! - start[o]!;
+  return { start, count, index: Int32Array.from(index), weight: Float32Array.from(weight) };
+}
+
+/** Separable resampling of a float image into S×S; `pad` where no input covers a pixel. */
+function resample(input: Float32Array, columns: number, rows: number, p: Placement, size: number, pad: number): Float32Array {
+  const wx = axisWeights(columns, size, p.offset[0], p.extent[0]);
+  const wy = axisWeights(rows, size, p.offset[1], p.extent[1]);
+  // Along x: rows × S.
+  const tmp = new Float32Array(rows * size);
+  for (let y = 0; y < rows; y++) {
+    const rowStart = y * columns;
+    for (let o = 0; o < size; o++) {
+      let s = 0;
+      for (let t = wx.start[o]!, e = t + wx.count[o]!; t < e; t++) s += wx.weight[t]! * input[rowStart + wx.index[t]!]!;
+      tmp[y * size + o] = s;
+    }
+  }
+  // Along y: S × S.
+  const out = new Float32Array(size * size).fill(pad);
+  for (let o = 0; o < size; o++) {
+    const n = wy.count[o]!;
+    if (n === 0) continue;
+    for (let x = 0; x < size; x++) {
+      if (wx.count[x] === 0) continue;
+      let s = 0;
+      for (let t = wy.start[o]!, e = t + n; t < e; t++) s += wy.weight[t]! * tmp[wy.index[t]! * size + x]!;
+      out[o * size + x] = s;
+    }
+  }
+  return out;
+}
+
+/** Clamps HU to the window and maps it to [0, 1]. */
+export function windowToUnit(hu: Int16Array, window: InputPreprocessing['huWindow']): Float32Array {
+  const { lowHu, highHu } = window;
+  const span = highHu - lowHu;
+  const out = new Float32Array(hu.length);
+  for (let i = 0; i < hu.length; i++) {
+    const v = (hu[i]! - lowHu) / span;
+    out[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+  }
+  return out;
+}
+
+/**
+ * The model's `slices` input for one slice: windowed, resampled to S×S (area-correct when
+ * shrinking, aspect ratio preserved, padded with the window's low end, i.e. air), normalised.
+ */
+export function prepareSlice(hu: Int16Array, columns: number, rows: number, spacingMm: [number, number], pre: InputPreprocessing): Float32Array {
+  const p = placement(columns, rows, spacingMm, pre.size);
+  const out = resample(windowToUnit(hu, pre.huWindow), columns, rows, p, pre.size, 0);
+  const { mean, std } = pre.normalization;
+  for (let i = 0; i < out.length; i++) out[i] = (out[i]! - mean) / std;
+  return out;
+}
+
+/** The model's `masks` input for one slice: the lung mask on the same placement, nearest neighbour, values in {0, 1}. */
+export function prepareMask(mask: Uint8Array, columns: number, rows: number, spacingMm: [number, number], size: number): Float32Array {
+  const p = placement(columns, rows, spacingMm, size);
+  const out = new Float32Array(size * size);
+  const sx = columns / p.extent[0];
+  const sy = rows / p.extent[1];
+  for (let oy = 0; oy < size; oy++) {
+    const y = Math.floor((oy + 0.5 - p.offset[1]) * sy);
+    if (y < 0 || y >= rows) continue;
+    for (let ox = 0; ox < size; ox++) {
+      const x = Math.floor((ox + 0.5 - p.offset[0]) * sx);
+      if (x < 0 || x >= columns) continue;
+      out[oy * size + ox] = mask[y * columns + x] ? 1 : 0;
+    }
+  }
+  return out;
+}

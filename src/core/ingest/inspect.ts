@@ -9,6 +9,7 @@ import { loadSeries } from './load-series.js';
 import { readPrefix } from './read-prefix.js';
 import { buildSeries, type SeriesPlan } from './series-builder.js';
 import type { InspectOptions, InspectResult, SeriesSummary } from './types.js';
+import { Volume } from '../volume/volume.js';
 import { IngestPool } from './worker-pool.js';
 
 /** Files per header task: amortises messaging while keeping both threads busy. */
@@ -30,9 +31,17 @@ export async function inspectPaths(paths: string[], options: InspectOptions = {}
   }
 }
 
-export async function inspectWithPool(paths: string[], pool: IngestPool, options: InspectOptions = {}): Promise<InspectResult> {
+/** Called with each series as soon as it is read; the volume is not kept after the call returns. */
+export type VolumeVisitor = (summary: SeriesSummary, volume: Volume) => void | Promise<void>;
+
+export async function inspectWithPool(paths: string[], pool: IngestPool, options: InspectOptions & { onVolume?: VolumeVisitor } = {}): Promise<InspectResult> {
   const { candidates, rejected } = await discover(paths);
   const series: SeriesSummary[] = [];
+  const emit = async (summary: SeriesSummary, volume: Volume) => {
+    if (options.checksum) summary.valueSha256 = await valueSha256(volume.voxels);
+    series.push(summary);
+    await options.onVolume?.(summary, volume);
+  };
   const byKind = (kind: Candidate['kind']) => candidates.filter((c) => c.kind === kind).map((c) => c.path);
 
   // DICOM: headers in parallel, then series, then each series decoded by all threads.
@@ -53,7 +62,7 @@ export async function inspectWithPool(paths: string[], pool: IngestPool, options
     rejected.push(...unreadable);
     if (!loaded) continue;
     const plan = loaded.plan;
-    series.push({
+    await emit({
       id: dicomSeriesId(plan),
       source: 'dicom',
       path: plan.folder,
@@ -71,8 +80,7 @@ export async function inspectWithPool(paths: string[], pool: IngestPool, options
       transferSyntaxUids: plan.transferSyntaxUids,
       warnings: loaded.warnings,
       files: [...new Set(plan.slices.map((s) => s.instance.path))],
-      ...(options.checksum ? { valueSha256: await valueSha256(loaded.volume.voxels) } : {}),
-    });
+    }, loaded.volume);
   }
 
   // Volumes from other formats: one file each, or one stack per folder and image size.
@@ -84,9 +92,9 @@ export async function inspectWithPool(paths: string[], pool: IngestPool, options
   for (const job of formatJobs) {
     try {
       const r = await pool.call('readFormat', job);
-      const voxels = new Int16Array(r.voxels);
+      const volume = Volume.create({ ...r, voxels: new Int16Array(r.voxels) });
       const stats = r.statistics;
-      series.push({
+      await emit({
         id: shortHash(`${r.source}|${r.files.map((f: string) => path.basename(f)).join('|')}|${r.dimensions.join('x')}|${stats.mean}`),
         source: r.source,
         path: job.kind === 'image-stack' ? path.dirname(job.paths[0]!) : job.paths[0]!,
@@ -104,8 +112,7 @@ export async function inspectWithPool(paths: string[], pool: IngestPool, options
         transferSyntaxUids: [],
         warnings: r.warnings,
         files: r.files,
-        ...(options.checksum ? { valueSha256: await valueSha256(voxels) } : {}),
-      });
+      }, volume);
     } catch (error) {
       rejected.push(toRejection(job.kind === 'image-stack' ? path.dirname(job.paths[0]!) : job.paths[0]!, error));
     }

@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PNG } from 'pngjs';
+import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeSyntheticSeries } from '../core/samples/synthetic-series.js';
 import { main } from './main.js';
@@ -67,5 +69,29 @@ describe('lunglens inspect', () => {
     const { code, stderr } = await run(...argv);
     expect(code).toBe(1);
     expect(stderr.length).toBeGreaterThan(0);
+  });
+});
+
+describe('lunglens enhance', () => {
+  beforeAll(async () => {
+    await writeSyntheticSeries(path.join(root, 'enhance'), { columns: 40, rows: 32, slices: 5, seed: 'enhance' });
+  });
+
+  it.each([
+    ['tonemap', 2],
+    ['both', 3],
+  ])('writes the original beside the %s enhancement as one PNG', async (method, panels) => {
+    const out = path.join(root, `enhance-${method}.png`);
+    const { code } = await run('enhance', path.join(root, 'enhance'), '--slice', '2', '--method', method, '--chains', '1', '--samples', '20', '--out', out);
+    expect(code).toBe(0);
+    const png = PNG.sync.read(readFileSync(out));
+    expect(png.height).toBe(32);
+    expect(png.width).toBe(40 * panels + 4 * (panels - 1));
+  });
+
+  it('refuses a slice beyond the last one with a usage exit code', async () => {
+    const { code, stderr } = await run('enhance', path.join(root, 'enhance'), '--slice', '5', '--out', path.join(root, 'x.png'));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/beyond the last slice/);
   });
 });

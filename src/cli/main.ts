@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerDemo } from './commands/demo.js';
+import { registerEnhance } from './commands/enhance.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPhantom } from './commands/phantom.js';
 
@@ -19,6 +20,7 @@ export async function main(argv: string[]): Promise<number> {
   registerInspect(program, setExit);
   registerDemo(program, setExit);
   registerPhantom(program);
+  registerEnhance(program, setExit);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

@@ -4,6 +4,7 @@
  * nothing here hard-codes them. Python never re-implements this (training consumes what
  * `lunglens prepare` writes with these functions).
  */
+import { windowHu } from '../enhance/tone-map.js';
 
 /** The model card's description of its input (DESIGN.md §4). */
 export interface InputPreprocessing {
@@ -114,14 +115,7 @@ function resample(input: Float32Array, columns: number, rows: number, p: Placeme
 
 /** Clamps HU to the window and maps it to [0, 1]. */
 export function windowToUnit(hu: Int16Array, window: InputPreprocessing['huWindow']): Float32Array {
-  const { lowHu, highHu } = window;
-  const span = highHu - lowHu;
-  const out = new Float32Array(hu.length);
-  for (let i = 0; i < hu.length; i++) {
-    const v = (hu[i]! - lowHu) / span;
-    out[i] = v < 0 ? 0 : v > 1 ? 1 : v;
-  }
-  return out;
+  return windowHu(hu, (window.lowHu + window.highHu) / 2, window.highHu - window.lowHu);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { PNG } from 'pngjs';
+import { windowHu } from '../enhance/tone-map.js';
 
 /** A grey image with values in [0, 1], row by row. */
 export interface GrayImage {
@@ -9,10 +10,7 @@ export interface GrayImage {
 
 /** HU → [0, 1] through a display window (centre/width, as radiologists state them). */
 export function windowImage(hu: Int16Array, width: number, height: number, centre: number, windowWidth: number): GrayImage {
-  const low = centre - windowWidth / 2;
-  const values = new Float32Array(hu.length);
-  for (let i = 0; i < hu.length; i++) values[i] = Math.min(1, Math.max(0, (hu[i]! - low) / windowWidth));
-  return { width, height, values };
+  return { width, height, values: windowHu(hu, centre, windowWidth) };
 }
 
 /** Images side by side, top-aligned, separated by `gap` black pixels. */

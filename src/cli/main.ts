@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerDemo } from './commands/demo.js';
 import { registerEnhance } from './commands/enhance.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerMask } from './commands/mask.js';
 import { registerPhantom } from './commands/phantom.js';
 
 /** Exit codes of every `lunglens` command (README, DESIGN.md §3). */
@@ -21,6 +22,7 @@ export async function main(argv: string[]): Promise<number> {
   registerDemo(program, setExit);
   registerPhantom(program);
   registerEnhance(program, setExit);
+  registerMask(program, setExit);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

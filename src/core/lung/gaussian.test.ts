@@ -1,0 +1,116 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { LUNG_KERNEL_WASM_BASE64 } from './lung-kernel.wasm.js';
+import { lungSimdAvailable } from './lung-simd.js';
+import { GAUSSIAN_WEIGHTS, reflectIndex, smoothedBelowRuns, smoothSlice } from './gaussian.js';
+import { runsToDense } from './runs.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** scipy.ndimage.gaussian_filter(slice, 1, truncate=2, mode='reflect'), written out as a 5×5 sum. */
+function reference(slice: Int16Array, nx: number, ny: number): Float64Array {
+  const out = new Float64Array(nx * ny);
+  for (let y = 0; y < ny; y++) {
+    for (let x = 0; x < nx; x++) {
+      let v = 0;
+      for (let dy = -2; dy <= 2; dy++) {
+        for (let dx = -2; dx <= 2; dx++) {
+          v += GAUSSIAN_WEIGHTS[dy + 2]! * GAUSSIAN_WEIGHTS[dx + 2]! * slice[reflectIndex(y + dy, ny) * nx + reflectIndex(x + dx, nx)]!;
+        }
+      }
+      out[y * nx + x] = v;
+    }
+  }
+  return out;
+}
+
+function randomHu(n: number, seed: number): Int16Array {
+  let s = seed;
+  return Int16Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    // Mostly air or tissue, so that the threshold has edges to find.
+    return s % 3 === 0 ? -1000 + (s % 97) : s % 3 === 1 ? 40 - (s % 51) : -850 + (s % 301);
+  });
+}
+
+describe('Gaussian smoothing (σ = 1 voxel, truncate 2, mirrored borders)', () => {
+  it('has normalised weights e^(−x²/2) for x = −2…2', () => {
+    expect(GAUSSIAN_WEIGHTS.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    expect(GAUSSIAN_WEIGHTS[1]! / GAUSSIAN_WEIGHTS[2]!).toBeCloseTo(Math.exp(-0.5), 12);
+    expect(reflectIndex(-1, 5)).toBe(0);
+    expect(reflectIndex(-2, 5)).toBe(1);
+    expect(reflectIndex(5, 5)).toBe(4);
+    expect(reflectIndex(6, 5)).toBe(3);
+    expect(reflectIndex(-3, 1)).toBe(0);
+  });
+
+  it('smooths like the 5×5 reference, borders included, on any slice size', () => {
+    for (const [nx, ny] of [[1, 1], [2, 3], [7, 4], [16, 9], [21, 13]] as const) {
+      const slice = randomHu(nx * ny, nx * 31 + ny);
+      const ours = smoothSlice(slice, nx, ny);
+      const ref = reference(slice, nx, ny);
+      for (let i = 0; i < ours.length; i++) expect(ours[i]).toBeCloseTo(ref[i]!, 2);
+    }
+  });
+
+  it('thresholds to the same runs with the SIMD kernel and in JavaScript, up to float32 rounding', (ctx) => {
+    if (!lungSimdAvailable()) ctx.skip('no WebAssembly SIMD in this runtime');
+    for (const [nx, ny, nz] of [[8, 3, 2], [17, 5, 3], [33, 40, 2], [64, 64, 3]] as const) {
+      const voxels = randomHu(nx * ny * nz, nx + ny);
+      const simd = runsToDense(smoothedBelowRuns(voxels, nx, ny, nz, -600));
+      const js = runsToDense(smoothedBelowRuns(voxels, nx, ny, nz, -600, { simd: false }));
+      for (let k = 0; k < nz; k++) {
+        const ref = reference(voxels.subarray(k * nx * ny, (k + 1) * nx * ny), nx, ny);
+        for (let i = 0; i < nx * ny; i++) {
+          const expected = ref[i]! < -600 ? 1 : 0;
+          // Only values within rounding of the threshold may disagree.
+          if (Math.abs(ref[i]! + 600) > 1e-3) {
+            expect(simd[k * nx * ny + i], `simd ${nx}×${ny} k=${k} i=${i}`).toBe(expected);
+            expect(js[k * nx * ny + i], `js ${nx}×${ny} k=${k} i=${i}`).toBe(expected);
+          }
+        }
+      }
+    }
+  });
+
+  it('thresholds tiny slices (below the kernel minimum) in JavaScript', () => {
+    const voxels = Int16Array.from([-1000, -1000, 40, 40, -1000, -1000]);
+    expect(Array.from(runsToDense(smoothedBelowRuns(voxels, 1, 1, 6, -600)))).toEqual([1, 1, 0, 0, 1, 1]);
+  });
+
+  it('lung-kernel.wasm.ts is up to date with lung-kernel.wat', async (ctx) => {
+    try {
+      await import('wabt');
+    } catch {
+      ctx.skip('wabt is not installed, so the .wat cannot be assembled here');
+    }
+    interface BuildScript {
+      assemble(wat: string, filename?: string): Promise<Uint8Array>;
+    }
+    // A computed specifier: the script is plain JavaScript outside the TypeScript project.
+    const script = pathToFileURL(join(here, '../../../scripts/build-wasm.mjs')).href;
+    const build = (await import(script)) as BuildScript;
+    const bytes = await build.assemble(readFileSync(join(here, 'lung-kernel.wat'), 'utf8'), 'lung-kernel.wat');
+    const source = kernelSource(bytes);
+    if (process.env.LUNGLENS_WRITE_WASM === '1') writeFileSync(join(here, 'lung-kernel.wasm.ts'), source);
+    expect(Buffer.from(LUNG_KERNEL_WASM_BASE64, 'base64').equals(Buffer.from(bytes)), 'stale: see the header of lung-kernel.wasm.ts').toBe(true);
+    expect(readFileSync(join(here, 'lung-kernel.wasm.ts'), 'utf8')).toBe(source);
+  });
+});
+
+/** The text of lung-kernel.wasm.ts for the module's bytes. */
+function kernelSource(bytes: Uint8Array): string {
+  const lines = Buffer.from(bytes).toString('base64').match(/.{1,96}/g) ?? [''];
+  return [
+    '// GENERATED from lung-kernel.wat (assembled with wabt): do not edit.',
+    '// Edit the .wat and run `LUNGLENS_WRITE_WASM=1 npx vitest run src/core/lung/gaussian.test.ts`',
+    '// (the test fails when this file is stale).',
+    '',
+    `/** The WebAssembly module assembled from lung-kernel.wat (${bytes.length} bytes), base64. */`,
+    'export const LUNG_KERNEL_WASM_BASE64 =',
+    lines.map((l, i) => `  '${l}'${i === lines.length - 1 ? ';' : ' +'}`).join('\n'),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,138 @@
+import { lungKernel, KERNEL_MIN_NX, KERNEL_MIN_NY } from './lung-simd.js';
+import { RunBuilder, type RunVolume } from './runs.js';
+
+/**
+ * In-plane Gaussian smoothing with σ = 1 voxel, as Liao et al. apply it slice by slice
+ * (`scipy.ndimage.gaussian_filter(slice, 1, truncate=2.0)`): a normalised 5-tap kernel applied
+ * along x then y, borders mirrored (scipy's `reflect`: d c b a | a b c d | d c b a).
+ */
+const RADIUS = 2;
+const RAW = [Math.exp(-2), Math.exp(-0.5), 1, Math.exp(-0.5), Math.exp(-2)];
+const SUM = RAW.reduce((a, b) => a + b, 0);
+export const GAUSSIAN_WEIGHTS: readonly number[] = RAW.map((w) => w / SUM);
+const W0 = GAUSSIAN_WEIGHTS[2]!;
+const W1 = GAUSSIAN_WEIGHTS[1]!;
+const W2 = GAUSSIAN_WEIGHTS[0]!;
+
+/** Index i mirrored into 0…n−1 (scipy `reflect`), for any i. */
+export function reflectIndex(i: number, n: number): number {
+  const period = 2 * n;
+  let j = ((i % period) + period) % period;
+  if (j >= n) j = period - 1 - j;
+  return j;
+}
+
+/** Smooths one slice along x into `out` (Float32, same layout). */
+function smoothRows(src: Int16Array, offset: number, nx: number, ny: number, out: Float32Array): void {
+  for (let y = 0; y < ny; y++) {
+    const s = offset + y * nx;
+    const o = y * nx;
+    if (nx >= 2 * RADIUS + 1) {
+      for (let x = RADIUS; x < nx - RADIUS; x++) {
+        const p = s + x;
+        out[o + x] = W0 * src[p]! + W1 * (src[p - 1]! + src[p + 1]!) + W2 * (src[p - 2]! + src[p + 2]!);
+      }
+      for (const x of [0, 1, nx - 2, nx - 1]) out[o + x] = edgeSample(src, s, nx, x);
+    } else {
+      for (let x = 0; x < nx; x++) out[o + x] = edgeSample(src, s, nx, x);
+    }
+  }
+}
+
+function edgeSample(src: Int16Array, s: number, nx: number, x: number): number {
+  let v = 0;
+  for (let d = -RADIUS; d <= RADIUS; d++) v += GAUSSIAN_WEIGHTS[d + RADIUS]! * src[s + reflectIndex(x + d, nx)]!;
+  return v;
+}
+
+/** Offsets (in voxels, within the slice) of the rows y−2 … y+2, mirrored at the borders. */
+function rowOffsets(y: number, nx: number, ny: number): [number, number, number, number, number] {
+  return [
+    reflectIndex(y - 2, ny) * nx,
+    reflectIndex(y - 1, ny) * nx,
+    y * nx,
+    reflectIndex(y + 1, ny) * nx,
+    reflectIndex(y + 2, ny) * nx,
+  ];
+}
+
+/**
+ * The smoothed volume thresholded, without ever storing it: the runs of the voxels whose smoothed
+ * value is < `below`. Slice by slice with the WebAssembly SIMD kernel where available (one pass
+ * along x into a slice buffer, one along y that thresholds into bits), else the same two passes in
+ * JavaScript (`simd: false` forces that, for tests and comparisons).
+ */
+export function smoothedBelowRuns(
+  voxels: Int16Array,
+  nx: number,
+  ny: number,
+  nz: number,
+  below: number,
+  options: { simd?: boolean } = {},
+): RunVolume {
+  const out = new RunBuilder(nx, ny, nz, ny * nz * 4);
+  const kernel = options.simd === false || nx < KERNEL_MIN_NX || ny < KERNEL_MIN_NY ? null : lungKernel();
+  const tmp = kernel ? null : new Float32Array(nx * ny);
+  const n = nx * ny;
+  for (let k = 0; k < nz; k++) {
+    if (kernel) {
+      const { bits, wordsPerRow } = kernel.smoothBelow(voxels.subarray(k * n, (k + 1) * n), nx, ny, below, [W0, W1, W2]);
+      for (let y = 0; y < ny; y++) {
+        bitsToRuns(bits, y * wordsPerRow, wordsPerRow, nx, out);
+        out.endRow();
+      }
+      continue;
+    }
+    smoothRows(voxels, k * n, nx, ny, tmp!);
+    for (let y = 0; y < ny; y++) {
+      const [a, b, c, d, e] = rowOffsets(y, nx, ny);
+      let start = -1;
+      for (let x = 0; x < nx; x++) {
+        const v = W0 * tmp![c + x]! + W1 * (tmp![b + x]! + tmp![d + x]!) + W2 * (tmp![a + x]! + tmp![e + x]!);
+        if (v < below) {
+          if (start < 0) start = x;
+        } else if (start >= 0) {
+          out.push(start, x);
+          start = -1;
+        }
+      }
+      if (start >= 0) out.push(start, nx);
+      out.endRow();
+    }
+  }
+  return out.finish();
+}
+
+/** Runs of the set bits of one row (bit b of word w is voxel 16w + b; bits at x ≥ nx ignored). */
+function bitsToRuns(bits: Uint16Array, first: number, words: number, nx: number, out: RunBuilder): void {
+  let start = -1;
+  for (let w = 0; w < words; w++) {
+    let word = bits[first + w]!;
+    const base = w * 16;
+    if (base + 16 > nx) word &= (1 << (nx - base)) - 1;
+    if (start < 0 ? word === 0 : word === 0xffff) continue;
+    for (let b = 0; b < 16; b++) {
+      if ((word >>> b) & 1) {
+        if (start < 0) start = base + b;
+      } else if (start >= 0) {
+        out.push(start, base + b);
+        start = -1;
+      }
+    }
+  }
+  if (start >= 0) out.push(start, nx);
+}
+
+/** The smoothed slice itself (for tests and viewers; the mask uses `smoothedBelowRuns`). */
+export function smoothSlice(slice: Int16Array, nx: number, ny: number): Float32Array {
+  const tmp = new Float32Array(nx * ny);
+  smoothRows(slice, 0, nx, ny, tmp);
+  const out = new Float32Array(nx * ny);
+  for (let y = 0; y < ny; y++) {
+    const [a, b, c, d, e] = rowOffsets(y, nx, ny);
+    for (let x = 0; x < nx; x++) {
+      out[y * nx + x] = W0 * tmp[c + x]! + W1 * (tmp[b + x]! + tmp[d + x]!) + W2 * (tmp[a + x]! + tmp[e + x]!);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,337 @@
+;; lung-kernel.wat: the hot loops of the lung mask, 128-bit SIMD. Assembled into
+;; lung-kernel.wasm.ts (see the header of that file); driven by lung-simd.ts. Memory is exported
+;; and grown from JavaScript; every address below is a byte address chosen by the caller.
+;;
+;; smoothBelow: one CT slice (Int16 HU, nx × ny, x fastest) smoothed with the 5-tap Gaussian
+;; (σ = 1 voxel, truncate 2) along x then y, borders mirrored (scipy `reflect`), and thresholded:
+;; bit x of row y is set where the smoothed value is < thr. Same results as `smoothSlice` in
+;; gaussian.ts up to float32 rounding (tested). Requires nx ≥ 8 and ny ≥ 3.
+;;   src   the slice, Int16, nx·ny values
+;;   tmp   the x-smoothed slice, Float32, rows of q values (q = nx rounded up to 16)
+;;   bits  the result, one u16 per 16 voxels, rows of q/16 words; bits at x ≥ nx are undefined
+;;
+;; planeReach and zReach: the dilation of distance.ts (`dilateRunsL1`), same results.
+(module
+  (memory (export "memory") 1 65536)
+
+  ;; The sample src[i] as f32.
+  (func $px (param $src i32) (param $i i32) (result f32)
+    (f32.convert_i32_s (i32.load16_s (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 1))))))
+
+  ;; Row index y mirrored into 0…ny−1 for y in −2…ny+1 (valid for ny ≥ 3).
+  (func $reflect (param $y i32) (param $ny i32) (result i32)
+    (if (result i32) (i32.lt_s (local.get $y) (i32.const 0))
+      (then (i32.sub (i32.const -1) (local.get $y)))
+      (else
+        (if (result i32) (i32.ge_s (local.get $y) (local.get $ny))
+          (then (i32.sub (i32.sub (i32.shl (local.get $ny) (i32.const 1)) (i32.const 1)) (local.get $y)))
+          (else (local.get $y))))))
+
+  (func (export "smoothBelow")
+    (param $src i32) (param $nx i32) (param $ny i32) (param $tmp i32) (param $q i32) (param $bits i32)
+    (param $thr f32) (param $fw0 f32) (param $fw1 f32) (param $fw2 f32)
+    (local $y i32) (local $x i32) (local $s i32) (local $t i32) (local $last i32)
+    (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $vthr v128)
+    (local $ra i32) (local $rb i32) (local $rc i32) (local $rd i32) (local $re i32)
+    (local $rowBytes i32) (local $off i32) (local $o i32)
+    (local $p i32) (local $pa i32) (local $pb i32) (local $pc i32) (local $pd i32) (local $pe i32)
+    (local $m0 v128) (local $m1 v128) (local $m2 v128) (local $m3 v128)
+    (local.set $w0 (f32x4.splat (local.get $fw0)))
+    (local.set $w1 (f32x4.splat (local.get $fw1)))
+    (local.set $w2 (f32x4.splat (local.get $fw2)))
+    (local.set $vthr (f32x4.splat (local.get $thr)))
+    (local.set $rowBytes (i32.shl (local.get $q) (i32.const 2)))
+    (local.set $last (i32.sub (local.get $nx) (i32.const 1)))
+
+    ;; Pass 1: along x.
+    (local.set $y (i32.const 0))
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $y) (local.get $ny)))
+        (local.set $s (i32.add (local.get $src) (i32.shl (i32.mul (local.get $y) (local.get $nx)) (i32.const 1))))
+        (local.set $t (i32.add (local.get $tmp) (i32.mul (local.get $y) (local.get $rowBytes))))
+        ;; Interior, four at a time: x = 2, 6, … while x + 4 ≤ nx − 2, then once at x = nx − 6.
+        (local.set $x (i32.const 2))
+        (block $done
+          (loop $chunks
+            (br_if $done (i32.gt_s (i32.add (local.get $x) (i32.const 4)) (i32.sub (local.get $nx) (i32.const 2))))
+            (local.set $p (i32.add (local.get $s) (i32.shl (local.get $x) (i32.const 1))))
+            (v128.store (i32.add (local.get $t) (i32.shl (local.get $x) (i32.const 2)))
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.mul (local.get $w0) (f32x4.convert_i32x4_s (v128.load16x4_s (local.get $p))))
+                  (f32x4.mul (local.get $w1)
+                    (f32x4.add
+                      (f32x4.convert_i32x4_s (v128.load16x4_s (i32.sub (local.get $p) (i32.const 2))))
+                      (f32x4.convert_i32x4_s (v128.load16x4_s offset=2 (local.get $p))))))
+                (f32x4.mul (local.get $w2)
+                  (f32x4.add
+                    (f32x4.convert_i32x4_s (v128.load16x4_s (i32.sub (local.get $p) (i32.const 4))))
+                    (f32x4.convert_i32x4_s (v128.load16x4_s offset=4 (local.get $p)))))))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
+            (br $chunks)))
+        (local.set $x (i32.sub (local.get $nx) (i32.const 6)))
+        (local.set $p (i32.add (local.get $s) (i32.shl (local.get $x) (i32.const 1))))
+        (v128.store (i32.add (local.get $t) (i32.shl (local.get $x) (i32.const 2)))
+          (f32x4.add
+            (f32x4.add
+              (f32x4.mul (local.get $w0) (f32x4.convert_i32x4_s (v128.load16x4_s (local.get $p))))
+              (f32x4.mul (local.get $w1)
+                (f32x4.add
+                  (f32x4.convert_i32x4_s (v128.load16x4_s (i32.sub (local.get $p) (i32.const 2))))
+                  (f32x4.convert_i32x4_s (v128.load16x4_s offset=2 (local.get $p))))))
+            (f32x4.mul (local.get $w2)
+              (f32x4.add
+                (f32x4.convert_i32x4_s (v128.load16x4_s (i32.sub (local.get $p) (i32.const 4))))
+                (f32x4.convert_i32x4_s (v128.load16x4_s offset=4 (local.get $p)))))))
+        ;; The four border samples, mirrored.
+        ;; x = 0: taps 1 0 [0] 1 2
+        (f32.store (local.get $t)
+          (f32.add (f32.add
+            (f32.mul (local.get $fw0) (call $px (local.get $s) (i32.const 0)))
+            (f32.mul (local.get $fw1) (f32.add (call $px (local.get $s) (i32.const 0)) (call $px (local.get $s) (i32.const 1)))))
+            (f32.mul (local.get $fw2) (f32.add (call $px (local.get $s) (i32.const 1)) (call $px (local.get $s) (i32.const 2))))))
+        ;; x = 1: taps 0 0 [1] 2 3
+        (f32.store offset=4 (local.get $t)
+          (f32.add (f32.add
+            (f32.mul (local.get $fw0) (call $px (local.get $s) (i32.const 1)))
+            (f32.mul (local.get $fw1) (f32.add (call $px (local.get $s) (i32.const 0)) (call $px (local.get $s) (i32.const 2)))))
+            (f32.mul (local.get $fw2) (f32.add (call $px (local.get $s) (i32.const 0)) (call $px (local.get $s) (i32.const 3))))))
+        ;; x = nx − 2: taps nx−4 nx−3 [nx−2] nx−1 nx−1
+        (f32.store (i32.add (local.get $t) (i32.shl (i32.sub (local.get $last) (i32.const 1)) (i32.const 2)))
+          (f32.add (f32.add
+            (f32.mul (local.get $fw0) (call $px (local.get $s) (i32.sub (local.get $last) (i32.const 1))))
+            (f32.mul (local.get $fw1) (f32.add (call $px (local.get $s) (i32.sub (local.get $last) (i32.const 2)))
+                                               (call $px (local.get $s) (local.get $last)))))
+            (f32.mul (local.get $fw2) (f32.add (call $px (local.get $s) (i32.sub (local.get $last) (i32.const 3)))
+                                               (call $px (local.get $s) (local.get $last))))))
+        ;; x = nx − 1: taps nx−3 nx−2 [nx−1] nx−1 nx−2
+        (f32.store (i32.add (local.get $t) (i32.shl (local.get $last) (i32.const 2)))
+          (f32.add (f32.add
+            (f32.mul (local.get $fw0) (call $px (local.get $s) (local.get $last)))
+            (f32.mul (local.get $fw1) (f32.add (call $px (local.get $s) (i32.sub (local.get $last) (i32.const 1)))
+                                               (call $px (local.get $s) (local.get $last)))))
+            (f32.mul (local.get $fw2) (f32.add (call $px (local.get $s) (i32.sub (local.get $last) (i32.const 2)))
+                                               (call $px (local.get $s) (i32.sub (local.get $last) (i32.const 1)))))))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $rows)))
+
+    ;; Pass 2: along y, threshold, 16 voxels → one u16 of bits.
+    (local.set $o (local.get $bits))
+    (local.set $y (i32.const 0))
+    (block $rowsDone2
+      (loop $rows2
+        (br_if $rowsDone2 (i32.ge_u (local.get $y) (local.get $ny)))
+        (local.set $ra (i32.add (local.get $tmp) (i32.mul (call $reflect (i32.sub (local.get $y) (i32.const 2)) (local.get $ny)) (local.get $rowBytes))))
+        (local.set $rb (i32.add (local.get $tmp) (i32.mul (call $reflect (i32.sub (local.get $y) (i32.const 1)) (local.get $ny)) (local.get $rowBytes))))
+        (local.set $rc (i32.add (local.get $tmp) (i32.mul (local.get $y) (local.get $rowBytes))))
+        (local.set $rd (i32.add (local.get $tmp) (i32.mul (call $reflect (i32.add (local.get $y) (i32.const 1)) (local.get $ny)) (local.get $rowBytes))))
+        (local.set $re (i32.add (local.get $tmp) (i32.mul (call $reflect (i32.add (local.get $y) (i32.const 2)) (local.get $ny)) (local.get $rowBytes))))
+        (local.set $off (i32.const 0))
+        (block $wordsDone
+          (loop $words
+            (br_if $wordsDone (i32.ge_u (local.get $off) (local.get $rowBytes)))
+            (local.set $pa (i32.add (local.get $ra) (local.get $off)))
+            (local.set $pb (i32.add (local.get $rb) (local.get $off)))
+            (local.set $pc (i32.add (local.get $rc) (local.get $off)))
+            (local.set $pd (i32.add (local.get $rd) (local.get $off)))
+            (local.set $pe (i32.add (local.get $re) (local.get $off)))
+            (local.set $m0 (f32x4.lt
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.mul (local.get $w0) (v128.load offset=0 (local.get $pc)))
+                  (f32x4.mul (local.get $w1) (f32x4.add (v128.load offset=0 (local.get $pb)) (v128.load offset=0 (local.get $pd)))))
+                (f32x4.mul (local.get $w2) (f32x4.add (v128.load offset=0 (local.get $pa)) (v128.load offset=0 (local.get $pe)))))
+              (local.get $vthr)))
+            (local.set $m1 (f32x4.lt
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.mul (local.get $w0) (v128.load offset=16 (local.get $pc)))
+                  (f32x4.mul (local.get $w1) (f32x4.add (v128.load offset=16 (local.get $pb)) (v128.load offset=16 (local.get $pd)))))
+                (f32x4.mul (local.get $w2) (f32x4.add (v128.load offset=16 (local.get $pa)) (v128.load offset=16 (local.get $pe)))))
+              (local.get $vthr)))
+            (local.set $m2 (f32x4.lt
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.mul (local.get $w0) (v128.load offset=32 (local.get $pc)))
+                  (f32x4.mul (local.get $w1) (f32x4.add (v128.load offset=32 (local.get $pb)) (v128.load offset=32 (local.get $pd)))))
+                (f32x4.mul (local.get $w2) (f32x4.add (v128.load offset=32 (local.get $pa)) (v128.load offset=32 (local.get $pe)))))
+              (local.get $vthr)))
+            (local.set $m3 (f32x4.lt
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.mul (local.get $w0) (v128.load offset=48 (local.get $pc)))
+                  (f32x4.mul (local.get $w1) (f32x4.add (v128.load offset=48 (local.get $pb)) (v128.load offset=48 (local.get $pd)))))
+                (f32x4.mul (local.get $w2) (f32x4.add (v128.load offset=48 (local.get $pa)) (v128.load offset=48 (local.get $pe)))))
+              (local.get $vthr)))
+            (i32.store16 (local.get $o)
+              (i8x16.bitmask
+                (i8x16.narrow_i16x8_s
+                  (i16x8.narrow_i32x4_s (local.get $m0) (local.get $m1))
+                  (i16x8.narrow_i32x4_s (local.get $m2) (local.get $m3)))))
+            (local.set $o (i32.add (local.get $o) (i32.const 2)))
+            (local.set $off (i32.add (local.get $off) (i32.const 64)))
+            (br $words)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $rows2))))
+
+  ;; One slice of the dilation: d (Float32, rows of bw) holds the in-plane distance along x; this
+  ;; finishes the in-plane L1 distance with two sweeps along y (rows ya..yb1, columns xa..xb1) and
+  ;; writes the slices the voxel may still reach, min(cap, floor((radius - d) * invSz + eps)), or -1 where
+  ;; d > limit, as Int8 into reach (same layout).
+  (func (export "planeReach")
+    (param $d i32) (param $reach i32) (param $bw i32) (param $ya i32) (param $yb1 i32) (param $xa i32) (param $xb1 i32)
+    (param $sy f32) (param $radius f32) (param $invSz f32) (param $eps f32) (param $limit f32) (param $cap i32)
+    (local $y i32) (local $x i32) (local $xEnd i32) (local $rowBytes i32) (local $p i32) (local $q i32)
+    (local $v v128) (local $vsy v128) (local $vrad v128) (local $vinv v128) (local $veps v128) (local $vlim v128)
+    (local $vcap v128) (local $vneg v128) (local $n v128) (local $f f32) (local $ni i32)
+    (local.set $vsy (f32x4.splat (local.get $sy)))
+    (local.set $vrad (f32x4.splat (local.get $radius)))
+    (local.set $vinv (f32x4.splat (local.get $invSz)))
+    (local.set $veps (f32x4.splat (local.get $eps)))
+    (local.set $vlim (f32x4.splat (local.get $limit)))
+    (local.set $vcap (i32x4.splat (local.get $cap)))
+    (local.set $vneg (i32x4.splat (i32.const -1)))
+    (local.set $rowBytes (i32.shl (local.get $bw) (i32.const 2)))
+    (local.set $xEnd (i32.add (local.get $xb1) (i32.const 1)))
+
+    ;; Forward along y.
+    (local.set $y (i32.add (local.get $ya) (i32.const 1)))
+    (block $fDone
+      (loop $fRows
+        (br_if $fDone (i32.gt_s (local.get $y) (local.get $yb1)))
+        (local.set $x (local.get $xa))
+        (block $fvDone
+          (loop $fv
+            (br_if $fvDone (i32.gt_s (i32.add (local.get $x) (i32.const 4)) (local.get $xEnd)))
+            (local.set $p (i32.add (local.get $d) (i32.shl (i32.add (i32.mul (local.get $y) (local.get $bw)) (local.get $x)) (i32.const 2))))
+            (v128.store (local.get $p)
+              (f32x4.min (v128.load (local.get $p))
+                         (f32x4.add (v128.load (i32.sub (local.get $p) (local.get $rowBytes))) (local.get $vsy))))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
+            (br $fv)))
+        (block $fsDone
+          (loop $fs
+            (br_if $fsDone (i32.ge_s (local.get $x) (local.get $xEnd)))
+            (local.set $p (i32.add (local.get $d) (i32.shl (i32.add (i32.mul (local.get $y) (local.get $bw)) (local.get $x)) (i32.const 2))))
+            (f32.store (local.get $p)
+              (f32.min (f32.load (local.get $p))
+                       (f32.add (f32.load (i32.sub (local.get $p) (local.get $rowBytes))) (local.get $sy))))
+            (local.set $x (i32.add (local.get $x) (i32.const 1)))
+            (br $fs)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $fRows)))
+
+    ;; Backward along y, then the conversion to reach.
+    (local.set $y (local.get $yb1))
+    (block $bDone
+      (loop $bRows
+        (br_if $bDone (i32.lt_s (local.get $y) (local.get $ya)))
+        (local.set $x (local.get $xa))
+        (block $bvDone
+          (loop $bv
+            (br_if $bvDone (i32.gt_s (i32.add (local.get $x) (i32.const 4)) (local.get $xEnd)))
+            (local.set $q (i32.add (i32.mul (local.get $y) (local.get $bw)) (local.get $x)))
+            (local.set $p (i32.add (local.get $d) (i32.shl (local.get $q) (i32.const 2))))
+            (local.set $v (v128.load (local.get $p)))
+            (if (i32.lt_s (local.get $y) (local.get $yb1))
+              (then
+                (local.set $v (f32x4.min (local.get $v)
+                  (f32x4.add (v128.load (i32.add (local.get $p) (local.get $rowBytes))) (local.get $vsy))))
+                (v128.store (local.get $p) (local.get $v))))
+            (local.set $n
+              (i32x4.min_s (local.get $vcap)
+                (i32x4.trunc_sat_f32x4_s
+                  (f32x4.add (f32x4.mul (f32x4.sub (local.get $vrad) (local.get $v)) (local.get $vinv)) (local.get $veps)))))
+            (local.set $n (v128.bitselect (local.get $n) (local.get $vneg) (f32x4.le (local.get $v) (local.get $vlim))))
+            (local.set $n (i16x8.narrow_i32x4_s (local.get $n) (local.get $n)))
+            (i32.store (i32.add (local.get $reach) (local.get $q))
+              (i32x4.extract_lane 0 (i8x16.narrow_i16x8_s (local.get $n) (local.get $n))))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
+            (br $bv)))
+        (block $bsDone
+          (loop $bs
+            (br_if $bsDone (i32.ge_s (local.get $x) (local.get $xEnd)))
+            (local.set $q (i32.add (i32.mul (local.get $y) (local.get $bw)) (local.get $x)))
+            (local.set $p (i32.add (local.get $d) (i32.shl (local.get $q) (i32.const 2))))
+            (local.set $f (f32.load (local.get $p)))
+            (if (i32.lt_s (local.get $y) (local.get $yb1))
+              (then
+                (local.set $f (f32.min (local.get $f) (f32.add (f32.load (i32.add (local.get $p) (local.get $rowBytes))) (local.get $sy))))
+                (f32.store (local.get $p) (local.get $f))))
+            (local.set $ni (i32.const -1))
+            (if (f32.le (local.get $f) (local.get $limit))
+              (then
+                (local.set $ni (i32.trunc_sat_f32_s
+                  (f32.add (f32.mul (f32.sub (local.get $radius) (local.get $f)) (local.get $invSz)) (local.get $eps))))
+                (if (i32.gt_s (local.get $ni) (local.get $cap)) (then (local.set $ni (local.get $cap))))))
+            (i32.store8 (i32.add (local.get $reach) (local.get $q)) (local.get $ni))
+            (local.set $x (i32.add (local.get $x) (i32.const 1)))
+            (br $bs)))
+        (local.set $y (i32.sub (local.get $y) (i32.const 1)))
+        (br $bRows))))
+
+  ;; The dilation along z over the whole box (Int8, planes of `plane` >= 16 bytes, `total` bytes):
+  ;; r(k) = max(r(k), r(k-+1) - 1) forward then backward, then 1 where r >= 0, else 0.
+  (func (export "zReach") (param $r i32) (param $plane i32) (param $total i32)
+    (local $i i32) (local $p i32) (local $one v128) (local $zero v128) (local $a i32) (local $b i32)
+    (local.set $one (i8x16.splat (i32.const 1)))
+    (local.set $zero (i8x16.splat (i32.const 0)))
+    ;; Forward: i = plane .. total - 1.
+    (local.set $i (local.get $plane))
+    (block $fDone
+      (loop $f
+        (br_if $fDone (i32.gt_s (i32.add (local.get $i) (i32.const 16)) (local.get $total)))
+        (local.set $p (i32.add (local.get $r) (local.get $i)))
+        (v128.store (local.get $p)
+          (i8x16.max_s (v128.load (local.get $p))
+                       (i8x16.sub_sat_s (v128.load (i32.sub (local.get $p) (local.get $plane))) (local.get $one))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $f)))
+    (block $fsDone
+      (loop $fs
+        (br_if $fsDone (i32.ge_s (local.get $i) (local.get $total)))
+        (local.set $p (i32.add (local.get $r) (local.get $i)))
+        (local.set $a (i32.load8_s (local.get $p)))
+        (local.set $b (i32.sub (i32.load8_s (i32.sub (local.get $p) (local.get $plane))) (i32.const 1)))
+        (if (i32.gt_s (local.get $b) (local.get $a)) (then (i32.store8 (local.get $p) (local.get $b))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $fs)))
+    ;; Backward: chunks from i = total - plane - 16 down, then the head one by one.
+    (local.set $i (i32.sub (i32.sub (local.get $total) (local.get $plane)) (i32.const 16)))
+    (block $bDone
+      (loop $b
+        (br_if $bDone (i32.lt_s (local.get $i) (i32.const 0)))
+        (local.set $p (i32.add (local.get $r) (local.get $i)))
+        (v128.store (local.get $p)
+          (i8x16.max_s (v128.load (local.get $p))
+                       (i8x16.sub_sat_s (v128.load (i32.add (local.get $p) (local.get $plane))) (local.get $one))))
+        (local.set $i (i32.sub (local.get $i) (i32.const 16)))
+        (br $b)))
+    (local.set $i (i32.add (local.get $i) (i32.const 15)))
+    (block $bsDone
+      (loop $bs
+        (br_if $bsDone (i32.lt_s (local.get $i) (i32.const 0)))
+        (local.set $p (i32.add (local.get $r) (local.get $i)))
+        (local.set $a (i32.load8_s (local.get $p)))
+        (local.set $b (i32.sub (i32.load8_s (i32.add (local.get $p) (local.get $plane))) (i32.const 1)))
+        (if (i32.gt_s (local.get $b) (local.get $a)) (then (i32.store8 (local.get $p) (local.get $b))))
+        (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+        (br $bs)))
+    ;; To 0/1.
+    (local.set $i (i32.const 0))
+    (block $cDone
+      (loop $c
+        (br_if $cDone (i32.gt_s (i32.add (local.get $i) (i32.const 16)) (local.get $total)))
+        (local.set $p (i32.add (local.get $r) (local.get $i)))
+        (v128.store (local.get $p) (v128.and (i8x16.ge_s (v128.load (local.get $p)) (local.get $zero)) (local.get $one)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $c)))
+    (block $csDone
+      (loop $cs
+        (br_if $csDone (i32.ge_s (local.get $i) (local.get $total)))
+        (local.set $p (i32.add (local.get $r) (local.get $i)))
+        (i32.store8 (local.get $p) (i32.ge_s (i32.load8_s (local.get $p)) (i32.const 0)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $cs))))
+)

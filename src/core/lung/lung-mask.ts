@@ -1,0 +1,183 @@
+import type { Volume } from '../volume/volume.js';
+import { convexHullPerSlice } from './convex-hull.js';
+import { dilateRunsL1 } from './distance.js';
+import { fillHoles2d } from './fill-holes.js';
+import { smoothedBelowRuns } from './gaussian.js';
+import { checkHu } from './hu-check.js';
+import { runsToDense, sliceVoxelCounts, unionRuns, voxelCount, type RunVolume } from './runs.js';
+import { bodyAxis, filterSliceComponents, selectLungComponents, type CandidateReport } from './select.js';
+import { mainPart, separateLungs } from './separate.js';
+
+/** Every constant of the recipe (DESIGN.md §5), with Liao et al.'s values as defaults. */
+export interface LungMaskOptions {
+  /** Air threshold on the smoothed slice, HU (−600). */
+  thresholdHu: number;
+  /** Per-slice components: kept above this area (30 mm²) … */
+  minSliceAreaMm2: number;
+  /** … and below this eccentricity (0.99). */
+  maxEccentricity: number;
+  /** Lung volume bounds for a whole chest, litres ([0.68, 7.5]). */
+  volumeRangeL: [number, number];
+  /**
+   * Craniocaudal coverage (mm) at and above which the full volume floor applies (250 mm, an
+   * adult lung's height plus margin); a shorter scan scales the floor by coverage / this.
+   */
+  fullCoverageMm: number;
+  /** Central-axis test: mean closest distance to the body axis below this (62 mm) … */
+  axisDistanceMm: number;
+  /** … over slices where the component exceeds this area (6,000 mm²). */
+  axisSliceAreaMm2: number;
+  /** Corner components with a mean HU at or above this are not outside air (−950; see select.ts). */
+  outsideAirMaxMeanHu: number;
+  /** Lung separation: deepest erosion (22 mm) and size ratio of comparable parts (4.8). */
+  separationMaxErosionMm: number;
+  separationMaxRatio: number;
+  /** Spacing of the grid on which the separation is decided (≈ 1.5 mm). */
+  separationGridMm: number;
+  /** A slice's hull replaces its mask unless it is more than this many times larger (2). */
+  hullMaxRatio: number;
+  /** Final 3-D dilation, mm along each axis (10; Liao: 10 voxels of 1 mm). */
+  dilationMm: number;
+  /** Use the WebAssembly SIMD kernel for the smoothing when available (true). */
+  simd: boolean;
+}
+
+export const DEFAULT_LUNG_MASK_OPTIONS: Readonly<LungMaskOptions> = Object.freeze({
+  thresholdHu: -600,
+  minSliceAreaMm2: 30,
+  maxEccentricity: 0.99,
+  volumeRangeL: [0.68, 7.5] as [number, number],
+  fullCoverageMm: 250,
+  axisDistanceMm: 62,
+  axisSliceAreaMm2: 6000,
+  outsideAirMaxMeanHu: -950,
+  separationMaxErosionMm: 22,
+  separationMaxRatio: 4.8,
+  separationGridMm: 1.5,
+  hullMaxRatio: 2,
+  dilationMm: 10,
+  simd: true,
+});
+
+export type LungMaskStatus = 'ok' | 'no-lung-found' | 'not-hu';
+
+export interface LungMaskResult {
+  status: LungMaskStatus;
+  /** A sentence for the user when the status is not `ok`. */
+  reason?: string;
+  /** 1 inside the lungs (per-lung convex hull, before dilation), on the volume's grid. */
+  mask: Uint8Array;
+  /** `mask` dilated by `dilationMm` (what the model sees). */
+  dilatedMask: Uint8Array;
+  /** Volume of `mask`, mL. */
+  lungVolumeMl: number;
+  /** Area of `mask` per slice, mm², in slice-index order. */
+  sliceAreaMm2: Float64Array;
+  /** Slices where `mask` is not empty. */
+  slicesWithLung: number;
+  /** Number of lungs the mask was split into for the hull (2 normally; 1 when no split was found). */
+  lungCount: number;
+  /** Every 3-D air component of at least 5 mL that reached the selection, and what became of it. */
+  candidates: CandidateReport[];
+  timingsMs: Record<string, number>;
+}
+
+/**
+ * The lung mask of a CT volume in HU, by the recipe of Liao et al. (DSB 2017) that the paper
+ * adopts (DESIGN.md §5), spacing-aware and run-length based (the choices are listed in index.ts).
+ * Never throws for odd input: a volume without HU gives `not-hu`, one without a lung-sized air
+ * component near the body's axis `no-lung-found`, each with a sentence.
+ */
+export function computeLungMask(volume: Volume, options: Partial<LungMaskOptions> = {}): LungMaskResult {
+  const o: LungMaskOptions = { ...DEFAULT_LUNG_MASK_OPTIONS, ...options };
+  const [nx, ny, nz] = volume.dimensions;
+  const spacing = volume.spacingMm;
+  const [sx, sy, sz] = spacing;
+  const timingsMs: Record<string, number> = {};
+  let clock = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    timingsMs[name] = Math.round((now - clock) * 10) / 10;
+    clock = now;
+  };
+  const empty = (status: LungMaskStatus, reason: string, candidates: CandidateReport[] = []): LungMaskResult => ({
+    status,
+    reason,
+    mask: new Uint8Array(nx * ny * nz),
+    dilatedMask: new Uint8Array(nx * ny * nz),
+    lungVolumeMl: 0,
+    sliceAreaMm2: new Float64Array(nz),
+    slicesWithLung: 0,
+    lungCount: 0,
+    candidates,
+    timingsMs,
+  });
+
+  const hu = checkHu(volume);
+  lap('huCheck');
+  if (hu) return empty('not-hu', hu);
+
+  const air = smoothedBelowRuns(volume.voxels, nx, ny, nz, o.thresholdHu, { simd: o.simd });
+  lap('smoothThreshold');
+  const axis = bodyAxis(air, spacing);
+  const filtered = filterSliceComponents(air, spacing, o.minSliceAreaMm2, o.maxEccentricity);
+  lap('sliceComponents');
+
+  const coverageMm = nz * sz;
+  const floorScale = Math.min(1, coverageMm / o.fullCoverageMm);
+  const minVolumeMl = o.volumeRangeL[0] * 1000 * floorScale;
+  const selection = selectLungComponents(filtered, volume.voxels, spacing, axis, {
+    minVolumeMl,
+    pairMaxRatio: o.separationMaxRatio,
+    maxVolumeMl: o.volumeRangeL[1] * 1000,
+    axisDistanceMm: o.axisDistanceMm,
+    axisSliceAreaMm2: o.axisSliceAreaMm2,
+    outsideAirMaxMeanHu: o.outsideAirMaxMeanHu,
+  });
+  lap('select3d');
+  if (selection.kept === 0) {
+    return empty('no-lung-found', noLungReason(selection.candidates, minVolumeMl, coverageMm), selection.candidates);
+  }
+
+  const split = separateLungs(selection.runs, spacing, {
+    maxErosionMm: o.separationMaxErosionMm,
+    maxRatio: o.separationMaxRatio,
+    gridSpacingMm: o.separationGridMm,
+  });
+  lap('separate');
+  let lungs: RunVolume | null = null;
+  for (const lung of split.lungs) {
+    const hulled = convexHullPerSlice(fillHoles2d(split.lungs.length > 1 ? mainPart(lung) : lung), o.hullMaxRatio);
+    lungs = lungs ? unionRuns(lungs, hulled) : hulled;
+  }
+  lap('fillAndHull');
+
+  const mask = runsToDense(lungs!);
+  const counts = sliceVoxelCounts(lungs!);
+  const sliceAreaMm2 = counts.map((c) => c * sx * sy);
+  const slicesWithLung = counts.reduce((n, c) => n + (c > 0 ? 1 : 0), 0);
+  const lungVolumeMl = (voxelCount(lungs!) * sx * sy * sz) / 1000;
+  lap('writeMask');
+  const dilatedMask = dilateRunsL1(lungs!, spacing, o.dilationMm);
+  lap('dilate');
+  return {
+    status: 'ok',
+    mask,
+    dilatedMask,
+    lungVolumeMl,
+    sliceAreaMm2,
+    slicesWithLung,
+    lungCount: split.lungs.length,
+    candidates: selection.candidates,
+    timingsMs,
+  };
+}
+
+function noLungReason(candidates: CandidateReport[], minVolumeMl: number, coverageMm: number): string {
+  const base = `No lung was found: no air-filled structure of lung size (at least ${Math.round(minVolumeMl)} mL for ${Math.round(coverageMm)} mm of coverage) lies near the body's axis`;
+  const offAxis = candidates.filter((c) => c.outcome === 'off-axis');
+  const detail = offAxis.length > 0
+    ? ` (${offAxis.length} large air region(s) lie away from it, e.g. ${Math.round(offAxis[0]!.volumeMl)} mL at ${Math.round(offAxis[0]!.axisDistanceMm ?? 0)} mm)`
+    : '';
+  return `${base}${detail}. The scan may not include the chest (abdomen or head only).`;
+}

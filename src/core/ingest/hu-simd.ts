@@ -15,29 +15,17 @@
 import type { FrameInfo } from '../dicom/pixels/types.js';
 import type { HuTransform, SliceStats } from './hu.js';
 import { HU_KERNEL_WASM_BASE64 } from './hu-kernel.wasm.js';
+import { WASM_PAGE_BYTES, wasmApi, type WasmMemory } from '../wasm/wasm-api.js';
 
-/** The little of the WebAssembly JS API used here (the DOM lib, which declares it, is not loaded). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(deltaPages: number): number;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports?: object) => { exports: Record<string, unknown> };
-}
 /** hu-kernel.wat's `convert`: see the comment at the top of that file for the parameters. */
 type ConvertFn = (ptr: number, n: number, shift: number, mask: number, a: number, b: number, c: number, lo: number, hi: number, stats: number) => void;
 
-const PAGE = 65536;
+
 /** Where the kernel writes its statistics (min i32, max i32, sum i64, padded i32). */
 const STATS_PTR = 0;
 /** Where samples are read into and converted in place (16-byte aligned for the vectors). */
 const DATA_PTR = 64;
 
-function wasmApi(): WasmApi | undefined {
-  return (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-}
 
 let kernelBytes: Uint8Array | undefined;
 function moduleBytes(): Uint8Array {
@@ -148,7 +136,7 @@ export class HuKernel {
     if (!Number.isInteger(byteLength) || byteLength < 0) throw new RangeError(`Invalid byte length: ${byteLength}`);
     const needed = DATA_PTR + byteLength + 16;
     const have = this.memory.buffer.byteLength;
-    if (needed > have) this.memory.grow(Math.ceil((needed - have) / PAGE));
+    if (needed > have) this.memory.grow(Math.ceil((needed - have) / WASM_PAGE_BYTES));
     this.inputLength = byteLength;
     return new Uint8Array(this.memory.buffer, DATA_PTR, byteLength);
   }

@@ -5,17 +5,8 @@
  * created on first use; null where the runtime has no WebAssembly SIMD (then JavaScript is used).
  */
 import { LUNG_KERNEL_WASM_BASE64 } from './lung-kernel.wasm.js';
+import { WASM_PAGE_BYTES, wasmApi, type WasmMemory } from '../wasm/wasm-api.js';
 
-/** The little of the WebAssembly JS API used here (the DOM lib, which declares it, is not loaded). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(deltaPages: number): number;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports?: object) => { exports: Record<string, unknown> };
-}
 type SmoothBelowFn = (src: number, nx: number, ny: number, tmp: number, q: number, bits: number, thr: number, w0: number, w1: number, w2: number) => void;
 type PlaneReachFn = (
   d: number, reach: number, bw: number, ya: number, yb1: number, xa: number, xb1: number,
@@ -34,12 +25,11 @@ export interface DilationBuffers {
   reachPtr: number;
 }
 
-const PAGE = 65536;
+
 /** The smallest slice the kernel handles (its border code assumes these). */
 export const KERNEL_MIN_NX = 8;
 export const KERNEL_MIN_NY = 3;
 
-const wasmApi = (): WasmApi | undefined => (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 function moduleBytes(): Uint8Array {
   return Uint8Array.from(Buffer.from(LUNG_KERNEL_WASM_BASE64, 'base64'));
@@ -68,7 +58,7 @@ export class LungKernel {
 
   private ensure(end: number): ArrayBuffer {
     const have = this.memory.buffer.byteLength;
-    if (end > have) this.memory.grow(Math.ceil((end - have) / PAGE));
+    if (end > have) this.memory.grow(Math.ceil((end - have) / WASM_PAGE_BYTES));
     return this.memory.buffer;
   }
 

@@ -1,5 +1,5 @@
 import { componentSizes, labelRuns } from './components.js';
-import { l1DistanceTransform } from './distance.js';
+import { boundingBox, l1DistanceTransform } from './distance.js';
 import { filterRuns, RunBuilder, type RunVolume } from './runs.js';
 
 type Vec3 = readonly [number, number, number];
@@ -40,19 +40,9 @@ export function separateLungs(mask: RunVolume, spacingMm: Vec3, options: Separat
   const coarseSpacing = [spacingMm[0] * fx, spacingMm[1] * fy, spacingMm[2] * fz] as const;
 
   // Coarse bounding box with a one-voxel background margin.
-  let xmin = Infinity, xmax = -1, ymin = Infinity, ymax = -1, kmin = Infinity, kmax = -1;
-  for (let r = 0; r < rowStart.length - 1; r++) {
-    if (rowStart[r] === rowStart[r + 1]) continue;
-    const y = r % ny;
-    const k = (r - y) / ny;
-    xmin = Math.min(xmin, x0[rowStart[r]!]!);
-    xmax = Math.max(xmax, x1[rowStart[r + 1]! - 1]! - 1);
-    ymin = Math.min(ymin, y);
-    ymax = Math.max(ymax, y);
-    kmin = Math.min(kmin, k);
-    kmax = Math.max(kmax, k);
-  }
-  if (xmax < 0) return { lungs: [mask], erosionMm: null };
+  const box = boundingBox(mask);
+  if (!box) return { lungs: [mask], erosionMm: null };
+  const { xmin, xmax, ymin, ymax, kmin, kmax } = box;
   const cx0 = Math.floor(xmin / fx) - 1;
   const cy0 = Math.floor(ymin / fy) - 1;
   const ck0 = Math.floor(kmin / fz) - 1;

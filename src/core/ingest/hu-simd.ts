@@ -20,12 +20,10 @@ import { WASM_PAGE_BYTES, wasmApi, type WasmMemory } from '../wasm/wasm-api.js';
 /** hu-kernel.wat's `convert`: see the comment at the top of that file for the parameters. */
 type ConvertFn = (ptr: number, n: number, shift: number, mask: number, a: number, b: number, c: number, lo: number, hi: number, stats: number) => void;
 
-
 /** Where the kernel writes its statistics (min i32, max i32, sum i64, padded i32). */
 const STATS_PTR = 0;
 /** Where samples are read into and converted in place (16-byte aligned for the vectors). */
 const DATA_PTR = 64;
-
 
 let kernelBytes: Uint8Array | undefined;
 function moduleBytes(): Uint8Array {

@@ -25,11 +25,9 @@ export interface DilationBuffers {
   reachPtr: number;
 }
 
-
 /** The smallest slice the kernel handles (its border code assumes these). */
 export const KERNEL_MIN_NX = 8;
 export const KERNEL_MIN_NY = 3;
-
 
 function moduleBytes(): Uint8Array {
   return Uint8Array.from(Buffer.from(LUNG_KERNEL_WASM_BASE64, 'base64'));

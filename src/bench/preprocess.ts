@@ -79,15 +79,18 @@ async function main(): Promise<void> {
   if (!process.argv.includes('--no-stochastic')) {
     const start = performance.now();
     let preview = 0;
+    let firstChain = 0;
     await enhanceStochastic(windowed, 512, 512, {}, {
+      onPreview: () => (preview = performance.now() - start),
       onProgress: (done) => {
-        if (done === 1) preview = performance.now() - start;
+        if (done === 1) firstChain = performance.now() - start;
       },
     });
     const full = (performance.now() - start) / 1000;
     const samples = 512 * 512 * 20 * 250;
     console.log(`\nStochastic enhancement, 512² slice, n = 20, M = 250, 2 threads:`);
-    console.log(`  first preview (1 chain) ${preview.toFixed(0)} ms — ${verdict(preview, TARGETS.previewMs)}; target ≤ ${TARGETS.previewMs} ms`);
+    console.log(`  first preview (every 4th pixel, interpolated; worker start-up included) ${preview.toFixed(0)} ms — ${verdict(preview, TARGETS.previewMs)}; target ≤ ${TARGETS.previewMs} ms`);
+    console.log(`  first full chain ${firstChain.toFixed(0)} ms`);
     console.log(`  full ${full.toFixed(1)} s (${(samples / full / 1e6).toFixed(0)} M samples/s) — ${verdict(full, TARGETS.stochasticS)}; target ≤ ${TARGETS.stochasticS} s`);
   }
 }

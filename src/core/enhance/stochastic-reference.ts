@@ -13,7 +13,8 @@
  *   image corner (+1 px for the rounding) are always redrawn, so u is drawn on [R1, min(R2,
  *   farthest + 1)] instead: the same distribution, conditioned on landing in the image, with far
  *   fewer redraws. u and v are 16-bit (from one 32-bit draw: radius step ≤ 0.012 px at R2 = 800,
- *   angle step 2π/65536).
+ *   angle step 2π/65536; cos and sin by angle addition from two small tables, see
+ *   stochastic-angles.ts).
  * - Weights: only the walk samples within R1 (x0 included, weight 1) are weighted, as in the
  *   authors' code (its `dista < R1` selection; sprayed samples get weight 0):
  *   w_k = exp(−(|I(x_k) − I(x0)|/σ_I + TV_k/σ_g)), TV_k = Σ_{j ≤ k} |G(x_j) − G(x_{j−1})|, and
@@ -24,6 +25,7 @@
  * Random numbers: counter-based "lowbias32" hash of (seed, pixel, chain, draw index); a walk step
  * uses 3 bits of a 30-bit draw (10 steps per draw), redrawing 3 bits when the neighbour is outside.
  */
+import { sprayDirection } from './stochastic-angles.js';
 import type { StochasticSums } from './stochastic-combine.js';
 import type { StochasticParams } from './stochastic-params.js';
 
@@ -125,9 +127,9 @@ export function referenceChain(image: Float32Array, grad: Float32Array, width: n
     for (let tries = 0; tries < 4096; tries++) {
       const h = rng.next32();
       const r = p.radiusInnerPx + span * ((h >>> 16) / 65536);
-      const angle = (2 * Math.PI * (h & 0xffff)) / 65536;
-      const ux = Math.floor(x0 + r * Math.cos(angle) + 0.5);
-      const uy = Math.floor(y0 + r * Math.sin(angle) + 0.5);
+      const [c, sn] = sprayDirection(h & 0xffff); // ≈ cos, sin of 2π·(h & 0xffff)/65536
+      const ux = Math.floor(x0 + r * c + 0.5);
+      const uy = Math.floor(y0 + r * sn + 0.5);
       if (inside(ux, uy, width, height)) {
         visited.push(uy * width + ux);
         values.push(image[uy * width + ux]!);

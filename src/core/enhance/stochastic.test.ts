@@ -77,6 +77,19 @@ describe('stochastic enhancement', () => {
     expect(maxDiff(e.estimate(), refOut)).toBeLessThan(1e-5);
   });
 
+  it('fast kernel == reference also for other shapes and radii (the spray pre-test rejects only what is outside)', () => {
+    for (const [w, h, extra] of [[57, 9, { radiusInnerPx: 3, radiusOuterPx: 25 }], [1, 23, { radiusInnerPx: 2, radiusOuterPx: 40 }], [33, 33, { radiusInnerPx: 4.5, radiusOuterPx: 30.25 }]] as const) {
+      const img = testImage(w, h);
+      const p = resolveStochasticParams({ ...SMALL, chains: 3, ...extra });
+      const ref = sums(w * h);
+      referenceSums(img, sobelMagnitude(img, w, h), w, h, 0, p.chains, p, ref);
+      const e = new StochasticEnhancer(img, w, h, p, { threads: 0 });
+      e.runChainsSync(3);
+      expect(maxDiff(e.rawSums.sumS, ref.sumS)).toBeLessThan(1e-12);
+      expect(maxDiff(e.rawSums.sumW, ref.sumW) / p.chains).toBeLessThan(1e-4);
+    }
+  });
+
   it('is deterministic for a seed, identical on worker threads and on the calling thread', async () => {
     const w = 48, h = 40;
     const img = testImage(w, h);
@@ -142,6 +155,41 @@ describe('stochastic enhancement', () => {
     expect(() => new StochasticEnhancer(img, w, h, { chains: 0 })).toThrow(/chains/);
     expect(() => new StochasticEnhancer(img, w, h, { radiusOuterPx: 5 })).toThrow(/radiusOuterPx/);
     expect(() => new StochasticEnhancer(img, w + 1, h)).toThrow(/values for/);
+  });
+
+  it('the subsampled preview is chain 0 of every step-th pixel, interpolated in between', async () => {
+    const w = 37, h = 29, step = 4;
+    const img = testImage(w, h);
+    const p = resolveStochasticParams(SMALL);
+    const grad = sobelMagnitude(img, w, h);
+    for (const threads of [0, 2]) {
+      const e = new StochasticEnhancer(img, w, h, p, { threads });
+      expect(e.previewEstimate()).toBeUndefined();
+      await e.runPreview(step);
+      const prev = e.previewEstimate()!;
+      const full = new StochasticEnhancer(img, w, h, p, { threads: 0 });
+      full.runChainsSync(1);
+      const one = full.estimate();
+      for (let y = 0; y < h; y += step) {
+        for (let x = 0; x < w; x += step) {
+          const r = referenceChain(img, grad, w, h, x, y, 0, p);
+          const s1 = sums(1);
+          s1.sumWI[0] = r.sumWI; s1.sumW[0] = r.sumW; s1.sumS[0] = r.s;
+          expect(prev[y * w + x]!).toBeCloseTo(combineStochastic(Float32Array.of(img[y * w + x]!), s1, 1, p)[0]!, 5);
+          expect(prev[y * w + x]!).toBeCloseTo(one[y * w + x]!, 5);
+        }
+      }
+      // in between: within the range of the four surrounding grid values
+      const v = (x: number, y: number): number => prev[y * w + x]!;
+      const mid = v(6, 6);
+      expect(mid).toBeGreaterThanOrEqual(Math.min(v(4, 4), v(8, 4), v(4, 8), v(8, 8)) - 1e-6);
+      expect(mid).toBeLessThanOrEqual(Math.max(v(4, 4), v(8, 4), v(4, 8), v(8, 8)) + 1e-6);
+      expect(e.chainsDone).toBe(0);
+      await e.close();
+    }
+    const seen: number[] = [];
+    await enhanceStochastic(img, w, h, SMALL, { threads: 0, onPreview: (est) => seen.push(est.length) });
+    expect(seen).toEqual([w * h]);
   });
 
   it('BetaCDF(½, ½) is the arcsine law', () => {

@@ -2,21 +2,25 @@
  * The stochastic random-walk enhancement (paper §III-A1, DESIGN.md §5), progressive and
  * parallel:
  *
- *   const e = new StochasticEnhancer(windowed, 512, 512, { seed: 7 });
- *   await e.runChains(1);  show(e.estimate());     // preview after the first chain
+ *   const e = new StochasticEnhancer(windowed, 512, 512, { seed: 7 }); // starts + warms the workers
+ *   await e.runPreview(4); show(e.previewEstimate()!); // chain 0 of every 4th pixel, interpolated
+ *   await e.runChains(1);  show(e.estimate());     // first chain of every pixel
  *   await e.runChains(19); show(e.estimate());     // the full n = 20 result replaces it
  *   await e.close();
  *
- * or `enhanceStochastic(windowed, w, h, params, { onProgress })`. Each round adds its chains'
+ * or `enhanceStochastic(windowed, w, h, params, { onPreview, onProgress })`. Each round adds its chains'
  * per-pixel Σ w·I, Σ w and Σ s to the running sums, so later rounds refine earlier ones and the
  * result after n chains is the same whatever the rounds were. Rows are shared between worker
  * threads through SharedArrayBuffers (claimed in blocks off an atomic counter); random numbers
  * are counter-based per (seed, pixel, chain, draw), so the output is bit-identical for a seed
- * whatever the thread count or schedule.
+ * whatever the thread count or schedule. Workers are started (and their kernel compiled on a small
+ * warm-up job) when the enhancer is constructed and live until close(); a freshly started worker
+ * takes a few hundred ms before its first round can start, so construct the enhancer early.
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { sobelMagnitude } from './gradient.js';
+import { angleTables } from './stochastic-angles.js';
 import { baseLayer, combineStochastic, type StochasticSums } from './stochastic-combine.js';
 import { stochasticKernel, type KernelJob } from './stochastic-kernel.js';
 import { resolveStochasticParams, type StochasticParams } from './stochastic-params.js';
@@ -26,19 +30,12 @@ export { DEFAULT_STOCHASTIC, resolveStochasticParams, type StochasticParams } fr
 /** exp table resolution: a step of 1/256 with linear interpolation is within 2e-6 relative. */
 const EXP_SCALE = 256;
 const ROW_BLOCK = 4;
+const WARM_UP = 24;
 
-let angleTables: { cos: Float64Array; sin: Float64Array } | undefined;
-function sharedAngleTables(): { cos: Float64Array; sin: Float64Array } {
-  if (!angleTables) {
-    const cos = new Float64Array(new SharedArrayBuffer(65536 * 8));
-    const sin = new Float64Array(new SharedArrayBuffer(65536 * 8));
-    for (let k = 0; k < 65536; k++) {
-      cos[k] = Math.cos((2 * Math.PI * k) / 65536);
-      sin[k] = Math.sin((2 * Math.PI * k) / 65536);
-    }
-    angleTables = { cos, sin };
-  }
-  return angleTables;
+let sprayTables: { coarse: Float64Array; fine: Float64Array } | undefined;
+function sharedAngleTables(): { coarse: Float64Array; fine: Float64Array } {
+  sprayTables ??= angleTables((n) => new Float64Array(new SharedArrayBuffer(n * 8)));
+  return sprayTables;
 }
 
 function expTable(minWeight: number): Float32Array {
@@ -60,6 +57,7 @@ const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const stochasticKernel = ${stochasticKernel.toString()};
 parentPort.on('message', (job) => {
+  if (job.warmUp) { try { stochasticKernel(job); } catch {} return; } // no reply: see warmUpJob
   try { parentPort.postMessage({ samples: stochasticKernel(job) }); }
   catch (error) { parentPort.postMessage({ error: String(error && error.stack || error) }); }
 });
@@ -83,6 +81,7 @@ export class StochasticEnhancer {
   private workers: Worker[] = [];
   private done = 0;
   private busy = false;
+  private preview: { step: number; sums: StochasticSums } | undefined;
   /** Samples read so far (for throughput figures). */
   samplesRead = 0;
 
@@ -103,6 +102,7 @@ export class StochasticEnhancer {
     this.sums = { sumWI: sharedF64(n), sumW: sharedF64(n), sumS: sharedF64(n) };
     this.expTable = expTable(this.params.minWeight);
     this.threads = Math.max(0, Math.floor(options.threads ?? os.availableParallelism()));
+    this.spawnWorkers(); // start-up overlaps with the caller's work before the first round
   }
 
   /** Chains run so far (per pixel). */
@@ -110,15 +110,15 @@ export class StochasticEnhancer {
     return this.done;
   }
 
-  private job(chainStart: number, chainEnd: number): KernelJob {
+  private job(chainStart: number, chainEnd: number, pixelStep = 1, sums: StochasticSums = this.sums): KernelJob {
     const p = this.params;
-    const t = sharedAngleTables();
+
     return {
       image: this.image, grad: this.grad, width: this.width, height: this.height,
-      cosTable: t.cos, sinTable: t.sin, expTable: this.expTable, expScale: EXP_SCALE,
+      angleCoarse: sharedAngleTables().coarse, angleFine: sharedAngleTables().fine, expTable: this.expTable, expScale: EXP_SCALE,
       chainStart, chainEnd, samples: p.samples, radiusInnerPx: p.radiusInnerPx, radiusOuterPx: p.radiusOuterPx,
       sigmaIntensity: p.sigmaIntensity, sigmaGradient: p.sigmaGradient, minWeight: p.minWeight, seed: p.seed,
-      counter: this.counter, rowBlock: ROW_BLOCK, ...this.sums,
+      counter: this.counter, rowBlock: ROW_BLOCK, pixelStep, ...sums,
     };
   }
 
@@ -141,16 +141,88 @@ export class StochasticEnhancer {
     const count = this.clampCount(k);
     if (count === 0) return;
     if (this.threads === 0) return this.runChainsSync(count);
+    await this.runRound(this.job(this.done, this.done + count));
+    this.done += count;
+  }
+
+  /**
+   * A quick preview: chain 0 of every `step`-th pixel in x and y only (1/step² of the work), into
+   * sums of its own (the full rounds are unaffected and recompute those pixels). Read it with
+   * previewEstimate(), which interpolates between the computed pixels.
+   */
+  async runPreview(step = 4): Promise<void> {
+    if (!Number.isInteger(step) || step < 1) throw new RangeError(`runPreview: step must be a positive integer, got ${step}`);
+    const n = this.width * this.height;
+    const sums = { sumWI: sharedF64(n), sumW: sharedF64(n), sumS: sharedF64(n) };
+    const job = this.job(0, 1, step, sums);
+    if (this.threads === 0) {
+      this.counter[0] = 0;
+      this.samplesRead += stochasticKernel(job);
+    } else {
+      await this.runRound(job);
+    }
+    this.preview = { step, sums };
+  }
+
+  /** The preview (see runPreview), bilinearly interpolated to the full size; undefined before one ran. */
+  previewEstimate(out: Float32Array = new Float32Array(this.width * this.height)): Float32Array | undefined {
+    if (!this.preview) return undefined;
+    const { step, sums } = this.preview;
+    const { width: w, height: h } = this;
+    const gw = Math.ceil(w / step), gh = Math.ceil(h / step);
+    const gi = new Float32Array(gw * gh);
+    const gs: StochasticSums = { sumWI: new Float64Array(gw * gh), sumW: new Float64Array(gw * gh), sumS: new Float64Array(gw * gh) };
+    for (let gy = 0; gy < gh; gy++) {
+      for (let gx = 0; gx < gw; gx++) {
+        const q = gy * step * w + gx * step, g = gy * gw + gx;
+        gi[g] = this.image[q]!;
+        gs.sumWI[g] = sums.sumWI[q]!;
+        gs.sumW[g] = sums.sumW[q]!;
+        gs.sumS[g] = sums.sumS[q]!;
+      }
+    }
+    const small = combineStochastic(gi, gs, 1, this.params);
+    for (let y = 0; y < h; y++) {
+      const fy = y / step, y1 = Math.min(gh - 1, Math.floor(fy)), y2 = Math.min(gh - 1, y1 + 1), ty = y2 > y1 ? fy - y1 : 0;
+      for (let x = 0; x < w; x++) {
+        const fx = x / step, x1 = Math.min(gw - 1, Math.floor(fx)), x2 = Math.min(gw - 1, x1 + 1), tx = x2 > x1 ? fx - x1 : 0;
+        const a = small[y1 * gw + x1]! + (small[y1 * gw + x2]! - small[y1 * gw + x1]!) * tx;
+        const b = small[y2 * gw + x1]! + (small[y2 * gw + x2]! - small[y2 * gw + x1]!) * tx;
+        out[y * w + x] = a + (b - a) * ty;
+      }
+    }
+    return out;
+  }
+
+  private spawnWorkers(): void {
+    while (this.workers.length < this.threads) {
+      const w = new Worker(WORKER_SOURCE, { eval: true });
+      w.unref();
+      w.postMessage(this.warmUpJob());
+      this.workers.push(w);
+    }
+  }
+
+  /**
+   * A small job (WARM_UP² pixels, one chain, this enhancer's parameters and the same job shape)
+   * that a new worker runs before anything else, without replying: the kernel is then compiled
+   * by the time the first real round (typically the preview) arrives.
+   */
+  private warmUpJob(): KernelJob & { warmUp: true } {
+    const n = WARM_UP * WARM_UP;
+    const image = sharedF32(n);
+    for (let i = 0; i < n; i++) image[i] = ((Math.imul(i, 0x9e3779b1) >>> 8) & 0xffff) / 65536;
+    const job = this.job(0, 1, 1, { sumWI: sharedF64(n), sumW: sharedF64(n), sumS: sharedF64(n) });
+    return { ...job, image, grad: sobelMagnitude(image, WARM_UP, WARM_UP, sharedF32(n)), width: WARM_UP, height: WARM_UP, counter: new Int32Array(new SharedArrayBuffer(4)), warmUp: true };
+  }
+
+  /** One job on every worker (they share the rows through the counter); workers live across rounds. */
+  private async runRound(job: KernelJob): Promise<void> {
     if (this.busy) throw new Error('runChains: a round is already running');
     this.busy = true;
     try {
-      while (this.workers.length < this.threads) {
-        const w = new Worker(WORKER_SOURCE, { eval: true });
-        w.unref();
-        this.workers.push(w);
-      }
+      this.spawnWorkers();
       this.counter[0] = 0;
-      const job = this.job(this.done, this.done + count);
       const results = await Promise.all(this.workers.map((w) => new Promise<number>((resolve, reject) => {
         const onMessage = (m: { samples?: number; error?: string }): void => {
           w.off('error', onError);
@@ -168,7 +240,6 @@ export class StochasticEnhancer {
       })));
       for (const w of this.workers) w.unref();
       this.samplesRead += results.reduce((a, b) => a + b, 0);
-      this.done += count;
     } finally {
       this.busy = false;
     }
@@ -202,6 +273,12 @@ export interface EnhanceOptions extends EnhancerOptions {
   /** Chains per round, repeated from its last entry (default [1, 1, 2, 4, 4, 8]: early previews). */
   schedule?: readonly number[];
   signal?: AbortSignal;
+  /**
+   * Before the first round, a quick preview of every previewStep-th pixel (1/previewStep² of a
+   * chain's work), interpolated, is passed to onPreview (default 4; only when onPreview is given).
+   */
+  previewStep?: number;
+  onPreview?: (estimate: Float32Array) => void;
 }
 
 /** The whole enhancement, progressively; resolves to the n-chain result. */
@@ -209,6 +286,11 @@ export async function enhanceStochastic(image: Float32Array, width: number, heig
   const e = new StochasticEnhancer(image, width, height, params, options);
   const schedule = options.schedule && options.schedule.length > 0 ? options.schedule : [1, 1, 2, 4, 4, 8];
   try {
+    if (options.onPreview) {
+      options.signal?.throwIfAborted();
+      await e.runPreview(options.previewStep ?? 4);
+      options.onPreview(e.previewEstimate()!);
+    }
     for (let round = 0; e.chainsDone < e.params.chains; round++) {
       options.signal?.throwIfAborted();
       const k = Math.max(1, Math.floor(schedule[Math.min(round, schedule.length - 1)]!));

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -88,29 +88,15 @@ describe('Gaussian smoothing (σ = 1 voxel, truncate 2, mirrored borders)', () =
     }
     interface BuildScript {
       assemble(wat: string, filename?: string): Promise<Uint8Array>;
+      tsSource(bytes: Uint8Array, kernel: 'lung'): string;
     }
     // A computed specifier: the script is plain JavaScript outside the TypeScript project.
     const script = pathToFileURL(join(here, '../../../scripts/build-wasm.mjs')).href;
     const build = (await import(script)) as BuildScript;
     const bytes = await build.assemble(readFileSync(join(here, 'lung-kernel.wat'), 'utf8'), 'lung-kernel.wat');
-    const source = kernelSource(bytes);
-    if (process.env.LUNGLENS_WRITE_WASM === '1') writeFileSync(join(here, 'lung-kernel.wasm.ts'), source);
-    expect(Buffer.from(LUNG_KERNEL_WASM_BASE64, 'base64').equals(Buffer.from(bytes)), 'stale: see the header of lung-kernel.wasm.ts').toBe(true);
+    const source = build.tsSource(bytes, 'lung');
+    expect(Buffer.from(LUNG_KERNEL_WASM_BASE64, 'base64').equals(Buffer.from(bytes)), 'stale: run node scripts/build-wasm.mjs').toBe(true);
     expect(readFileSync(join(here, 'lung-kernel.wasm.ts'), 'utf8')).toBe(source);
   });
 });
 
-/** The text of lung-kernel.wasm.ts for the module's bytes. */
-function kernelSource(bytes: Uint8Array): string {
-  const lines = Buffer.from(bytes).toString('base64').match(/.{1,96}/g) ?? [''];
-  return [
-    '// GENERATED from lung-kernel.wat (assembled with wabt): do not edit.',
-    '// Edit the .wat and run `LUNGLENS_WRITE_WASM=1 npx vitest run src/core/lung/gaussian.test.ts`',
-    '// (the test fails when this file is stale).',
-    '',
-    `/** The WebAssembly module assembled from lung-kernel.wat (${bytes.length} bytes), base64. */`,
-    'export const LUNG_KERNEL_WASM_BASE64 =',
-    lines.map((l, i) => `  '${l}'${i === lines.length - 1 ? ';' : ' +'}`).join('\n'),
-    '',
-  ].join('\n');
-}

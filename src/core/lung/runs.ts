@@ -75,13 +75,13 @@ export class RunBuilder {
   }
 }
 
-/** Runs of the voxels where `mask` is non-zero. */
-export function runsFromDense(mask: Uint8Array, nx: number, ny: number, nz: number): RunVolume {
+/** Runs of the voxels of a dense grid (x fastest, then y, then slice) whose value exceeds `t`. */
+export function runsAbove(values: Uint8Array | Float32Array, nx: number, ny: number, nz: number, t: number): RunVolume {
   const b = new RunBuilder(nx, ny, nz);
   for (let r = 0, base = 0; r < ny * nz; r++, base += nx) {
     let start = -1;
     for (let x = 0; x < nx; x++) {
-      if (mask[base + x] !== 0) {
+      if (values[base + x]! > t) {
         if (start < 0) start = x;
       } else if (start >= 0) {
         b.push(start, x);
@@ -92,6 +92,11 @@ export function runsFromDense(mask: Uint8Array, nx: number, ny: number, nz: numb
     b.endRow();
   }
   return b.finish();
+}
+
+/** Runs of the voxels where `mask` is non-zero. */
+export function runsFromDense(mask: Uint8Array, nx: number, ny: number, nz: number): RunVolume {
+  return runsAbove(mask, nx, ny, nz, 0);
 }
 
 /** Writes `value` into `out` (x fastest, then y, then slice) at every voxel of the runs. */

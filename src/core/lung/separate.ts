@@ -1,6 +1,6 @@
 import { componentSizes, labelRuns } from './components.js';
 import { boundingBox, l1DistanceTransform } from './distance.js';
-import { filterRuns, RunBuilder, type RunVolume } from './runs.js';
+import { filterRuns, RunBuilder, runsAbove, type RunVolume } from './runs.js';
 
 type Vec3 = readonly [number, number, number];
 
@@ -70,7 +70,7 @@ export function separateLungs(mask: RunVolume, spacingMm: Vec3, options: Separat
   let seeds: Uint8Array | null = null;
   let erosionMm: number | null = null;
   for (let t = 0; t <= options.maxErosionMm + 1e-9 && !seeds; t += step) {
-    const core = runsAbove(inside, dims, t);
+    const core = runsAbove(inside, dims[0], dims[1], dims[2], t);
     if (core.count === 0) break;
     const labels = labelRuns(core, '3d-6');
     if (labels.count < 2) continue;
@@ -146,24 +146,6 @@ function growWithin(owner: Uint8Array, outside: Uint8Array, [w, h]: Vec3): void 
   }
 }
 
-/** Runs of the voxels of a dense grid whose value exceeds t. */
-function runsAbove(values: Float32Array, [nx, ny, nz]: Vec3, t: number): RunVolume {
-  const b = new RunBuilder(nx, ny, nz);
-  for (let r = 0, base = 0; r < ny * nz; r++, base += nx) {
-    let start = -1;
-    for (let x = 0; x < nx; x++) {
-      if (values[base + x]! > t) {
-        if (start < 0) start = x;
-      } else if (start >= 0) {
-        b.push(start, x);
-        start = -1;
-      }
-    }
-    if (start >= 0) b.push(start, nx);
-    b.endRow();
-  }
-  return b.finish();
-}
 
 /** Dense labels: 1 on component a, 2 on component b, 0 elsewhere. */
 function seedsOf(runs: RunVolume, label: Int32Array, a: number, b: number): Uint8Array {

@@ -15,6 +15,7 @@ import { buildSeries } from '../src/core/ingest/series-builder.js';
 import { IngestPool } from '../src/core/ingest/worker-pool.js';
 import type { DicomInstance } from '../src/core/dicom/header.js';
 import { generateCase, planCases } from '../src/core/phantom/index.js';
+import { Canvas, grey, type Rgb } from './render-helpers.js';
 
 interface MontageInput {
   name: string;
@@ -31,28 +32,6 @@ const TILE = 256;
 const COLUMNS = 4;
 const LUNG = { width: 1500, level: -600 };
 const MEDIASTINUM = { width: 400, level: 40 };
-
-type Rgb = [number, number, number];
-
-class Canvas {
-  readonly png: PNG;
-  constructor(readonly width: number, readonly height: number) {
-    this.png = new PNG({ width, height });
-    this.png.data.fill(0);
-    for (let i = 3; i < this.png.data.length; i += 4) this.png.data[i] = 255;
-  }
-
-  set(x: number, y: number, [r, g, b]: Rgb): void {
-    if (x < 0 || y < 0 || x >= this.width || y >= this.height) return;
-    const o = (y * this.width + x) * 4;
-    this.png.data[o] = r;
-    this.png.data[o + 1] = g;
-    this.png.data[o + 2] = b;
-  }
-}
-
-const grey = (hu: number, w: { width: number; level: number }): number =>
-  Math.max(0, Math.min(255, Math.round(((hu - (w.level - w.width / 2)) / w.width) * 255)));
 
 /** Draws one plane given as a sampler (u, v in [0,1)) into the canvas rectangle. */
 function drawPlane(

@@ -1,9 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { registerDemo } from './commands/demo.js';
 import { registerEnhance } from './commands/enhance.js';
+import { registerEvaluate } from './commands/evaluate.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerMask } from './commands/mask.js';
 import { registerPhantom } from './commands/phantom.js';
+import { registerPrepare } from './commands/prepare.js';
 
 /** Exit codes of every `lunglens` command (README, DESIGN.md §3). */
 export const EXIT = { ok: 0, usage: 1, nothingUsable: 2 } as const;
@@ -23,6 +25,8 @@ export async function main(argv: string[]): Promise<number> {
   registerPhantom(program);
   registerEnhance(program, setExit);
   registerMask(program, setExit);
+  registerPrepare(program, setExit);
+  registerEvaluate(program, setExit);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

@@ -37,16 +37,37 @@ function resolve(params: Partial<ToneMapParams>): ToneMapParams {
   return p;
 }
 
-/** The curve as a function of x ∈ [0, 1] (inputs outside are clamped). */
+/** log σ(t) = −log(1 + e^(−t)), without overflow for any finite t. */
+function logSigmoid(t: number): number {
+  return t >= 0 ? -Math.log1p(Math.exp(-t)) : t - Math.log1p(Math.exp(t));
+}
+
+/**
+ * The curve as a function of x ∈ [0, 1] (inputs outside are clamped, NaN → 0).
+ *
+ * Where the sigmoid is nearly flat over [0, 1] (a tiny gain, or a centre far outside [0, 1]),
+ * the rescaling (σ(g(y − a)) − σ(−ga)) / (σ(g(1 − a)) − σ(−ga)) is 0/0 in floating point (NaN) or
+ * loses its digits; there it is evaluated as exp(log σ(g(y − a)) − log σ(g(1 − a))) ·
+ * expm1(−g·y) / expm1(−g), the same value by σ(u) − σ(v) = σ(u)·σ(−v)·(1 − e^(v − u)), without
+ * the cancellation: exactly 0 at y = 0 and 1 at y = 1, and y itself as g → 0.
+ */
 export function toneCurve(params: Partial<ToneMapParams> = {}): (x: number) => number {
   const { gamma, centre, gain } = resolve(params);
+  const invGamma = 1 / gamma;
   const sig = (y: number): number => 1 / (1 + Math.exp(-gain * (y - centre)));
   const s0 = sig(0);
-  const scale = 1 / (sig(1) - s0);
-  const invGamma = 1 / gamma;
+  const range = sig(1) - s0;
+  const clampX = (x: number) => (x > 0 ? (x < 1 ? x : 1) : 0); // NaN → 0
+  if (range > 1e-6) {
+    const scale = 1 / range;
+    return (x: number): number => (sig(clampX(x) ** invGamma) - s0) * scale;
+  }
+  const logTop = logSigmoid(gain * (1 - centre));
+  const denominator = Math.expm1(-gain);
   return (x: number): number => {
-    const c = x > 0 ? (x < 1 ? x : 1) : 0; // NaN → 0
-    return (sig(c ** invGamma) - s0) * scale;
+    const y = clampX(x) ** invGamma;
+    const v = Math.exp(logSigmoid(gain * (y - centre)) - logTop) * (Math.expm1(-gain * y) / denominator);
+    return v > 0 ? (v < 1 ? v : 1) : 0;
   };
 }
 
@@ -99,10 +120,12 @@ export function toneMap(x: Float32Array, params: Partial<ToneMapParams> = {}, ou
 }
 
 /**
- * HU → [0, 1] through a window: (hu − (centre − width/2)) / width, clamped. Lung window by default.
+ * HU → [0, 1] through a window: (hu − (centre − width/2)) / width, clamped (NaN → 0). Lung
+ * window by default.
  */
 export function windowHu(hu: Int16Array | Float32Array, centreHu: number = LUNG_WINDOW.centreHu, widthHu: number = LUNG_WINDOW.widthHu, out: Float32Array = new Float32Array(hu.length)): Float32Array {
-  if (!(widthHu > 0)) throw new RangeError(`window: width must be positive, got ${widthHu}`);
+  if (!(widthHu > 0) || !Number.isFinite(widthHu)) throw new RangeError(`window: width must be a positive number, got ${widthHu}`);
+  if (!Number.isFinite(centreHu)) throw new RangeError(`window: centre must be finite, got ${centreHu}`);
   const lo = centreHu - widthHu / 2;
   const inv = 1 / widthHu;
   for (let i = 0; i < hu.length; i++) {

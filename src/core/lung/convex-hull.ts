@@ -83,7 +83,8 @@ function rasterise(ys: number[], xs: number[], chain: number[], ymin: number, ro
 /**
  * Each slice replaced by its filled convex hull, except where the hull holds more than
  * `maxRatio` times the slice's voxels (then the slice is kept as it is). Liao et al. use this on
- * each lung separately so that a hull never bridges the mediastinum.
+ * each lung separately so that a hull never bridges the mediastinum; the lung mask uses the
+ * whole hull (maxRatio = Infinity) only to bound what it adds (grow-in-hull.ts, outer-pockets.ts).
  */
 export function convexHullPerSlice(runs: RunVolume, maxRatio: number): RunVolume {
   const { nx, ny, nz, rowStart, x0, x1 } = runs;

@@ -75,6 +75,23 @@ describe('Gaussian smoothing (σ = 1 voxel, truncate 2, mirrored borders)', () =
     }
   });
 
+  it('within a region of slices and rows, gives exactly the whole volume\'s runs there and nothing elsewhere', () => {
+    const [nx, ny, nz] = [24, 30, 5];
+    const voxels = randomHu(nx * ny * nz, 77);
+    for (const simd of [true, false]) {
+      const whole = runsToDense(smoothedBelowRuns(voxels, nx, ny, nz, -500, { simd }));
+      for (const region of [{ k0: 1, k1: 3, y0: 4, y1: 20 }, { k0: 0, k1: 4, y0: 0, y1: 1 }, { k0: 2, k1: 2, y0: 27, y1: 40 }, { k0: 3, k1: 1, y0: 0, y1: 29 }]) {
+        const part = runsToDense(smoothedBelowRuns(voxels, nx, ny, nz, -500, { simd, region }));
+        for (let i = 0; i < part.length; i++) {
+          const k = Math.floor(i / (nx * ny));
+          const y = Math.floor(i / nx) % ny;
+          const inside = k >= region.k0 && k <= region.k1 && y >= region.y0 && y <= region.y1;
+          expect(part[i], `${JSON.stringify(region)} simd ${simd} voxel ${i}`).toBe(inside ? whole[i] : 0);
+        }
+      }
+    }
+  });
+
   it('thresholds tiny slices (below the kernel minimum) in JavaScript', () => {
     const voxels = Int16Array.from([-1000, -1000, 40, 40, -1000, -1000]);
     expect(Array.from(runsToDense(smoothedBelowRuns(voxels, 1, 1, 6, -600)))).toEqual([1, 1, 0, 0, 1, 1]);

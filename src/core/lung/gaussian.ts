@@ -56,11 +56,23 @@ function rowOffsets(y: number, nx: number, ny: number): [number, number, number,
   ];
 }
 
+/** Slices k0…k1 and rows y0…y1 (inclusive) of a volume. */
+export interface SliceRegion {
+  k0: number;
+  k1: number;
+  y0: number;
+  y1: number;
+}
+
 /**
  * The smoothed volume thresholded, without ever storing it: the runs of the voxels whose smoothed
  * value is < `below`. Slice by slice with the WebAssembly SIMD kernel where available (one pass
  * along x into a slice buffer, one along y that thresholds into bits), else the same two passes in
  * JavaScript (`simd: false` forces that, for tests and comparisons).
+ *
+ * `region` limits the work to some slices and rows (the rest is left empty): each slice is then
+ * smoothed over the region's rows and the two rows beyond each of its edges, so that the values
+ * inside the region are exactly those of the whole slice.
  */
 export function smoothedBelowRuns(
   voxels: Int16Array,
@@ -68,37 +80,56 @@ export function smoothedBelowRuns(
   ny: number,
   nz: number,
   below: number,
-  options: { simd?: boolean } = {},
+  options: { simd?: boolean; region?: SliceRegion } = {},
 ): RunVolume {
   const out = new RunBuilder(nx, ny, nz, ny * nz * 4);
-  const kernel = options.simd === false || nx < KERNEL_MIN_NX || ny < KERNEL_MIN_NY ? null : lungKernel();
-  const tmp = kernel ? null : new Float32Array(nx * ny);
   const n = nx * ny;
+  const region = options.region ?? { k0: 0, k1: nz - 1, y0: 0, y1: ny - 1 };
+  const k0 = Math.max(0, region.k0);
+  const k1 = Math.min(nz - 1, region.k1);
+  const y0 = Math.max(0, region.y0);
+  const y1 = Math.min(ny - 1, region.y1);
+  // Rows smoothed: the region's and up to RADIUS beyond each edge.
+  const ya = Math.max(0, y0 - RADIUS);
+  const yb = Math.min(ny - 1, y1 + RADIUS);
+  const rows = yb - ya + 1;
+  const kernel = options.simd === false || nx < KERNEL_MIN_NX || rows < KERNEL_MIN_NY ? null : lungKernel();
+  const tmp = kernel ? null : new Float32Array(nx * rows);
+  const emptyRows = (count: number) => {
+    for (let i = 0; i < count; i++) out.endRow();
+  };
   for (let k = 0; k < nz; k++) {
-    if (kernel) {
-      const { bits, wordsPerRow } = kernel.smoothBelow(voxels.subarray(k * n, (k + 1) * n), nx, ny, below, [W0, W1, W2]);
-      for (let y = 0; y < ny; y++) {
-        bitsToRuns(bits, y * wordsPerRow, wordsPerRow, nx, out);
-        out.endRow();
-      }
+    if (k < k0 || k > k1 || y1 < y0) {
+      emptyRows(ny);
       continue;
     }
-    smoothRows(voxels, k * n, nx, ny, tmp!);
-    for (let y = 0; y < ny; y++) {
-      const [a, b, c, d, e] = rowOffsets(y, nx, ny);
-      let start = -1;
-      for (let x = 0; x < nx; x++) {
-        const v = W0 * tmp![c + x]! + W1 * (tmp![b + x]! + tmp![d + x]!) + W2 * (tmp![a + x]! + tmp![e + x]!);
-        if (v < below) {
-          if (start < 0) start = x;
-        } else if (start >= 0) {
-          out.push(start, x);
-          start = -1;
-        }
+    const src = voxels.subarray(k * n + ya * nx, k * n + (yb + 1) * nx);
+    emptyRows(y0);
+    if (kernel) {
+      const { bits, wordsPerRow } = kernel.smoothBelow(src, nx, rows, below, [W0, W1, W2]);
+      for (let y = y0; y <= y1; y++) {
+        bitsToRuns(bits, (y - ya) * wordsPerRow, wordsPerRow, nx, out);
+        out.endRow();
       }
-      if (start >= 0) out.push(start, nx);
-      out.endRow();
+    } else {
+      smoothRows(src, 0, nx, rows, tmp!);
+      for (let y = y0; y <= y1; y++) {
+        const [a, b, c, d, e] = rowOffsets(y - ya, nx, rows);
+        let start = -1;
+        for (let x = 0; x < nx; x++) {
+          const v = W0 * tmp![c + x]! + W1 * (tmp![b + x]! + tmp![d + x]!) + W2 * (tmp![a + x]! + tmp![e + x]!);
+          if (v < below) {
+            if (start < 0) start = x;
+          } else if (start >= 0) {
+            out.push(start, x);
+            start = -1;
+          }
+        }
+        if (start >= 0) out.push(start, nx);
+        out.endRow();
+      }
     }
+    emptyRows(ny - 1 - y1);
   }
   return out.finish();
 }

@@ -19,6 +19,18 @@ function count(m: Uint8Array): number {
   return m.reduce((s, v) => s + v, 0);
 }
 
+/** Fraction of the voxels of `part` that `mask` holds. */
+function held(mask: Uint8Array, part: Uint8Array): number {
+  let n = 0;
+  let inside = 0;
+  for (let i = 0; i < part.length; i++) {
+    if (!part[i]) continue;
+    n++;
+    if (mask[i]) inside++;
+  }
+  return inside / n;
+}
+
 function uniform(hu: number, dims: [number, number, number] = [32, 32, 8]): Volume {
   return Volume.create({
     dimensions: dims, spacingMm: [1, 1, 2], originLps: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
@@ -88,6 +100,26 @@ describe('computeLungMask on a synthetic chest', () => {
     expect(computeLungMask(partial.volume, { fullCoverageMm: 0 }).status).toBe('no-lung-found');
   });
 
+  it('keeps the second lung when only the first reaches the floor (a lung largely filled by opacities)', () => {
+    // Lungs of ≈ 0.9 L, not joined by the airways; a 40 HU sphere fills the front of the left one,
+    // leaving 0.61 L of it aerated, below the 0.68 L floor (before, that lung was dropped).
+    const chest2 = syntheticChest({ airways: false, lungScale: 0.75, spheres: [{ centreMm: [75, -60, 125], radiusMm: 60, hu: 40 }] });
+    const r2 = computeLungMask(chest2.volume);
+    expect(r2.status).toBe('ok');
+    expect(r2.lungCount).toBe(2);
+    const outcomes = r2.candidates.map((c) => c.outcome);
+    expect(outcomes).toContain('kept');
+    expect(outcomes).toContain('kept-pair');
+    const [left, right] = [0, 1].map((side) => {
+      let n = 0;
+      for (let i = 0; i < r2.mask.length; i++) if (r2.mask[i] && (i % 128 < 64 ? 0 : 1) === side) n++;
+      return n;
+    });
+    expect(Math.min(left!, right!)).toBeGreaterThan(0);
+    // The table's air and the bowel gas still stay out.
+    for (let i = 0; i < r2.mask.length; i++) if (r2.mask[i]) expect(chest2.body[i]).toBe(1);
+  });
+
   it('keeps two small lungs, not joined by airways, as a pair when neither alone reaches the floor', () => {
     // Lung semi-axes × 0.62: ≈ 0.55 L per lung, whole chest covered.
     const small = syntheticChest({ lungScale: 0.62, airways: false });
@@ -109,6 +141,35 @@ describe('computeLungMask on a synthetic chest', () => {
   });
 });
 
+describe('computeLungMask keeps what the hull was for, without what it filled wrongly', () => {
+  // Solid nodules (30 HU) against the lateral, posterior and anterior pleura, and a "heart" (a
+  // 40 HU sphere of 45 mm) indenting the left lung's medial side; 1.5 mm pixels, 3 mm slices.
+  const nodule = (centreMm: [number, number, number], radiusMm: number) => ({ centreMm, radiusMm, hu: 30 });
+  const chest = syntheticChest({
+    dimensions: [256, 192, 24], spacingMm: [1.5, 1.5, 3], z0Mm: 89, noiseHu: 15,
+    spheres: [
+      nodule([-127, 0, 125], 10), nodule([75, 77, 110], 10), nodule([-75, -77, 140], 10), nodule([-128.5, 0, 100], 5),
+      { centreMm: [-10, -10, 120], radiusMm: 45, hu: 40 },
+    ],
+  });
+  const r = computeLungMask(chest.volume);
+
+  it('holds juxtapleural nodules at the costal wall like the hull did; the dilated mask holds them whole', () => {
+    expect(r.status).toBe('ok');
+    for (const n of [0, 1, 2, 3]) {
+      // The part of a nodule inside the lung's outline, less the partial-volume rim the −600 HU
+      // threshold drops (0.67–0.75 with the whole hull too; 0.3 without any hull).
+      expect(held(r.mask, chest.sphereInLung[n]!), `nodule ${n}`).toBeGreaterThan(0.6);
+      expect(held(r.dilatedMask, chest.sphereInLung[n]!), `nodule ${n}`).toBe(1);
+    }
+  });
+
+  it('does not fill the bay the heart makes in the medial side of the lung', () => {
+    // The whole per-lung hull put 90% of it in the mask.
+    expect(held(r.mask, chest.sphereInLung[4]!)).toBeLessThan(0.1);
+  });
+});
+
 describe('computeLungMask says why when there is no lung', () => {
   it('abdomen only: bowel gas is not lung', () => {
     const abdomen = syntheticChest({ z0Mm: -150, dimensions: [128, 128, 28] });
@@ -125,12 +186,16 @@ describe('computeLungMask says why when there is no lung', () => {
     expect(r.status).toBe('no-lung-found');
   });
 
-  it('all air and all tissue: no crash, nothing NaN', () => {
-    for (const hu of [-1000, 40]) {
-      const v = uniform(hu);
-      const r = computeLungMask(v);
-      expectWellFormed(r, v);
-      expect(r.status).toBe('no-lung-found');
+  it('all air and all tissue, of any size down to one voxel: no crash, nothing NaN, a status that says so', () => {
+    for (const dims of [[32, 32, 8], [32, 32, 1], [1, 1, 1], [3, 2, 1], [1, 1, 40], [7, 5, 3]] as [number, number, number][]) {
+      for (const hu of [-1000, -850, 0, 40, 1200]) {
+        const v = uniform(hu, dims);
+        const r = computeLungMask(v);
+        expectWellFormed(r, v);
+        expect(r.status, `${dims.join('×')} at ${hu} HU`).not.toBe('ok');
+        expect(r.lungVolumeMl).toBe(0);
+        expect(r.slicesWithLung).toBe(0);
+      }
     }
   });
 

@@ -1,10 +1,12 @@
 import type { Volume } from '../volume/volume.js';
-import { convexHullPerSlice } from './convex-hull.js';
-import { dilateRunsL1 } from './distance.js';
+import { closeSlicesWithDisc } from './disc-closing.js';
+import { boundingBox, dilateRunsL1 } from './distance.js';
 import { fillHoles2d } from './fill-holes.js';
 import { smoothedBelowRuns } from './gaussian.js';
+import { growWithinHull } from './grow-in-hull.js';
 import { checkHu } from './hu-check.js';
-import { runsToDense, sliceVoxelCounts, unionRuns, voxelCount, type RunVolume } from './runs.js';
+import { fillOuterPockets } from './outer-pockets.js';
+import { runsToDense, sliceVoxelCounts, subtractRuns, unionRuns, voxelCount, type RunVolume } from './runs.js';
 import { bodyAxis, filterSliceComponents, selectLungComponents, type CandidateReport } from './select.js';
 import { mainPart, separateLungs } from './separate.js';
 
@@ -34,8 +36,18 @@ export interface LungMaskOptions {
   separationMaxRatio: number;
   /** Spacing of the grid on which the separation is decided (≈ 1.5 mm). */
   separationGridMm: number;
-  /** A slice's hull replaces its mask unless it is more than this many times larger (2). */
-  hullMaxRatio: number;
+  /**
+   * Lung-like voxels: smoothed HU in [thresholdHu, this) (−400: at least half lung against soft
+   * tissue, ground glass). Each lung grows into those of its per-slice convex hull.
+   */
+  lungLikeMaxHu: number;
+  /**
+   * Pockets of a lung's per-slice convex hull on its costal side (not opening towards the
+   * mediastinum) are filled up to this depth, mm (25: a juxtapleural nodule of 3 cm). Negative: none.
+   */
+  pocketMaxDepthMm: number;
+  /** In-plane closing by a disc of this radius, per lung, mm (10: nodules up to ≈ 2 cm at any wall; 0 = none). */
+  closingMm: number;
   /** Final 3-D dilation, mm along each axis (10; Liao: 10 voxels of 1 mm). */
   dilationMm: number;
   /** Use the WebAssembly SIMD kernel for the smoothing when available (true). */
@@ -54,7 +66,9 @@ export const DEFAULT_LUNG_MASK_OPTIONS: Readonly<LungMaskOptions> = Object.freez
   separationMaxErosionMm: 22,
   separationMaxRatio: 4.8,
   separationGridMm: 1.5,
-  hullMaxRatio: 2,
+  lungLikeMaxHu: -400,
+  pocketMaxDepthMm: 25,
+  closingMm: 10,
   dilationMm: 10,
   simd: true,
 });
@@ -65,7 +79,7 @@ export interface LungMaskResult {
   status: LungMaskStatus;
   /** A sentence for the user when the status is not `ok`. */
   reason?: string;
-  /** 1 inside the lungs (per-lung convex hull, before dilation), on the volume's grid. */
+  /** 1 inside the lungs (before the dilation), on the volume's grid. */
   mask: Uint8Array;
   /** `mask` dilated by `dilationMm` (what the model sees). */
   dilatedMask: Uint8Array;
@@ -145,12 +159,25 @@ export function computeLungMask(volume: Volume, options: Partial<LungMaskOptions
     gridSpacingMm: o.separationGridMm,
   });
   lap('separate');
+  // The hulls lie within the selected air's box: lung-like voxels are only needed there.
+  const box = boundingBox(selection.runs)!;
+  const region = { k0: box.kmin, k1: box.kmax, y0: box.ymin, y1: box.ymax };
+  const lungLike = subtractRuns(smoothedBelowRuns(volume.voxels, nx, ny, nz, o.lungLikeMaxHu, { simd: o.simd, region }), air);
+  lap('lungLike');
+  // Per lung, in place of Liao's whole per-slice convex hull (which fills the cardiac bay, the
+  // mediastinal side and the lung base around the liver dome: ≈ 15% of the lung volume on
+  // phantoms, Dice 0.89–0.91 against their truth), three bounded uses of it (index.ts):
+  // lung-like voxels of the hull (partial volume, ground glass), the hull's pockets on the costal
+  // side (nodules and opacities at the chest wall), a 10 mm disc closing (small notches anywhere).
   let lungs: RunVolume | null = null;
   for (const lung of split.lungs) {
-    const hulled = convexHullPerSlice(fillHoles2d(split.lungs.length > 1 ? mainPart(lung) : lung), o.hullMaxRatio);
-    lungs = lungs ? unionRuns(lungs, hulled) : hulled;
+    const filled = fillHoles2d(split.lungs.length > 1 ? mainPart(lung) : lung);
+    const grown = fillHoles2d(growWithinHull(filled, lungLike));
+    const pockets = o.pocketMaxDepthMm >= 0 ? fillOuterPockets(grown, axis, spacing, o.pocketMaxDepthMm) : grown;
+    const closed = closeSlicesWithDisc(pockets, spacing, o.closingMm);
+    lungs = lungs ? unionRuns(lungs, closed) : closed;
   }
-  lap('fillAndHull');
+  lap('hullAndClose');
 
   const mask = runsToDense(lungs!);
   const counts = sliceVoxelCounts(lungs!);

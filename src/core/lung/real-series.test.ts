@@ -109,9 +109,9 @@ describe.skipIf(!hasSharedData)(`lung mask on real chest CT${skipped}`, () => {
     expectInsideBody(v, r);
     const [left, right] = sideShares(v, r);
     expect(Math.min(left, right)).toBeGreaterThan(0.35);
-    // Mostly aerated lung: the per-lung hulls add the concave medial bays (beside the heart here),
-    // which costs about 200 HU of mean density against the lung parenchyma alone.
-    expect(meanHu(v, r.mask)).toBeLessThan(-550);
+    // Mostly aerated lung: the cardiac bay and the domes of the diaphragm stay out (with the whole
+    // per-lung hull of Liao's recipe the mean was −597 HU; now −682).
+    expect(meanHu(v, r.mask)).toBeLessThan(-650);
     // The lowest slices hold the upper abdomen (stomach and bowel gas): no lung there.
     expect(r.sliceAreaMm2[0]).toBe(0);
   });
@@ -127,7 +127,7 @@ describe.skipIf(!hasSharedData)(`lung mask on real chest CT${skipped}`, () => {
     expectInsideBody(v, r);
     const [left, right] = sideShares(v, r);
     expect(Math.min(left, right)).toBeGreaterThan(0.35);
-    expect(meanHu(v, r.mask)).toBeLessThan(-650);
+    expect(meanHu(v, r.mask)).toBeLessThan(-800);
     // The neck (top slices) has no lung.
     expect(r.sliceAreaMm2[v.dimensions[2] - 1]).toBe(0);
   });
@@ -149,6 +149,8 @@ describe.skipIf(!hasSharedData)(`lung mask on real chest CT${skipped}`, () => {
       }
     }
     expect(covered / aerated).toBeGreaterThan(0.95);
+    // … and not the heart, which fills much of this crop (−505 HU of mean with whole hulls; now −731).
+    expect(meanHu(v, r.mask)).toBeLessThan(-680);
   });
 
   it('totalsegmentator abdomen (NIfTI, 3 mm, bowel gas): no lung found', async () => {

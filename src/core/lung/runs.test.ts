@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomMask } from './test-volumes.js';
-import { complementRuns, filterRuns, runsFromDense, runsToDense, sliceVoxelCounts, unionRuns, voxelCount } from './runs.js';
+import { complementRuns, filterRuns, intersectRuns, runsFromDense, runsToDense, sliceVoxelCounts, subtractRuns, unionRuns, voxelCount } from './runs.js';
 
 describe('RunVolume', () => {
   it('round-trips a dense mask, including runs that touch both ends of a row', () => {
@@ -22,6 +22,9 @@ describe('RunVolume', () => {
     const rb = runsFromDense(b, 11, 4, 2);
     expect(Array.from(runsToDense(complementRuns(ra)))).toEqual(Array.from(a, (v) => 1 - v));
     expect(Array.from(runsToDense(unionRuns(ra, rb)))).toEqual(Array.from(a, (v, i) => v | b[i]!));
+    expect(Array.from(runsToDense(intersectRuns(ra, rb)))).toEqual(Array.from(a, (v, i) => v & b[i]!));
+    expect(Array.from(runsToDense(subtractRuns(ra, rb)))).toEqual(Array.from(a, (v, i) => v & (1 - b[i]!)));
+    expect(Array.from(runsToDense(subtractRuns(rb, ra)))).toEqual(Array.from(b, (v, i) => v & (1 - a[i]!)));
     const firstHalf = filterRuns(ra, (i) => i < ra.count / 2);
     expect(voxelCount(firstHalf)).toBeLessThanOrEqual(voxelCount(ra));
     // Touching runs from the two inputs merge into one.

@@ -176,3 +176,44 @@ export function sliceVoxelCounts(runs: RunVolume): Float64Array {
   }
   return out;
 }
+
+/** The voxels in both `a` and `b` (same grid). */
+export function intersectRuns(a: RunVolume, b: RunVolume): RunVolume {
+  const out = new RunBuilder(a.nx, a.ny, a.nz, Math.min(a.count, b.count) + 16);
+  for (let r = 0; r < a.rowStart.length - 1; r++) {
+    let i = a.rowStart[r]!;
+    let j = b.rowStart[r]!;
+    const ie = a.rowStart[r + 1]!;
+    const je = b.rowStart[r + 1]!;
+    while (i < ie && j < je) {
+      const lo = Math.max(a.x0[i]!, b.x0[j]!);
+      const hi = Math.min(a.x1[i]!, b.x1[j]!);
+      if (hi > lo) out.push(lo, hi);
+      if (a.x1[i]! < b.x1[j]!) i++;
+      else j++;
+    }
+    out.endRow();
+  }
+  return out.finish();
+}
+
+/** The voxels in `a` and not in `b` (same grid). */
+export function subtractRuns(a: RunVolume, b: RunVolume): RunVolume {
+  const out = new RunBuilder(a.nx, a.ny, a.nz, a.count + 16);
+  for (let r = 0; r < a.rowStart.length - 1; r++) {
+    let j = b.rowStart[r]!;
+    const je = b.rowStart[r + 1]!;
+    for (let i = a.rowStart[r]!; i < a.rowStart[r + 1]!; i++) {
+      let x = a.x0[i]!;
+      const end = a.x1[i]!;
+      while (j < je && b.x1[j]! <= x) j++;
+      for (let t = j; t < je && b.x0[t]! < end; t++) {
+        if (b.x0[t]! > x) out.push(x, b.x0[t]!);
+        x = Math.max(x, b.x1[t]!);
+      }
+      if (x < end) out.push(x, end);
+    }
+    out.endRow();
+  }
+  return out.finish();
+}

@@ -57,6 +57,8 @@ export interface SelectionOptions {
    * When no component reaches the floor alone, two near-axis components that together reach it
    * are kept as a pair of lungs if the larger is less than this many times the smaller (4.8, the
    * separation's "comparable size"): small patients' lungs, and lungs not joined by the airways.
+   * When one alone reaches it, a comparable near-axis component on the other side of the body's
+   * axis, with most of its slices among the first one's, is kept as its partner.
    */
   pairMaxRatio: number;
   maxVolumeMl: number;
@@ -146,6 +148,8 @@ export function selectLungComponents(
   const n = slotReport.length;
   const area = new Float64Array(n * nz);
   const closest = new Float64Array(n * nz).fill(Infinity);
+  // Per candidate: Σ (x − axis x) over its voxels, whose sign says on which side of the body it lies.
+  const side = new Float64Array(n);
   for (let k = 0; k < nz; k++) {
     const cx = axis[2 * k]!;
     const cy = axis[2 * k + 1]!;
@@ -156,7 +160,9 @@ export function selectLungComponents(
         const s = slot[labels.label[i]!]!;
         if (s < 0) continue;
         const t = s * nz + k;
-        area[t] = area[t]! + (x1[i]! - x0[i]!) * sx * sy;
+        const len = x1[i]! - x0[i]!;
+        area[t] = area[t]! + len * sx * sy;
+        side[s] = side[s]! + len * ((x0[i]! + x1[i]! - 1) / 2 - cx);
         const nearestX = Math.min(Math.max(cx, x0[i]!), x1[i]! - 1);
         const d = Math.hypot((nearestX - cx) * sx, dy);
         if (d < closest[t]!) closest[t] = d;
@@ -202,6 +208,26 @@ export function selectLungComponents(
         r.outcome = 'kept-pair';
       }
     }
+  } else if (keepSlot.reduce((a, b) => a + b, 0) === 1) {
+    // One lung kept alone: its partner can fall below the floor on its own (a small lung, or one
+    // full of opacities, not joined to the other through the airways at this resolution). The
+    // largest near-axis candidate on the other side of the body's axis, comparable in size, with
+    // most of its slices among the kept lung's, is that partner (bowel gas lies below the lungs).
+    const kept = keepSlot.indexOf(1);
+    const [k0, k1] = sliceRange(area, kept, nz);
+    let best = -1;
+    for (let s = 0; s < n; s++) {
+      const r = slotReport[s]!;
+      if (r.outcome !== 'too-small' || side[s]! * side[kept]! >= 0) continue;
+      if (slotReport[kept]!.volumeMl >= options.pairMaxRatio * r.volumeMl) continue;
+      const [c0, c1] = sliceRange(area, s, nz);
+      const overlap = Math.max(0, Math.min(c1, k1) - Math.max(c0, k0) + 1) / (c1 - c0 + 1);
+      if (overlap >= 0.5 && (best < 0 || r.volumeMl > slotReport[best]!.volumeMl)) best = s;
+    }
+    if (best >= 0) {
+      keepSlot[best] = 1;
+      slotReport[best]!.outcome = 'kept-pair';
+    }
   }
   const runs = filterRuns(filtered, (i) => {
     const s = slot[labels.label[i]!]!;
@@ -228,4 +254,17 @@ function meanHu(runs: RunVolume, label: Int32Array, c: number, voxels: Int16Arra
     if (n > 0) return sum / n;
   }
   return -1000;
+}
+
+/** First and last slice where candidate `s` has voxels (its rows of the per-slice area table). */
+function sliceRange(area: Float64Array, s: number, nz: number): [number, number] {
+  let first = -1;
+  let last = -1;
+  for (let k = 0; k < nz; k++) {
+    if (area[s * nz + k]! > 0) {
+      if (first < 0) first = k;
+      last = k;
+    }
+  }
+  return [first, last];
 }

@@ -33,6 +33,8 @@ export interface ChestOptions {
   lungScale?: number;
   /** Trachea and bronchi joining the lungs (default true). */
   airways?: boolean;
+  /** Spheres painted over the lungs and the body wall (nodules, opacities): centre and radius in mm, HU. */
+  spheres?: { centreMm: [number, number, number]; radiusMm: number; hu: number }[];
 }
 
 export interface SyntheticChest {
@@ -41,6 +43,8 @@ export interface SyntheticChest {
   lungTruth: Uint8Array;
   /** 1 inside the body ellipse (the patient, not the table). */
   body: Uint8Array;
+  /** Per sphere of `spheres`, 1 where it overlaps the lungs (lung truth holds these voxels). */
+  sphereInLung: Uint8Array[];
 }
 
 /** Lungs: ellipsoids of semi-axes 55 × 80 × 125 mm at x = ±75 mm, z = 125 mm (≈ 2.3 L each). */
@@ -73,6 +77,8 @@ export function syntheticChest(options: ChestOptions = {}): SyntheticChest {
   const [bx, by] = options.bodyMm ?? [170, 120];
   const ls = options.lungScale ?? 1;
   const airways = options.airways ?? true;
+  const spheres = options.spheres ?? [];
+  const sphereInLung = spheres.map(() => new Uint8Array(nx * ny * nz));
   const lungs = LUNGS.map((l) => ({ ...l, ax: l.ax * ls, ay: l.ay * ls, az: l.az * ls }));
   const voxels = new Int16Array(nx * ny * nz);
   const lungTruth = new Uint8Array(nx * ny * nz);
@@ -108,6 +114,12 @@ export function syntheticChest(options: ChestOptions = {}): SyntheticChest {
             if (airways && segmentDistance2(p, trachea[0]!, trachea[1]!) <= 9 ** 2) hu = -1000;
             if (airways) for (const [a, b] of bronchi) if (segmentDistance2(p, a!, b!) <= 6 ** 2) hu = -1000;
           }
+          spheres.forEach((s, n) => {
+            const [cx, cy, cz] = s.centreMm;
+            if ((x - cx) ** 2 + (y - cy) ** 2 + (z - cz) ** 2 > s.radiusMm ** 2) return;
+            hu = s.hu;
+            if (lungTruth[idx]) sphereInLung[n]![idx] = 1;
+          });
         } else if (y > by + 10 && y < by + 70 && Math.abs(x) < 180) {
           // The table: a 200 HU shell around three air compartments (≈ 105 × 40 mm each).
           const cavity = y > by + 20 && y < by + 60 && Math.abs(x) < 170 && Math.abs(Math.abs(x) - 60) > 7;
@@ -127,5 +139,5 @@ export function syntheticChest(options: ChestOptions = {}): SyntheticChest {
     voxels,
     units: 'HU',
   });
-  return { volume, lungTruth, body };
+  return { volume, lungTruth, body, sphereInLung };
 }

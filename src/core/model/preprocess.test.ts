@@ -68,3 +68,46 @@ describe('prepareMask', () => {
     expect(Array.from(out.subarray(12, 16))).toEqual([0, 0, 0, 0]);
   });
 });
+
+describe('model input at the edges', () => {
+  const finite = (a: Float32Array) => a.every((v) => Number.isFinite(v));
+
+  it('constant slices give constant, finite tensors inside the image (and the padding outside it)', () => {
+    for (const hu of [-3024, -1000, -500, 0, 3071]) {
+      const out = prepareSlice(new Int16Array(6 * 3).fill(hu), 6, 3, [1, 1], { ...PRE, size: 6, normalization: { mean: 0.5, std: 0.25 } });
+      expect(finite(out)).toBe(true);
+      const expected = (Math.min(1, Math.max(0, (hu + 1000) / 1000)) - 0.5) / 0.25;
+      // Rows 1.5…4.5 of the 6×6 square hold the 6×3 slice: rows 2 and 3 are wholly inside it.
+      for (const y of [2, 3]) for (let x = 0; x < 6; x++) expect(at(out, 6, x, y)).toBeCloseTo(expected, 5);
+      expect(at(out, 6, 0, 0)).toBeCloseTo(-2, 5); // padding: air
+    }
+  });
+
+  it('handles one-pixel slices, one-pixel outputs and extreme aspect ratios without NaN', () => {
+    expect(Array.from(prepareSlice(Int16Array.of(-500), 1, 1, [0.7, 0.7], { ...PRE, size: 5 }))).toEqual(new Array(25).fill(0.5));
+    const one = prepareSlice(new Int16Array(64).fill(0), 8, 8, [1, 1], { ...PRE, size: 1 });
+    expect(Array.from(one)).toEqual([1]);
+    // 1 column of 512 rows: a sliver in the middle of the square, every value finite.
+    const tall = prepareSlice(new Int16Array(512).fill(0), 1, 512, [0.8, 0.8], { ...PRE, size: 64 });
+    expect(finite(tall)).toBe(true);
+    expect(Math.max(...tall)).toBe(1);
+    // The mask covers the same output pixels as the slice (it used to vanish: no output pixel's
+    // centre fell inside the sliver).
+    const mask = prepareMask(new Uint8Array(512).fill(1), 1, 512, [0.8, 0.8], 64);
+    for (let i = 0; i < mask.length; i++) expect(mask[i], `pixel ${i}`).toBe(tall[i]! > 0 ? 1 : 0);
+    expect(Array.from(prepareMask(Uint8Array.of(1), 1, 1, [1, 1], 3))).toEqual(new Array(9).fill(1));
+  });
+
+  it('rejects what could only give NaN, infinities or nothing, naming it', () => {
+    const hu = new Int16Array(16);
+    expect(() => prepareSlice(hu, 4, 4, [1, 1], { ...PRE, normalization: { mean: 0, std: 0 } })).toThrow(/std/);
+    expect(() => prepareSlice(hu, 4, 4, [1, 1], { ...PRE, normalization: { mean: Number.NaN, std: 1 } })).toThrow(/mean/);
+    expect(() => prepareSlice(hu, 4, 4, [1, 1], { ...PRE, huWindow: { lowHu: 0, highHu: 0 } })).toThrow(/window/);
+    expect(() => prepareSlice(hu, 4, 4, [0, 1], PRE)).toThrow(/spacing/);
+    expect(() => prepareSlice(hu, 4, 4, [1, Number.NaN], PRE)).toThrow(/spacing/);
+    expect(() => prepareSlice(hu, 4, 4, [1, 1], { ...PRE, size: 0 })).toThrow(/size/);
+    expect(() => prepareSlice(hu, 5, 4, [1, 1], PRE)).toThrow(/values/);
+    expect(() => prepareSlice(new Int16Array(0), 0, 0, [1, 1], PRE)).toThrow(/column/);
+    expect(() => prepareMask(new Uint8Array(3), 2, 2, [1, 1], 4)).toThrow(/mask values/);
+  });
+});

@@ -28,9 +28,14 @@ export interface Placement {
 /**
  * Fits a columns×rows slice with spacing [sx, sy] mm into S×S, preserving its physical aspect
  * ratio (non-square pixels included): the longer physical side fills S, the other is centred
- * between padding.
+ * between padding. RangeError for a size, slice or spacing that could only give NaN or nothing.
  */
 export function placement(columns: number, rows: number, spacingMm: [number, number], size: number): Placement {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`model input: size must be a positive integer, got ${size}`);
+  if (!Number.isInteger(columns) || !Number.isInteger(rows) || columns < 1 || rows < 1) {
+    throw new RangeError(`model input: the slice must have at least one column and one row, got ${columns}×${rows}`);
+  }
+  if (!spacingMm.every((s) => s > 0 && Number.isFinite(s))) throw new RangeError(`model input: pixel spacing must be positive, got ${spacingMm.join(' × ')} mm`);
   const widthMm = columns * spacingMm[0];
   const heightMm = rows * spacingMm[1];
   const outputPixelMm = Math.max(widthMm, heightMm) / size;
@@ -113,6 +118,20 @@ function resample(input: Float32Array, columns: number, rows: number, p: Placeme
   return out;
 }
 
+/**
+ * The model card's numbers checked where they enter (a zero std or an empty window would make
+ * every input NaN or infinite): RangeError naming the field.
+ */
+function checkPreprocessing(pre: InputPreprocessing): void {
+  const { lowHu, highHu } = pre.huWindow;
+  const { mean, std } = pre.normalization;
+  if (!Number.isFinite(lowHu) || !Number.isFinite(highHu) || !(highHu > lowHu)) {
+    throw new RangeError(`model input: the HU window must have lowHu < highHu, both finite, got ${lowHu}…${highHu}`);
+  }
+  if (!Number.isFinite(mean)) throw new RangeError(`model input: normalization.mean must be finite, got ${mean}`);
+  if (!(std > 0) || !Number.isFinite(std)) throw new RangeError(`model input: normalization.std must be positive, got ${std}`);
+}
+
 /** Clamps HU to the window and maps it to [0, 1]. */
 export function windowToUnit(hu: Int16Array, window: InputPreprocessing['huWindow']): Float32Array {
   return windowHu(hu, (window.lowHu + window.highHu) / 2, window.highHu - window.lowHu);
@@ -123,27 +142,46 @@ export function windowToUnit(hu: Int16Array, window: InputPreprocessing['huWindo
  * shrinking, aspect ratio preserved, padded with the window's low end, i.e. air), normalised.
  */
 export function prepareSlice(hu: Int16Array, columns: number, rows: number, spacingMm: [number, number], pre: InputPreprocessing): Float32Array {
+  checkPreprocessing(pre);
   const p = placement(columns, rows, spacingMm, pre.size);
+  if (hu.length !== columns * rows) throw new RangeError(`model input: ${hu.length} values for a ${columns}×${rows} slice`);
   const out = resample(windowToUnit(hu, pre.huWindow), columns, rows, p, pre.size, 0);
   const { mean, std } = pre.normalization;
   for (let i = 0; i < out.length; i++) out[i] = (out[i]! - mean) / std;
   return out;
 }
 
-/** The model's `masks` input for one slice: the lung mask on the same placement, nearest neighbour, values in {0, 1}. */
+/**
+ * The model's `masks` input for one slice: the lung mask on the same placement, nearest
+ * neighbour, values in {0, 1}. An output pixel that overlaps the image at all takes the input
+ * pixel nearest its centre (clamped into the image), so the mask covers exactly the output pixels
+ * the slice does, even where the image is less than a pixel wide.
+ */
 export function prepareMask(mask: Uint8Array, columns: number, rows: number, spacingMm: [number, number], size: number): Float32Array {
   const p = placement(columns, rows, spacingMm, size);
+  if (mask.length !== columns * rows) throw new RangeError(`model input: ${mask.length} mask values for a ${columns}×${rows} slice`);
+  const xs = nearestIndex(columns, size, p.offset[0], p.extent[0]);
+  const ys = nearestIndex(rows, size, p.offset[1], p.extent[1]);
   const out = new Float32Array(size * size);
-  const sx = columns / p.extent[0];
-  const sy = rows / p.extent[1];
   for (let oy = 0; oy < size; oy++) {
-    const y = Math.floor((oy + 0.5 - p.offset[1]) * sy);
-    if (y < 0 || y >= rows) continue;
+    const y = ys[oy]!;
+    if (y < 0) continue;
     for (let ox = 0; ox < size; ox++) {
-      const x = Math.floor((ox + 0.5 - p.offset[0]) * sx);
-      if (x < 0 || x >= columns) continue;
-      out[oy * size + ox] = mask[y * columns + x] ? 1 : 0;
+      const x = xs[ox]!;
+      if (x >= 0) out[oy * size + ox] = mask[y * columns + x] ? 1 : 0;
     }
+  }
+  return out;
+}
+
+/** Per output index, the input index nearest its centre when it overlaps the input, else −1. */
+function nearestIndex(inputLength: number, outputLength: number, offset: number, extent: number): Int32Array {
+  const scale = inputLength / extent;
+  const out = new Int32Array(outputLength);
+  for (let o = 0; o < outputLength; o++) {
+    const a = (o - offset) * scale;
+    const b = (o + 1 - offset) * scale;
+    out[o] = b <= 0 || a >= inputLength ? -1 : Math.min(inputLength - 1, Math.max(0, Math.floor((a + b) / 2)));
   }
   return out;
 }

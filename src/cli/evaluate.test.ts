@@ -1,0 +1,68 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from './main.js';
+
+const root = mkdtempSync(path.join(os.tmpdir(), 'lunglens-evaluate-cli-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => vi.restoreAllMocks());
+
+async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
+  const code = await main(argv);
+  vi.restoreAllMocks();
+  return { code, stdout, stderr };
+}
+
+const write = (name: string, value: unknown) => {
+  const file = path.join(root, name);
+  writeFileSync(file, typeof value === 'string' ? value : JSON.stringify(value));
+  return file;
+};
+
+const labels = write('labels.json', {
+  cases: [
+    { id: 'case-0001', seriesInstanceUid: '1.2.1', label: 'covid', slicePositive: [false, true, true] },
+    { id: 'case-0002', seriesInstanceUid: '1.2.2', label: 'non-covid', slicePositive: [false, false] },
+  ],
+});
+const item = (uid: string, probability: number, sliceAttention: number[], slicePositive: boolean[]) => ({
+  id: uid, seriesInstanceUid: uid, path: `/scans/${uid}`, status: 'ok', probability, verdict: probability >= 0.5 ? 'covid' : 'non-covid',
+  threshold: 0.5, sliceAttention, slicePositive, lungVolumeMl: 4000, timingsMs: { total: 1 },
+});
+
+describe('lunglens evaluate', () => {
+  it('prints the report as JSON, writes it with --out and exits 0', async () => {
+    const results = write('results.json', {
+      model: { name: 'm', version: '1', sha256: '', executionProvider: 'cpu' },
+      items: [item('1.2.1', 0.8, [0.2, 0.5, 0.3], [false, true, false]), item('1.2.2', 0.3, [0.5, 0.5], [false, false]), item('7.7', 0.9, [1], [true])],
+    });
+    const out = path.join(root, 'reports', 'report.json');
+    const { code, stdout } = await run('evaluate', '--results', results, '--labels', labels, '--out', out);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as Record<string, unknown>;
+    expect(Object.keys(report)).toEqual(['volume', 'slice', 'sliceScore', 'unmatched', 'errors', 'sliceExcluded', 'labelsWithoutResult']);
+    expect(report.volume).toEqual({ count: 2, tp: 1, fp: 0, tn: 1, fn: 0, acc: 1, pre: 1, f1: 1, sen: 1, spe: 1, auc: 1 });
+    // Slices: truth F T T | F F, predicted F T F | F F; scores 0.48 1.2 0.72 | 0.3 0.3.
+    expect(report.slice).toMatchObject({ count: 5, tp: 1, fp: 0, tn: 3, fn: 1, pre: 1, sen: 0.5, spe: 1, auc: 1 });
+    expect(report.unmatched).toEqual([{ id: '7.7', seriesInstanceUid: '7.7', path: '/scans/7.7', reason: 'no-label' }]);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(report);
+  });
+
+  it('exits 2 when no item matches a label, and 1 with a sentence on a file that is not a result', async () => {
+    const none = write('none.json', { model: {}, items: [item('9.9', 0.5, [1], [true])] });
+    const r = await run('evaluate', '--results', none, '--labels', labels);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({ volume: { count: 0, acc: null, auc: null }, labelsWithoutResult: 2 });
+    const bad = await run('evaluate', '--results', write('bad.json', '{"items": 3}'), '--labels', labels);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/lunglens evaluate: bad\.json is not a scan result/);
+    const missing = await run('evaluate', '--results', path.join(root, 'absent.json'), '--labels', labels);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/cannot be read/);
+  });
+});

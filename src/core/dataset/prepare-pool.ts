@@ -1,0 +1,26 @@
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { defaultThreads } from '../ingest/worker-pool.js';
+import type { PrepareCaseResult, PrepareCaseTask } from './prepare-worker.js';
+
+/** Worker threads that prepare volumes (prepare-worker.ts), one volume per thread at a time. */
+export class PreparePool {
+  private readonly piscina: Piscina;
+  readonly threads: number;
+
+  constructor(threads = defaultThreads()) {
+    this.threads = Math.max(1, Math.floor(threads));
+    const self = import.meta.url;
+    // Under the test runner the sources are TypeScript: a shim loads them through tsx.
+    const filename = fileURLToPath(new URL(self.endsWith('.ts') ? './prepare-worker.source.mjs' : './prepare-worker.js', self));
+    this.piscina = new Piscina({ filename, minThreads: this.threads, maxThreads: this.threads, idleTimeout: 30_000 });
+  }
+
+  prepareCase(task: PrepareCaseTask): Promise<PrepareCaseResult> {
+    return this.piscina.run(task, { name: 'prepareCase' }) as Promise<PrepareCaseResult>;
+  }
+
+  async close(): Promise<void> {
+    await this.piscina.destroy();
+  }
+}

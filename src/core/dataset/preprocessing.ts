@@ -1,0 +1,58 @@
+/**
+ * Where `lunglens prepare` takes its preprocessing constants from: a model card's `preprocessing`
+ * block, else the command's flags, else DEFAULT_PREPROCESSING — never a number of its own.
+ */
+import { promises as fs } from 'node:fs';
+import { z } from 'zod';
+import { LungLensError } from '../errors.js';
+import { DEFAULT_PREPROCESSING } from '../model/defaults.js';
+import type { InputPreprocessing } from '../model/preprocess.js';
+
+/**
+ * An InputPreprocessing, exactly: unknown keys are refused, since a card asking for a step this
+ * version does not implement must not be prepared without it.
+ */
+export const inputPreprocessingSchema = z.object({
+  size: z.number().int().min(8).max(2048),
+  huWindow: z.object({ lowHu: z.number().finite(), highHu: z.number().finite() }).strict()
+    .refine((w) => w.lowHu < w.highHu, { message: 'lowHu must be below highHu' }),
+  normalization: z.object({ mean: z.number().finite(), std: z.number().finite().positive() }).strict(),
+}).strict();
+
+function check(value: unknown, what: string): InputPreprocessing {
+  const parsed = inputPreprocessingSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const where = issue ? `${issue.path.join('.') || 'preprocessing'}: ${issue.message}` : 'unknown problem';
+  throw new LungLensError('usage', `${what} is not a valid preprocessing block ({ size, huWindow: { lowHu, highHu }, normalization: { mean, std } }) — ${where}.`);
+}
+
+/** The `preprocessing` block of a model card file; throws `usage` with a sentence when absent or invalid. */
+export async function readCardPreprocessing(file: string): Promise<InputPreprocessing> {
+  let card: unknown;
+  try {
+    card = JSON.parse(await fs.readFile(file, 'utf8'));
+  } catch (error) {
+    throw new LungLensError('usage', `The model card ${file} cannot be read as JSON: ${(error as Error).message}`);
+  }
+  if (typeof card !== 'object' || card === null || !('preprocessing' in card)) {
+    throw new LungLensError('usage', `The model card ${file} has no "preprocessing" block.`);
+  }
+  return check(card.preprocessing, `The model card's "preprocessing" (${file})`);
+}
+
+export interface PreprocessingOverrides {
+  size?: number;
+  huWindow?: { lowHu: number; highHu: number };
+  normalization?: { mean?: number; std?: number };
+}
+
+/** DEFAULT_PREPROCESSING with the given values replaced, validated. */
+export function withOverrides(o: PreprocessingOverrides): InputPreprocessing {
+  const d = DEFAULT_PREPROCESSING;
+  return check({
+    size: o.size ?? d.size,
+    huWindow: { ...(o.huWindow ?? d.huWindow) },
+    normalization: { mean: o.normalization?.mean ?? d.normalization.mean, std: o.normalization?.std ?? d.normalization.std },
+  }, 'The options');
+}

@@ -1,0 +1,143 @@
+/**
+ * `lunglens evaluate`: a scan's results.json (DESIGN.md §3) against labels.json, at volume and at
+ * slice level, with the metrics of metrics.ts. The output is a contract: the Python training
+ * package reads it for all its reports.
+ *
+ * - Items are matched to label cases by seriesInstanceUid; an item without one (NIfTI, MetaImage)
+ *   by its path as labels.json gives it, then by its id. Items without a label, and second items
+ *   for a label already matched, are listed in `unmatched` and counted nowhere else.
+ * - Volume level: every matched item with status "ok", a finite probability and a verdict;
+ *   verdict vs label, AUC from `probability`. Matched items that are not (status error/skipped,
+ *   or missing those fields) are counted in `errors`.
+ * - Slice level: every slice of those items whose label has slicePositive and whose
+ *   sliceAttention and slicePositive have one entry per labelled slice; predicted = the item's
+ *   slicePositive, truth = the label's; AUC from probability × attention_i × N (attention relative
+ *   to uniform 1/N, scaled by the volume probability). Items left out for a length mismatch are
+ *   counted in `sliceExcluded`.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import { LungLensError } from '../errors.js';
+import type { LabelCase, Labels } from '../dataset/labels.js';
+import { binaryMetrics, type BinaryMetrics } from './metrics.js';
+
+const resultItem = z.object({
+  id: z.string().nullish(),
+  seriesInstanceUid: z.string().nullish(),
+  path: z.string().nullish(),
+  status: z.enum(['ok', 'error', 'skipped']),
+  probability: z.number().nullish(),
+  verdict: z.enum(['covid', 'non-covid']).nullish(),
+  threshold: z.number().nullish(),
+  sliceAttention: z.array(z.number()).nullish(),
+  slicePositive: z.array(z.boolean()).nullish(),
+}).passthrough();
+
+const resultsFile = z.object({ model: z.object({}).passthrough().nullish(), items: z.array(resultItem) }).passthrough();
+
+export type ResultItem = z.infer<typeof resultItem>;
+export type ScanResults = z.infer<typeof resultsFile>;
+
+export const SLICE_SCORE = 'probability × attention × N (attention relative to uniform, scaled by the volume probability)';
+
+export interface UnmatchedItem {
+  id: string | null;
+  seriesInstanceUid: string;
+  path: string | null;
+  /** `no-label`: no label case matches; `duplicate`: its label was already matched by an earlier item. */
+  reason: 'no-label' | 'duplicate';
+}
+
+export interface EvaluationReport {
+  volume: BinaryMetrics;
+  slice: BinaryMetrics;
+  sliceScore: typeof SLICE_SCORE;
+  unmatched: UnmatchedItem[];
+  /** Matched items left out of the metrics: status error/skipped, or no probability/verdict. */
+  errors: number;
+  /** Matched ok items left out of the slice level because their per-slice arrays do not match the label's length. */
+  sliceExcluded: number;
+  /** Label cases that no item matched (a test split evaluated against all labels has many). */
+  labelsWithoutResult: number;
+}
+
+/** Parses a results.json text; throws `usage` with a sentence when it is not one. */
+export function parseResults(text: string, name = 'results.json'): ScanResults {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new LungLensError('usage', `${name} is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = resultsFile.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue ? `${issue.path.join('.') || 'the top level'}: ${issue.message}` : 'unknown problem';
+    throw new LungLensError('usage', `${name} is not a scan result ({ "model", "items": [{ seriesInstanceUid, status, probability, verdict, sliceAttention, slicePositive }] }) — ${where}.`);
+  }
+  return parsed.data;
+}
+
+/**
+ * Evaluates `results` against `labels`. `resultsFolder` resolves relative item paths (for
+ * items matched by path).
+ */
+export function evaluate(results: ScanResults, labels: Labels, resultsFolder = '.'): EvaluationReport {
+  const byId = new Map(labels.cases.map((c) => [c.id, c]));
+  const matched = new Set<LabelCase>();
+  const unmatched: UnmatchedItem[] = [];
+  const volume = { predicted: [] as boolean[], actual: [] as boolean[], scores: [] as number[] };
+  const slice = { predicted: [] as boolean[], actual: [] as boolean[], scores: [] as number[] };
+  let errors = 0;
+  let sliceExcluded = 0;
+
+  for (const item of results.items) {
+    const uid = item.seriesInstanceUid ?? '';
+    const label = uid !== ''
+      ? labels.find(uid, '')
+      : (item.path ? labels.find('', path.resolve(resultsFolder, item.path)) : undefined) ?? (item.id ? byId.get(item.id) : undefined);
+    const describe = (reason: UnmatchedItem['reason']): UnmatchedItem => ({ id: item.id ?? null, seriesInstanceUid: uid, path: item.path ?? null, reason });
+    if (!label) {
+      unmatched.push(describe('no-label'));
+      continue;
+    }
+    if (matched.has(label)) {
+      unmatched.push(describe('duplicate'));
+      continue;
+    }
+    matched.add(label);
+    const p = item.probability;
+    if (item.status !== 'ok' || typeof p !== 'number' || !Number.isFinite(p) || !item.verdict) {
+      errors++;
+      continue;
+    }
+    volume.predicted.push(item.verdict === 'covid');
+    volume.actual.push(label.label === 'covid');
+    volume.scores.push(p);
+
+    const truth = label.slicePositive;
+    if (!truth) continue;
+    const attention = item.sliceAttention;
+    const verdicts = item.slicePositive;
+    const n = truth.length;
+    if (!attention || !verdicts || attention.length !== n || verdicts.length !== n || !attention.every(Number.isFinite)) {
+      sliceExcluded++;
+      continue;
+    }
+    for (let k = 0; k < n; k++) {
+      slice.predicted.push(verdicts[k]!);
+      slice.actual.push(truth[k]!);
+      slice.scores.push(p * attention[k]! * n);
+    }
+  }
+
+  return {
+    volume: binaryMetrics(volume.predicted, volume.actual, volume.scores),
+    slice: binaryMetrics(slice.predicted, slice.actual, slice.scores),
+    sliceScore: SLICE_SCORE,
+    unmatched,
+    errors,
+    sliceExcluded,
+    labelsWithoutResult: labels.cases.length - matched.size,
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * The paper's detection metrics (ACC, PRE, F1, SEN, SPE) and ROC AUC, for `lunglens evaluate` —
+ * the one implementation; the Python package calls the command rather than computing its own.
+ * Pure functions of verdicts, truths and scores.
+ *
+ * Edge cases (a metric whose denominator is 0 is `null`, never 0 or NaN):
+ * - ACC = (TP + TN) / count; null when count = 0.
+ * - PRE = TP / (TP + FP); null when nothing was predicted positive.
+ * - SEN (recall) = TP / (TP + FN); null when there are no positives.
+ * - SPE = TN / (TN + FP); null when there are no negatives.
+ * - F1 = 2·TP / (2·TP + FP + FN), the harmonic mean of PRE and SEN written with counts, so it is 0
+ *   (not null) when PRE is undefined but positives were missed; null only when 2·TP + FP + FN = 0
+ *   (no positives and none predicted).
+ * - AUC = the Mann–Whitney statistic: the probability that a random positive scores above a
+ *   random negative, ties counting one half (average ranks); null with only one class present.
+ *   Scores that are not finite numbers are not allowed (the caller leaves such items out).
+ */
+
+export interface Confusion {
+  tp: number;
+  fp: number;
+  tn: number;
+  fn: number;
+}
+
+export interface BinaryMetrics extends Confusion {
+  count: number;
+  acc: number | null;
+  pre: number | null;
+  f1: number | null;
+  sen: number | null;
+  spe: number | null;
+  auc: number | null;
+}
+
+/** Counts of predicted × actual. */
+export function confusion(predicted: ArrayLike<boolean>, actual: ArrayLike<boolean>): Confusion {
+  if (predicted.length !== actual.length) throw new RangeError(`confusion: ${predicted.length} predictions for ${actual.length} truths`);
+  const c: Confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
+  for (let i = 0; i < actual.length; i++) {
+    if (predicted[i]) {
+      if (actual[i]) c.tp++;
+      else c.fp++;
+    } else if (actual[i]) c.fn++;
+    else c.tn++;
+  }
+  return c;
+}
+
+const ratio = (num: number, den: number): number | null => (den === 0 ? null : num / den);
+
+/** ROC AUC as the Mann–Whitney U statistic over (P · N) pairs, ties counted one half; null with one class only. */
+export function rocAuc(scores: ArrayLike<number>, actual: ArrayLike<boolean>): number | null {
+  const n = scores.length;
+  if (actual.length !== n) throw new RangeError(`rocAuc: ${n} scores for ${actual.length} truths`);
+  let positives = 0;
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(scores[i]!)) throw new RangeError(`rocAuc: score ${i} is not a finite number`);
+    if (actual[i]) positives++;
+  }
+  const negatives = n - positives;
+  if (positives === 0 || negatives === 0) return null;
+  const order = Uint32Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
+  // Sum of the (1-based, tie-averaged) ranks of the positives.
+  let rankSum = 0;
+  for (let start = 0; start < n;) {
+    let end = start + 1;
+    while (end < n && scores[order[end]!] === scores[order[start]!]) end++;
+    const averageRank = (start + 1 + end) / 2;
+    for (let j = start; j < end; j++) if (actual[order[j]!]) rankSum += averageRank;
+    start = end;
+  }
+  return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
+}
+
+/** Every metric of the paper plus AUC, from verdicts, truths and scores of the same items. */
+export function binaryMetrics(predicted: ArrayLike<boolean>, actual: ArrayLike<boolean>, scores: ArrayLike<number>): BinaryMetrics {
+  const c = confusion(predicted, actual);
+  const count = actual.length;
+  return {
+    count,
+    ...c,
+    acc: ratio(c.tp + c.tn, count),
+    pre: ratio(c.tp, c.tp + c.fp),
+    f1: ratio(2 * c.tp, 2 * c.tp + c.fp + c.fn),
+    sen: ratio(c.tp, c.tp + c.fn),
+    spe: ratio(c.tn, c.tn + c.fp),
+    auc: rocAuc(scores, actual),
+  };
+}

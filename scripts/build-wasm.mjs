@@ -18,10 +18,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const KERNELS = {
   hu: { wat: 'src/core/ingest/hu-kernel.wat', out: 'src/core/ingest/hu-kernel.wasm.ts', constant: 'HU_KERNEL_WASM_BASE64', test: 'hu-simd.test.ts' },
   lung: { wat: 'src/core/lung/lung-kernel.wat', out: 'src/core/lung/lung-kernel.wasm.ts', constant: 'LUNG_KERNEL_WASM_BASE64', test: 'gaussian.test.ts' },
+  stochastic: { wat: 'src/core/enhance/stochastic-kernel.wat', out: 'src/core/enhance/stochastic-kernel.wasm.ts', constant: 'STOCHASTIC_KERNEL_WASM_BASE64', test: 'stochastic.test.ts' },
 };
 
-/** The WebAssembly features the kernel uses (both are on by default in Node 20's V8). */
-export const FEATURES = { simd: true, sign_extension: true };
+/** The WebAssembly features the kernels use (all on by default in Node 20's V8; `threads` for the
+ * stochastic kernel's shared memory). */
+export const FEATURES = { simd: true, sign_extension: true, threads: true };
 
 /** The binary module of a .wat text. */
 export async function assemble(watText, filename = 'hu-kernel.wat') {
@@ -29,7 +31,7 @@ export async function assemble(watText, filename = 'hu-kernel.wat') {
   const mod = w.parseWat(filename, watText, FEATURES);
   try {
     mod.resolveNames();
-    mod.validate();
+    mod.validate(FEATURES);
     return mod.toBinary({ log: false, write_debug_names: false }).buffer;
   } finally {
     mod.destroy();

@@ -1,39 +1,36 @@
 /**
- * Spray directions of the stochastic enhancement. The 16-bit angle index k = 1024·hi + lo
- * (hi = k >> 10 < 64, lo = k & 1023) gives the direction by angle addition from two small tables:
- *
- *   cos = C[hi]·c[lo] − S[hi]·s[lo],  sin = S[hi]·c[lo] + C[hi]·s[lo]
- *
- * with C, S = cos, sin of 2π·hi/64 and c, s = cos, sin of 2π·lo/65536. This is cos/sin of 2π·k/65536
- * to within a few ulp (the same 65536 directions), but needs 17 KiB of tables instead of 1 MiB, so
- * the fast kernel's random look-ups stay in cache. The reference and the kernel both evaluate
- * exactly this expression (JavaScript has no fused multiply-add), so their samples are identical.
+ * Spray directions of the stochastic enhancement: 2^14 angles 2π·k/16384, as interleaved float32
+ * [cos, sin] pairs (128 KiB). A spray draw's low 14 bits pick k. The angle step, 2π/16384, is
+ * 0.31 px of arc at 800 px (the authors' R2) and under a pixel out to 2,600 px, so every pixel of
+ * the annulus stays reachable. The first octant is computed with Math.cos/sin and rounded to
+ * float32; the other seven are its exact reflections (swaps and sign changes), so the table is
+ * exactly symmetric and takes an eighth of the trigonometry to build. The WebAssembly kernel reads
+ * this very table (copied into its memory) and the reference reads it here: identical directions.
  */
-export const ANGLE_COARSE = 64;
-export const ANGLE_FINE = 1024;
+export const ANGLE_BITS = 14;
+export const ANGLES = 1 << ANGLE_BITS;
 
-/** Interleaved [cos, sin] tables: coarse[2·hi], coarse[2·hi + 1]; fine[2·lo], fine[2·lo + 1]. */
-export function angleTables(alloc: (n: number) => Float64Array = (n) => new Float64Array(n)): { coarse: Float64Array; fine: Float64Array } {
-  const coarse = alloc(2 * ANGLE_COARSE);
-  for (let k = 0; k < ANGLE_COARSE; k++) {
-    coarse[2 * k] = Math.cos((2 * Math.PI * k) / ANGLE_COARSE);
-    coarse[2 * k + 1] = Math.sin((2 * Math.PI * k) / ANGLE_COARSE);
+let table: Float32Array | undefined;
+
+/** [cos, sin] of 2π·k/ANGLES at [2k], [2k + 1] (computed once). */
+export function sprayAngles(): Float32Array {
+  if (table) return table;
+  const eighth = ANGLES / 8;
+  const c = new Float32Array(eighth + 1);
+  const s = new Float32Array(eighth + 1);
+  for (let j = 0; j <= eighth; j++) {
+    c[j] = Math.cos((2 * Math.PI * j) / ANGLES);
+    s[j] = Math.sin((2 * Math.PI * j) / ANGLES);
   }
-  const fine = alloc(2 * ANGLE_FINE);
-  for (let k = 0; k < ANGLE_FINE; k++) {
-    fine[2 * k] = Math.cos((2 * Math.PI * k) / 65536);
-    fine[2 * k + 1] = Math.sin((2 * Math.PI * k) / 65536);
+  table = new Float32Array(2 * ANGLES);
+  for (let k = 0; k < ANGLES; k++) {
+    // k = octant·eighth + r; odd octants count back from the next octant: θ = (octant + 1)·π/4 − φ_j
+    const octant = (k / eighth) | 0;
+    const j = octant % 2 === 0 ? k % eighth : eighth - (k % eighth);
+    const cj = c[j]!, sj = s[j]!;
+    const swap = octant === 1 || octant === 2 || octant === 5 || octant === 6;
+    table[2 * k] = (octant >= 2 && octant <= 5 ? -1 : 1) * (swap ? sj : cj);
+    table[2 * k + 1] = (octant >= 4 ? -1 : 1) * (swap ? cj : sj);
   }
-  return { coarse, fine };
-}
-
-let tables: { coarse: Float64Array; fine: Float64Array } | undefined;
-
-/** cos and sin of the spray angle with 16-bit index k (see the header). */
-export function sprayDirection(k: number): [number, number] {
-  tables ??= angleTables();
-  const hi = (k >> 10) & 63, lo = k & 1023;
-  const ch = tables.coarse[2 * hi]!, sh = tables.coarse[2 * hi + 1]!;
-  const cl = tables.fine[2 * lo]!, sl = tables.fine[2 * lo + 1]!;
-  return [ch * cl - sh * sl, sh * cl + ch * sl];
+  return table;
 }

@@ -1,235 +1,222 @@
 /**
- * The inner loop of the stochastic enhancement: runs chains [chainStart, chainEnd) for the rows
- * handed out by a shared counter and adds each pixel's Σ w·I, Σ w and Σ s into the accumulators.
+ * The JavaScript side of the WebAssembly SIMD kernel (stochastic-kernel.wat): the compiled module,
+ * the layout of the shared memory it works on, and the row loop each thread runs.
  *
- * Architecture invariant: `stochasticKernel` is self-contained — no imports, no helpers, no
- * nested named functions — because worker threads build it from its source text
- * (`stochasticKernel.toString()`), which works the same under tsx, vitest and the built code.
+ * One shared `WebAssembly.Memory` per enhancer holds everything: a job block (the round's
+ * parameters, written before each round), the spray angle table, the image's 16-bit codes, its
+ * values, the interleaved (value, gradient) pairs the walk reads, the running sums, the preview's
+ * sums and image, and one scratch area per thread. Worker threads receive the memory and the
+ * compiled module by postMessage (nothing is copied: both are shared), instantiate the module on
+ * the memory and call `row` for the rows they claim with Atomics.add on the job block's counter.
+ * The calling thread's instance prepares the image (`prepare`: codes, values, Sobel gradient) and
+ * upsamples previews (`upsample`), so no large loop runs as cold JavaScript before a preview.
  *
- * Random numbers are counter-based: chain c of pixel p has the key mix(mix(p·φ ^ seed) + (c+1)·ψ)
- * and its t-th draw is mix(key + t·φ), with mix the "lowbias32" integer hash. Results therefore
- * do not depend on how rows are split between threads or chains between rounds.
- * See stochastic-reference.ts for the plain statement of the algorithm this must equal.
+ * Architecture invariant: `runRows` is self-contained — no imports, no helpers — because worker
+ * threads build it from its source text (`runRows.toString()`), which works the same under tsx,
+ * vitest and the built code.
  */
+import { STOCHASTIC_KERNEL_WASM_BASE64 } from './stochastic-kernel.wasm.js';
+import { sprayAngles } from './stochastic-angles.js';
+import type { StochasticSums } from './stochastic-combine.js';
+import type { ChainConstants } from './stochastic-reference.js';
+import { WASM_PAGE_BYTES, wasmApi, type WasmApi } from '../wasm/wasm-api.js';
 
-/** What one call works on: typed arrays may be views on SharedArrayBuffers. */
-export interface KernelJob {
-  image: Float32Array;
-  grad: Float32Array;
-  width: number;
-  height: number;
-  /** Spray directions (stochastic-angles.ts): cos, sin of 2π·hi/64 interleaved (64 pairs) … */
-  angleCoarse: Float64Array;
-  /** … and of 2π·lo/65536 (1024 pairs); angle index k = 1024·hi + lo. */
-  angleFine: Float64Array;
-  /** exp(−a) at a = k / EXP_LUT_SCALE, k = 0…length − 1 (0 past the end). */
-  expTable: Float32Array;
-  expScale: number;
-  chainStart: number;
-  chainEnd: number;
-  samples: number;
-  radiusInnerPx: number;
-  radiusOuterPx: number;
-  sigmaIntensity: number;
-  sigmaGradient: number;
-  minWeight: number;
-  seed: number;
-  /** Rows are claimed `rowBlock` at a time with Atomics.add on counter[0]. */
-  counter: Int32Array;
-  rowBlock: number;
-  /**
-   * Preview rounds: only the pixels with x ≡ y ≡ 0 (mod pixelStep) are processed (default 1: all).
-   * The counter then hands out rows of that grid (row i is image row i·pixelStep).
-   */
-  pixelStep?: number;
-  sumWI: Float64Array;
-  sumW: Float64Array;
-  sumS: Float64Array;
+/** A shared WebAssembly.Memory (the part of the API used here). */
+export interface SharedWasmMemory {
+  readonly buffer: SharedArrayBuffer;
+}
+type SharedMemoryApi = WasmApi & { Memory: new (descriptor: { initial: number; maximum: number; shared: true }) => SharedWasmMemory };
+
+/** Byte offsets of the job block's fields (see `row` in the .wat). */
+const JOB = {
+  width: 0, height: 4, step: 8, gridColumns: 12, chainStart: 20, chainEnd: 24, samples: 28, halfSteps: 32, r1sq: 36, seed: 40,
+  imageGrad: 48, sumWI: 56, sumW: 60, sumS: 64, batch: 68, taskCapacity: 72,
+  r1: 76, invSigmaI: 80, invSigmaG: 84, minWeight: 88, minCode: 92, maxCode: 96, radiusInner: 104, radiusOuter: 112,
+  counter: 120,
+} as const;
+const JOB_BYTES = 128;
+/** Byte address of the round's row counter (an Int32 for Atomics). */
+export const COUNTER_BYTE = JOB.counter;
+/** Fixed addresses the .wat uses as load offsets: the angle table and the 16-bit codes. */
+const ANGLES_AT = 1024;
+const CODES_AT = 132096;
+/** Chains per batch inside `row` (bounds the scratch: 64 bytes per chain and grid column). */
+const BATCH = 32;
+
+let compiled: object | undefined;
+
+/** The compiled kernel (shared by every instance and thread); throws where the runtime lacks it. */
+export function stochasticModule(): object {
+  if (compiled) return compiled;
+  const wa = wasmApi();
+  const bytes = Uint8Array.from(Buffer.from(STOCHASTIC_KERNEL_WASM_BASE64, 'base64'));
+  if (!wa || !wa.validate(bytes) || !('Memory' in wa)) {
+    throw new Error('stochastic enhancement: this runtime lacks WebAssembly SIMD with shared memory, which the kernel needs');
+  }
+  compiled = new wa.Module(bytes);
+  return compiled;
 }
 
-export function stochasticKernel(job: KernelJob): number {
-  const { image, grad, width, height, angleCoarse, angleFine, expTable, expScale, counter, sumWI, sumW, sumS } = job;
-  const chainStart = job.chainStart | 0;
-  const chainEnd = job.chainEnd | 0;
-  const samples = job.samples | 0;
-  const halfSteps = samples >> 1;
-  const r1 = job.radiusInnerPx;
-  const r1sq = r1 * r1;
-  const r2 = job.radiusOuterPx;
-  const invSigI = 1 / job.sigmaIntensity;
-  const invSigG = 1 / job.sigmaGradient;
-  const minWeight = job.minWeight;
-  const seed = job.seed | 0;
-  const rowBlock = Math.max(1, job.rowBlock | 0);
-  const pixelStep = Math.max(1, (job.pixelStep ?? 1) | 0);
-  const gridRows = Math.ceil(height / pixelStep);
-  const expLen = expTable.length - 1;
-  const margin = Math.ceil(r1) + 1;
-  const DX = [1, -1, 0, 0, -1, 1, 1, -1];
-  const DY = [0, 0, 1, -1, -1, 1, -1, 1];
-  const DOFF = new Int32Array(8);
-  for (let k = 0; k < 8; k++) DOFF[k] = DY[k]! * width + DX[k]!;
-  const PHI = 0x9e3779b9 | 0;
-  const PSI = 0x85ebca77 | 0;
-  const MAX_TRIES = 4096;
-  // Spray pre-test. The 16-bit angle index's top 6 bits name one of 64 sectors of 2π/64; for the
-  // current x0, sectorR[s] bounds (from above) the distance from x0 at which any ray in sector s
-  // leaves the rectangle [−0.5, w − 0.5) × [−0.5, h − 0.5) (the points that round to a pixel inside
-  // the image). A draw with r > sectorR[s] is therefore outside whatever its exact angle, so it is
-  // rejected without computing its position or reading the image or the angle table: the same
-  // decision the full test would make, so the samples (and the draws consumed) are exactly those of
-  // the reference; only the cost of the doomed draws (≈ 55 % of them at 512²) drops.
-  // The bound: wedge ∩ rectangle is a convex polygon with vertices x0, the two boundary rays' exit
-  // points and the rectangle corners inside the wedge; the farthest point is a vertex. A margin of
-  // 0.01 px keeps the test safe against rounding: 0.01 px along a ray past its exit point is at
-  // least 0.01·0.5/rMax px beyond the exit edge (the edge is ≥ 0.5 px from x0), 6e-6 px at
-  // rMax = 800, far above the double-precision error of the position. The tests check the kernel
-  // against the reference (which has no pre-test) on several shapes and radii.
-  const SECTORS = 64;
-  const SECTOR_SHIFT = 10; // 65536 / 64 angle steps per sector
-  const SECTOR_MARGIN = 0.01;
-  const sectorR = new Float64Array(SECTORS);
-  const edgeT = new Float64Array(SECTORS + 1);
-  let samplesDone = 0;
+export type RowFn = (job: number, scratch: number, gridRow: number) => number;
 
-  for (;;) {
-    const rowFirst = Atomics.add(counter, 0, rowBlock);
-    if (rowFirst >= gridRows) break;
-    const rowLast = Math.min(gridRows, rowFirst + rowBlock);
-    for (let yi = rowFirst; yi < rowLast; yi++) {
-      const y0 = yi * pixelStep;
-      // Farthest corner: sprayed radii beyond it can never land inside the image.
-      const fy = Math.max(y0, height - 1 - y0);
-      for (let x0 = 0; x0 < width; x0 += pixelStep) {
-        const p = y0 * width + x0;
-        const i0 = image[p]!;
-        const g0 = grad[p]!;
-        const interior = x0 >= margin && y0 >= margin && x0 < width - margin && y0 < height - margin;
-        const fx = Math.max(x0, width - 1 - x0);
-        const rMax = Math.min(r2, Math.sqrt(fx * fx + fy * fy) + 1);
-        const span = rMax - r1;
-        if (span > 0) {
-          const exP = width - 0.5 - x0, exM = x0 + 0.5, eyP = height - 0.5 - y0, eyM = y0 + 0.5;
-          for (let j = 0; j <= SECTORS; j++) {
-            const ai = (j & (SECTORS - 1)) << 1; // lo = 0: the direction is the coarse entry itself
-            const c = angleCoarse[ai]!, sn = angleCoarse[ai + 1]!;
-            const tx = c > 0 ? exP / c : c < 0 ? exM / -c : Infinity;
-            const ty = sn > 0 ? eyP / sn : sn < 0 ? eyM / -sn : Infinity;
-            edgeT[j] = tx < ty ? tx : ty;
-          }
-          for (let j = 0; j < SECTORS; j++) {
-            const a = edgeT[j]!, b = edgeT[j + 1]!;
-            sectorR[j] = (a > b ? a : b) + SECTOR_MARGIN;
-          }
-          // the four corners, each into the sector(s) of its angle ± one step
-          for (let k = 0; k < 4; k++) {
-            const cx = k === 0 || k === 3 ? exP : -exM;
-            const cy = k < 2 ? eyP : -eyM;
-            const d = Math.sqrt(cx * cx + cy * cy) + SECTOR_MARGIN;
-            let idx = Math.floor((Math.atan2(cy, cx) * 65536) / (2 * Math.PI));
-            if (idx < 0) idx += 65536;
-            for (let e = -1; e <= 1; e += 2) {
-              const sct = ((idx + e + 65536) & 0xffff) >> SECTOR_SHIFT;
-              if (sectorR[sct]! < d) sectorR[sct] = d;
-            }
-          }
-        }
-        // pixel key
-        let pk = Math.imul(p, PHI) ^ seed;
-        pk ^= pk >>> 16; pk = Math.imul(pk, 0x7feb352d); pk ^= pk >>> 15; pk = Math.imul(pk, 0x846ca68b); pk ^= pk >>> 16;
-        let accWI = 0, accW = 0, accS = 0;
-        for (let c = chainStart; c < chainEnd; c++) {
-          let key = (pk + Math.imul(c + 1, PSI)) | 0;
-          key ^= key >>> 16; key = Math.imul(key, 0x7feb352d); key ^= key >>> 15; key = Math.imul(key, 0x846ca68b); key ^= key >>> 16;
-          let ctr = key;
-          let mn = i0, mx = i0;
-          // x0 itself: weight exp(0) = 1
-          let wi = i0, ws = 1;
-          let tv = 0, gPrev = g0;
-          let x = x0, y = y0, q = p;
-          let taken = 1;
-          let bits = 0, nbits = 0;
-          for (let step = 0; step < halfSteps; step++) {
-            if (nbits < 3) {
-              let h = ctr; ctr = (ctr + PHI) | 0;
-              h ^= h >>> 16; h = Math.imul(h, 0x7feb352d); h ^= h >>> 15; h = Math.imul(h, 0x846ca68b); h ^= h >>> 16;
-              bits = h >>> 0; nbits = 30;
-            }
-            let k = bits & 7; bits >>>= 3; nbits -= 3;
-            if (!interior) {
-              // uniform over the neighbours inside the image: redraw 3 bits until one is
-              let nx = x + DX[k]!, ny = y + DY[k]!;
-              let guard = 0;
-              while (nx < 0 || ny < 0 || nx >= width || ny >= height) {
-                if (++guard > 64) { k = -1; break; }
-                if (nbits < 3) {
-                  let h = ctr; ctr = (ctr + PHI) | 0;
-                  h ^= h >>> 16; h = Math.imul(h, 0x7feb352d); h ^= h >>> 15; h = Math.imul(h, 0x846ca68b); h ^= h >>> 16;
-                  bits = h >>> 0; nbits = 30;
-                }
-                k = bits & 7; bits >>>= 3; nbits -= 3;
-                nx = x + DX[k]!; ny = y + DY[k]!;
-              }
-              if (k >= 0) { x = nx; y = ny; q = y * width + x; }
-            } else {
-              x += DX[k]!; y += DY[k]!; q += DOFF[k]!;
-            }
-            taken++;
-            const v = image[q]!;
-            const g = grad[q]!;
-            tv += Math.abs(g - gPrev);
-            gPrev = g;
-            if (v < mn) mn = v; else if (v > mx) mx = v;
-            const ddx = x - x0, ddy = y - y0;
-            if (ddx * ddx + ddy * ddy >= r1sq) break; // left R1: a sample for min/max, not weighted
-            const d = v - i0;
-            const a = ((d < 0 ? -d : d) * invSigI + tv * invSigG) * expScale;
-            if (a < expLen) {
-              const ai = a | 0;
-              const e0 = expTable[ai]!;
-              const w = e0 + (expTable[ai + 1]! - e0) * (a - ai);
-              if (w >= minWeight) { wi += w * v; ws += w; }
-            }
-          }
-          // Spray the rest at R1 + (rMax − R1)·u, uniform angle; rejected outside the image.
-          if (span > 0) {
-            for (; taken < samples; taken++) {
-              let tries = 0;
-              for (;;) {
-                let h = ctr; ctr = (ctr + PHI) | 0;
-                h ^= h >>> 16; h = Math.imul(h, 0x7feb352d); h ^= h >>> 15; h = Math.imul(h, 0x846ca68b); h ^= h >>> 16;
-                const r = r1 + span * ((h >>> 16) * (1 / 65536));
-                const ai = h & 0xffff;
-                if (r > sectorR[ai >> SECTOR_SHIFT]!) {
-                  if (++tries >= MAX_TRIES) break;
-                  continue; // certainly outside: see sectorR
-                }
-                const hi2 = (ai >> 10) << 1, lo2 = (ai & 1023) << 1;
-                const ch = angleCoarse[hi2]!, sh = angleCoarse[hi2 + 1]!;
-                const cl = angleFine[lo2]!, sl = angleFine[lo2 + 1]!;
-                // floor(f) ∈ [0, n) ⇔ f ∈ [0, n) for integer n, and then floor(f) = f | 0
-                const px = x0 + r * (ch * cl - sh * sl) + 0.5;
-                const py = y0 + r * (sh * cl + ch * sl) + 0.5;
-                if (px >= 0 && py >= 0 && px < width && py < height) {
-                  const v = image[(py | 0) * width + (px | 0)]!;
-                  if (v < mn) mn = v; else if (v > mx) mx = v;
-                  break;
-                }
-                if (++tries >= MAX_TRIES) break;
-              }
-            }
-          }
-          samplesDone += taken;
-          const range = mx - mn;
-          accS += range > 0 ? (i0 - mn) / range : 0.5;
-          accWI += wi;
-          accW += ws;
-        }
-        sumWI[p] = sumWI[p]! + accWI;
-        sumW[p] = sumW[p]! + accW;
-        sumS[p] = sumS[p]! + accS;
-      }
-    }
+interface KernelExports {
+  row: RowFn;
+  prepare(job: number, input: number, values: number): void;
+  upsample(grid: number, gridWidth: number, gridHeight: number, step: number, width: number, height: number, out: number): void;
+}
+
+/**
+ * Claims grid rows off `counter[0]` until none are left and runs them; returns the samples read.
+ * Self-contained (see the header): it runs in the worker threads from its source text.
+ */
+export function runRows(row: RowFn, counter: Int32Array, gridRows: number, job: number, scratch: number): number {
+  let reads = 0;
+  for (let yi = Atomics.add(counter, 0, 1); yi < gridRows; yi = Atomics.add(counter, 0, 1)) reads += row(job, scratch, yi);
+  return reads;
+}
+
+const align = (n: number): number => Math.ceil(n / 64) * 64;
+
+/** What one round runs: chains [chainStart, chainEnd) of every step-th pixel of every step-th row. */
+export interface RoundSpec {
+  chainStart: number;
+  chainEnd: number;
+  step: number;
+  /** Which sums the round adds into. */
+  target: 'main' | 'preview';
+}
+
+/** The shared memory of one enhancer, its layout, and the calling thread's kernel instance. */
+export class KernelMemory {
+  readonly memory: SharedWasmMemory;
+  /** The image as the enhancement sees it (quantiseImage's values), a view on the memory. */
+  readonly image: Float32Array;
+  readonly jobPtr = 0;
+  readonly sums: StochasticSums;
+  readonly previewSums: StochasticSums;
+  readonly counter: Int32Array;
+  readonly slots: number;
+  private readonly kernel: KernelExports;
+  private readonly scratchPtr: number;
+  private readonly scratchBytes: number;
+  private readonly width: number;
+  private readonly height: number;
+  private readonly sumPtrs: { main: number[]; preview: number[] };
+  private readonly pairsPtr: number;
+  private readonly gridPtr: number;
+  private readonly previewPtr: number;
+  private readonly i32: Int32Array;
+  private readonly f32: Float32Array;
+  private readonly f64: Float64Array;
+
+  /** `slots`: how many threads may run a round at once (one scratch area each). */
+  constructor(input: Float32Array, width: number, height: number, slots: number) {
+    const n = width * height;
+    this.width = width;
+    this.height = height;
+    this.slots = slots;
+    const angles = sprayAngles();
+    let at = CODES_AT + n * 2;
+    const take = (bytes: number): number => {
+      const p = align(at);
+      at = p + bytes;
+      return p;
+    };
+    const valuesPtr = take(n * 4);
+    this.pairsPtr = take(n * 8);
+    const main = [take(n * 8), take(n * 8), take(n * 8)];
+    const preview = [take(n * 8), take(n * 8), take(n * 8)];
+    this.gridPtr = take(n * 4);
+    this.previewPtr = take(n * 4);
+    const taskCapacity = BATCH * width;
+    this.scratchBytes = align(1024 + 64 * taskCapacity + 16 * width);
+    this.scratchPtr = take(this.scratchBytes * slots);
+    const pages = Math.ceil(at / WASM_PAGE_BYTES);
+    if (pages > 65536) throw new RangeError(`stochastic enhancement: ${width}×${height} needs more than 4 GiB of kernel memory`);
+    const wa = wasmApi() as SharedMemoryApi;
+    const module = stochasticModule();
+    this.memory = new wa.Memory({ initial: pages, maximum: pages, shared: true });
+    this.kernel = new wa.Instance(module, { env: { memory: this.memory } }).exports as unknown as KernelExports;
+    const buffer = this.memory.buffer;
+    this.sumPtrs = { main, preview };
+    this.i32 = new Int32Array(buffer, 0, JOB_BYTES / 4);
+    this.f32 = new Float32Array(buffer, 0, JOB_BYTES / 4);
+    this.f64 = new Float64Array(buffer, 0, JOB_BYTES / 8);
+    this.counter = new Int32Array(buffer, COUNTER_BYTE, 1);
+    new Float32Array(buffer, ANGLES_AT, angles.length).set(angles);
+    const sumsOf = (p: number[]): StochasticSums => ({ sumWI: new Float64Array(buffer, p[0]!, n), sumW: new Float64Array(buffer, p[1]!, n), sumS: new Float64Array(buffer, p[2]!, n) });
+    this.sums = sumsOf(main);
+    this.previewSums = sumsOf(preview);
+    this.image = new Float32Array(buffer, valuesPtr, n);
+    const i = this.i32;
+    i[JOB.width / 4] = width;
+    i[JOB.height / 4] = height;
+    i[JOB.imageGrad / 4] = this.pairsPtr;
+    i[JOB.batch / 4] = BATCH;
+    i[JOB.taskCapacity / 4] = taskCapacity;
+    // the input passes through the preview image's place (runPreview clears its sums before use)
+    new Float32Array(buffer, this.previewPtr, n).set(input);
+    this.kernel.prepare(this.jobPtr, this.previewPtr, valuesPtr);
   }
-  return samplesDone;
+
+  /** The gradient magnitude the walk uses (a copy; for tests and diagnostics). */
+  gradient(): Float32Array {
+    const pairs = new Float32Array(this.memory.buffer, this.pairsPtr, 2 * this.width * this.height);
+    return Float32Array.from({ length: this.width * this.height }, (_, k) => pairs[2 * k + 1]!);
+  }
+
+  /** The 16-bit codes (a copy; for tests and diagnostics). */
+  codes(): Uint16Array {
+    return new Uint16Array(this.memory.buffer, CODES_AT, this.width * this.height).slice();
+  }
+
+  /** Writes the parameters every round shares. */
+  setParams(samples: number, radiusInnerPx: number, radiusOuterPx: number, seed: number, k: ChainConstants): void {
+    const i = this.i32;
+    i[JOB.samples / 4] = samples;
+    i[JOB.halfSteps / 4] = k.halfSteps;
+    i[JOB.r1sq / 4] = k.r1sq;
+    i[JOB.seed / 4] = seed;
+    this.f32[JOB.r1 / 4] = k.r1;
+    this.f32[JOB.invSigmaI / 4] = k.invSigmaI;
+    this.f32[JOB.invSigmaG / 4] = k.invSigmaG;
+    this.f32[JOB.minWeight / 4] = k.minWeight;
+    this.f64[JOB.radiusInner / 8] = radiusInnerPx;
+    this.f64[JOB.radiusOuter / 8] = radiusOuterPx;
+  }
+
+  /** Prepares a round (the counter included); returns the number of grid rows. */
+  setRound(round: RoundSpec): number {
+    const i = this.i32;
+    const sums = this.sumPtrs[round.target];
+    i[JOB.step / 4] = round.step;
+    i[JOB.gridColumns / 4] = Math.ceil(this.width / round.step);
+    i[JOB.chainStart / 4] = round.chainStart;
+    i[JOB.chainEnd / 4] = round.chainEnd;
+    i[JOB.sumWI / 4] = sums[0]!;
+    i[JOB.sumW / 4] = sums[1]!;
+    i[JOB.sumS / 4] = sums[2]!;
+    Atomics.store(this.counter, 0, 0);
+    return Math.ceil(this.height / round.step);
+  }
+
+  /** Runs a round on the calling thread (scratch slot 0); returns the samples read. */
+  runLocal(round: RoundSpec): number {
+    const gridRows = this.setRound(round);
+    return runRows(this.kernel.row, this.counter, gridRows, this.jobPtr, this.scratch(0));
+  }
+
+  /** Byte address of thread slot k's scratch area. */
+  scratch(slot: number): number {
+    return this.scratchPtr + slot * this.scratchBytes;
+  }
+
+  /** Bilinear upsampling of a grid (grid point (gx, gy) = pixel (gx·step, gy·step)) to the image size, into `out`. */
+  upsample(grid: Float32Array, gridWidth: number, gridHeight: number, step: number, out: Float32Array): Float32Array {
+    const n = this.width * this.height;
+    new Float32Array(this.memory.buffer, this.gridPtr, grid.length).set(grid);
+    this.kernel.upsample(this.gridPtr, gridWidth, gridHeight, step, this.width, this.height, this.previewPtr);
+    out.set(new Float32Array(this.memory.buffer, this.previewPtr, n));
+    return out;
+  }
 }

@@ -1,0 +1,148 @@
+"""Evaluation on a test split: deterministic whole-volume inference per case, `results.json` in
+DESIGN.md §3's format, and the paper's metrics from `lunglens evaluate` — the project's one
+implementation of them (TypeScript); Python only writes the inputs and reads its JSON.
+
+With several runs (``--run`` repeated, e.g. the four ablations) the report has one row each.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+import torch
+
+from .data import PreparedSet, TrainingError
+from .export import PROJECT_ROOT, sha256_file
+from .inference import predict_volume, slice_positives
+from .train import CHECKPOINT_BEST, load_run_model, resolve_device
+
+ABLATION_ROWS = {'none': 'proposed', 'n-sca': 'N-SCA', 'n-sla': 'N-SLA', 'n-msca': 'N-MSCA'}
+METRIC_KEYS = ('acc', 'pre', 'f1', 'sen', 'spe', 'auc')
+
+
+class EvaluateError(TrainingError):
+    pass
+
+
+def lunglens_command() -> list[str]:
+    """How to call the CLI: $LUNGLENS_CLI (a command line) or `node bin/lunglens.js` of this checkout."""
+    configured = os.environ.get('LUNGLENS_CLI')
+    return shlex.split(configured) if configured else ['node', str(PROJECT_ROOT / 'bin' / 'lunglens.js')]
+
+
+def lunglens_evaluate(results: Path, labels: Path, command: Optional[Sequence[str]] = None) -> dict:
+    argv = [*(command or lunglens_command()), 'evaluate', '--results', str(results), '--labels', str(labels)]
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, cwd=PROJECT_ROOT)
+    except FileNotFoundError as error:
+        raise EvaluateError(f'cannot run {argv[0]!r}: {error}') from error
+    if done.returncode != 0:
+        raise EvaluateError(f'`{" ".join(argv)}` failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}')
+    try:
+        return json.loads(done.stdout)
+    except json.JSONDecodeError as error:
+        raise EvaluateError(f'`lunglens evaluate` printed no JSON: {done.stdout[:500]!r}') from error
+
+
+def labels_json(data: PreparedSet) -> dict:
+    """`lunglens phantom`'s labels.json shape (DESIGN.md §3), from the manifest's labelled cases."""
+    # `path` (absolute: the series' source) lets `lunglens evaluate` match series without a UID.
+    return {'cases': [{'id': c.id, 'seriesInstanceUid': c.series_instance_uid, 'label': c.label, 'slicePositive': c.slice_positive,
+                       'path': c.source} for c in data.cases if c.label is not None]}
+
+
+def results_json(run: Path, data: PreparedSet, device: torch.device, log: Callable[[str], None] = print) -> dict:
+    """Runs the run's best model over every case: `lunglens scan`'s results.json shape."""
+    model, checkpoint = load_run_model(run, device=device)
+    calibration = json.loads((run / 'calibration.json').read_text())
+    threshold, factor = float(calibration['threshold']), float(calibration['factor'])
+    slice_count = int(checkpoint['config']['slices_per_step'])
+    items = []
+    for i, case in enumerate(data.cases):
+        slices, masks = data.arrays(case)
+        p = predict_volume(model, slices, masks, slice_count, device)
+        items.append({
+            'id': case.id, 'seriesInstanceUid': case.series_instance_uid, 'path': case.source, 'status': 'ok',
+            'probability': p.probability, 'verdict': 'covid' if p.probability >= threshold else 'non-covid', 'threshold': threshold,
+            'sliceAttention': p.attention.tolist(), 'slicePositive': slice_positives(p.attention, p.probability, threshold, factor),
+            'lungVolumeMl': case.lung_volume_ml, 'timingsMs': {'inference': round(p.inference_ms, 1)},
+        })
+        if (i + 1) % 10 == 0:
+            log(f'  {i + 1}/{len(data.cases)} cases')
+    return {'model': {'name': run.name, 'version': f'epoch-{checkpoint["epoch"]}', 'sha256': sha256_file(run / CHECKPOINT_BEST),
+                      'executionProvider': f'pytorch-{device.type}', 'epoch': checkpoint['epoch']}, 'items': items}
+
+
+def _fmt(v) -> str:
+    return '—' if v is None else f'{100.0 * float(v):.1f}'
+
+
+def report_markdown(rows: list[dict], test: dict) -> str:
+    head = '| configuration | run | ' + ' | '.join(f'vol {k.upper()}' for k in METRIC_KEYS) + ' | ' + ' | '.join(f'slice {k.upper()}' for k in METRIC_KEYS) + ' |'
+    lines = [
+        '# LungLens detector — evaluation', '',
+        f'Test split: `{test["path"]}` — {test["cases"]} cases ({test["covid"]} covid, {test["nonCovid"]} non-covid, '
+        f'{test["withSliceLabels"]} with slice labels), manifest sha256 `{test["manifestSha256"][:16]}…`.',
+        'Metrics in % from `lunglens evaluate` (volume verdict: probability ≥ the run\'s calibrated threshold; slice verdict: '
+        'the run\'s attention-over-uniform factor). Threshold and factor were calibrated on each run\'s validation split.', '',
+        head, '|' + '---|' * (2 + 2 * len(METRIC_KEYS)),
+    ]
+    for r in rows:
+        v, s = r['metrics'].get('volume') or {}, r['metrics'].get('slice') or {}
+        lines.append(f'| {r["configuration"]} | {r["run"]} | ' + ' | '.join(_fmt(v.get(k)) for k in METRIC_KEYS) + ' | '
+                     + ' | '.join(_fmt(s.get(k)) for k in METRIC_KEYS) + ' |')
+    lines += ['', '| run | backbone | best epoch | threshold | slice factor |', '|---|---|---|---|---|']
+    for r in rows:
+        lines.append(f'| {r["run"]} | {r["backbone"]} | {r["bestEpoch"]} | {r["threshold"]:.4f} | {r["factor"]:.4f} |')
+    return '\n'.join(lines) + '\n'
+
+
+def evaluate_runs(runs: Sequence[str | Path], test: str | Path, out: Optional[str | Path] = None, device: str = 'auto',
+                  command: Optional[Sequence[str]] = None, log: Callable[[str], None] = print) -> dict:
+    runs = [Path(r) for r in runs]
+    data = PreparedSet.load(test)
+    out = Path(out) if out is not None else runs[0] / 'evaluation'
+    out.mkdir(parents=True, exist_ok=True)
+    torch_device = resolve_device(device)
+    labels_path = out / 'labels.json'
+    labels_path.write_text(json.dumps(labels_json(data), indent=2) + '\n')
+    identity = data.identity()
+    rows = []
+    for run in runs:
+        config = json.loads((run / 'config.json').read_text())
+        if json.dumps(config['preprocessing'], sort_keys=True) != json.dumps(data.preprocessing, sort_keys=True):
+            raise EvaluateError(f'{run} was trained on data prepared differently from {test} (manifest preprocessing differs)')
+        log(f'{run}: inference on {len(data.cases)} cases')
+        results = results_json(run, data, torch_device, log)
+        folder = out / run.name if len(runs) > 1 else out
+        folder.mkdir(parents=True, exist_ok=True)
+        results_path = folder / 'results.json'
+        results_path.write_text(json.dumps(results) + '\n')
+        metrics = lunglens_evaluate(results_path, labels_path, command)
+        (folder / 'metrics.json').write_text(json.dumps(metrics, indent=2) + '\n')
+        spec = config['network']
+        row = {'configuration': ABLATION_ROWS.get(spec['ablation'], spec['ablation']), 'run': run.name, 'runPath': str(run.resolve()),
+               'backbone': spec['backbone'], 'ablation': spec['ablation'], 'bestEpoch': results['model']['epoch'],
+               'threshold': results['items'][0]['threshold'] if results['items'] else None,
+               'factor': json.loads((run / 'calibration.json').read_text())['factor'], 'metrics': metrics,
+               'results': str(results_path.resolve())}
+        rows.append(row)
+        record = {'data': identity, 'metrics': metrics, 'results': str(results_path.resolve()), 'checkpointSha256': results['model']['sha256'],
+                  'epoch': results['model']['epoch'],
+                  'measuredWith': 'lunglens evaluate', 'createdAt': datetime.now(timezone.utc).isoformat(timespec='seconds')}
+        (run / 'evaluation.json').write_text(json.dumps(record, indent=2) + '\n')
+        vol, sl = metrics.get('volume') or {}, metrics.get('slice') or {}
+        log(f'{run.name}: volume ACC {_fmt(vol.get("acc"))} F1 {_fmt(vol.get("f1"))} AUC {_fmt(vol.get("auc"))}; '
+            f'slice PRE {_fmt(sl.get("pre"))} F1 {_fmt(sl.get("f1"))}')
+    order = list(ABLATION_ROWS)
+    rows.sort(key=lambda r: (order.index(r['ablation']) if r['ablation'] in order else len(order), r['run']))
+    report = {'test': identity, 'createdAt': datetime.now(timezone.utc).isoformat(timespec='seconds'), 'rows': rows}
+    (out / 'report.json').write_text(json.dumps(report, indent=2) + '\n')
+    (out / 'report.md').write_text(report_markdown(rows, identity))
+    log(f'wrote {out / "report.md"} and report.json')
+    return report

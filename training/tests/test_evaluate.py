@@ -1,0 +1,49 @@
+"""Evaluation writes results.json (DESIGN.md §3) and labels.json, takes its metrics from
+`lunglens evaluate` (a stand-in here: tests/fake_lunglens.py) and builds the ablation report."""
+import json
+
+import pytest
+
+from training.evaluate import EvaluateError, evaluate_runs, lunglens_command
+from training.train import TrainConfig, train
+
+
+@pytest.fixture(scope='module')
+def runs(tiny_sets, tmp_path_factory):
+    root = tmp_path_factory.mktemp('runs')
+    out = {}
+    for ablation in ('n-sla', 'none'):
+        out[ablation] = root / ablation
+        train(TrainConfig(train=str(tiny_sets['train']), val=str(tiny_sets['val']), out=str(out[ablation]), ablation=ablation, epochs=1,
+                          slices_per_step=8), log=lambda _: None)
+    return out
+
+
+def test_results_labels_and_report(runs, tiny_sets, tmp_path, fake_lunglens):
+    report = evaluate_runs([runs['n-sla'], runs['none']], tiny_sets['test'], tmp_path / 'report', device='cpu', log=lambda _: None)
+    assert [r['configuration'] for r in report['rows']] == ['proposed', 'N-SLA']  # paper's row order
+    labels = json.loads((tmp_path / 'report' / 'labels.json').read_text())
+    assert [c['label'] for c in labels['cases']] == ['covid', 'non-covid', 'covid']  # the unlabelled case is left out
+    results = json.loads((tmp_path / 'report' / 'none' / 'results.json').read_text())
+    assert set(results['model']) >= {'name', 'version', 'sha256', 'executionProvider'}
+    items = results['items']
+    assert [i['id'] for i in items] == [c['id'] for c in json.loads((tiny_sets['test'] / 'manifest.json').read_text())['cases']]
+    for item, n in zip(items, (11, 13, 70, 6)):
+        assert item['status'] == 'ok' and item['verdict'] in ('covid', 'non-covid')
+        assert item['verdict'] == ('covid' if item['probability'] >= item['threshold'] else 'non-covid')
+        assert len(item['sliceAttention']) == n and len(item['slicePositive']) == n
+        assert abs(sum(item['sliceAttention']) - 1) < 1e-6
+        assert item['verdict'] == 'covid' or not any(item['slicePositive'])
+    metrics = report['rows'][0]['metrics']
+    assert metrics['fake'] and metrics['volume']['count'] == 3 and metrics['slice']['count'] == 11 + 13 + 70
+    md = (tmp_path / 'report' / 'report.md').read_text()
+    assert '| proposed |' in md and '| N-SLA |' in md and 'vol ACC' in md and 'slice F1' in md
+    recorded = json.loads((runs['none'] / 'evaluation.json').read_text())
+    assert recorded['data']['cases'] == 4 and recorded['metrics'] == metrics
+
+
+def test_failing_cli_is_reported(runs, tiny_sets, tmp_path, monkeypatch):
+    monkeypatch.setenv('LUNGLENS_CLI', 'false')
+    assert lunglens_command() == ['false']
+    with pytest.raises(EvaluateError, match='failed'):
+        evaluate_runs([runs['none']], tiny_sets['test'], tmp_path / 'r', device='cpu', log=lambda _: None)

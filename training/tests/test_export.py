@@ -1,0 +1,65 @@
+"""ONNX export: checker-clean, dynamic N, and the same numbers in onnxruntime-node (the app's
+runtime) as in PyTorch at N = 1, 7, 50, 123 — LSTM and softmax over a dynamic N included."""
+import json
+
+import onnx
+import pytest
+import torch
+
+from training.export import OPSET, PARITY_SLICE_COUNTS, check_parity, export_onnx, export_run, sha256_file
+from training.model import ABLATIONS, ResNeXtPlus, network_spec
+from training.train import TrainConfig, train
+
+from .conftest import node_with_onnxruntime
+from .test_model import perturbed
+
+missing = node_with_onnxruntime()
+needs_node = pytest.mark.skipif(missing is not None, reason=f'ONNX parity runs in onnxruntime-node: {missing}')
+
+
+def test_graph_contract(tmp_path):
+    path = tmp_path / 'm.onnx'
+    export_onnx(perturbed(ResNeXtPlus(network_spec('compact'))), 32, path)
+    graph = onnx.load(str(path))
+    assert graph.opset_import[0].version == OPSET >= 17
+    dims = lambda v: [d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim]  # noqa: E731
+    assert {i.name: dims(i) for i in graph.graph.input} == {'slices': ['N', 1, 32, 32], 'masks': ['N', 1, 32, 32]}
+    assert {o.name: dims(o) for o in graph.graph.output} == {'logits': [1, 2], 'attention': ['N']}
+    assert any(n.op_type == 'LSTM' for n in graph.graph.node)
+
+
+@needs_node
+@pytest.mark.parametrize('ablation', ABLATIONS)
+def test_onnxruntime_node_matches_pytorch(tmp_path, ablation):
+    model = perturbed(ResNeXtPlus(network_spec('compact', ablation)), seed=2)
+    path = tmp_path / f'{ablation}.onnx'
+    export_onnx(model, 32, path)
+    counts = PARITY_SLICE_COUNTS if ablation == 'none' else (1, 50)
+    report = check_parity(model, path, 32, counts)
+    assert [c['slices'] for c in report['cases']] == list(counts)
+    assert report['passed'] and report['maxAbs'] <= 1e-4, report
+    for c in report['cases']:
+        assert abs(c['attentionSum'] - 1.0) < 1e-5
+    # the perturbed network is not trivially constant: attention varies across slices
+    with torch.no_grad():
+        _, attention = model(torch.randn(7, 1, 32, 32), torch.ones(7, 1, 32, 32))
+    assert ablation == 'n-sla' or float(attention.std()) > 1e-4
+
+
+@needs_node
+def test_export_run_writes_a_complete_card(tiny_sets, tmp_path):
+    run = tmp_path / 'run'
+    train(TrainConfig(train=str(tiny_sets['train']), val=str(tiny_sets['val']), out=str(run), epochs=1, slices_per_step=8), log=lambda _: None)
+    out = tmp_path / 'models' / 'tiny.onnx'
+    card = export_run(run, out, log=lambda _: None)
+    on_disk = json.loads((tmp_path / 'models' / 'tiny.card.json').read_text())
+    assert on_disk == json.loads(json.dumps(card))
+    assert card['sha256'] == sha256_file(out) and card['opset'] == OPSET
+    assert card['preprocessing'] == json.loads((tiny_sets['train'] / 'manifest.json').read_text())['preprocessing']
+    assert card['sliceStrategy'] == {**card['sliceStrategy'], 'kind': 'interleaved', 'sliceCount': 8}
+    assert card['slicePositiveRule']['kind'] == 'attention-over-uniform' and card['slicePositiveRule']['factor'] > 0
+    assert 0 <= card['threshold'] <= 1 and card['labels'] == ['non-covid', 'covid']
+    assert card['verification']['passed'] and [c['slices'] for c in card['verification']['cases']] == list(PARITY_SLICE_COUNTS)
+    assert card['training']['data']['train']['cases'] == 4 and card['training']['recipe']['optimizer'] == 'Adam'
+    assert 'not a clinical device' in card['intendedUse'].lower()
+    assert card['metrics'][-1]['split'] == 'validation'

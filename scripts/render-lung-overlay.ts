@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openLargestVolume } from '../src/core/ingest/open-volume.js';
 import { computeLungMask, type LungMaskOptions, type LungMaskResult } from '../src/core/lung/index.js';
+import { dice, fractionHeld } from '../src/core/lung/overlap.js';
 import { generateCase, planCases } from '../src/core/phantom/index.js';
 import type { Volume } from '../src/core/volume/volume.js';
 import { Canvas, grey, outlineOf, type Rgb } from './render-helpers.js';
@@ -145,29 +146,6 @@ function maskBox(mask: Uint8Array, nx: number, ny: number, nz: number): [number,
   return x1 > x0 ? [x0, x1, y0, y1] : null;
 }
 
-function dice(a: Uint8Array, b: Uint8Array): number {
-  let both = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i]) na++;
-    if (b[i]) nb++;
-    if (a[i] && b[i]) both++;
-  }
-  return (2 * both) / (na + nb);
-}
-
-function coverage(truth: Uint8Array, mask: Uint8Array): number {
-  let inside = 0;
-  let total = 0;
-  for (let i = 0; i < truth.length; i++) {
-    if (!truth[i]) continue;
-    total++;
-    if (mask[i]) inside++;
-  }
-  return inside / total;
-}
-
 function parseArgs(argv: string[]) {
   const args = { seed: '1', count: 4, out: 'out/lung-overlay', size: 256, slices: [40, 90] as [number, number], real: [] as string[], options: {} as Partial<LungMaskOptions> };
   for (let i = 0; i < argv.length; i++) {
@@ -213,7 +191,7 @@ async function main(): Promise<void> {
   for (const spec of planCases({ count: args.count, seed: args.seed, size: args.size, slices: args.slices })) {
     const c = generateCase(spec);
     const r = computeLungMask(c.volume, args.options);
-    const stats = `Dice ${dice(r.mask, c.lungMask).toFixed(3)}, coverage ${(100 * coverage(c.lungMask, r.dilatedMask)).toFixed(2)}%`;
+    const stats = `Dice ${dice(r.mask, c.lungMask).toFixed(3)}, coverage ${(100 * fractionHeld(r.dilatedMask, c.lungMask)).toFixed(2)}%`;
     const title = `${spec.id} ${spec.label} ${spec.pixelSpacingMm.toFixed(2)}x${spec.sliceThicknessMm} mm noise ${spec.noiseHu.toFixed(0)}  ${r.status} ${r.lungVolumeMl.toFixed(0)} mL  ${stats}`;
     console.log(`${write(spec.id, render(c.volume, r, c.lungMask, title))}: ${title}`);
   }

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_STOCHASTIC, enhanceStochastic, StochasticEnhancer, warmUpStochastic } from '../core/enhance/stochastic.js';
 import { LUNG_WINDOW, toneMap, windowHu } from '../core/enhance/tone-map.js';
 import { computeLungMask } from '../core/lung/index.js';
+import { dice, fractionHeld } from '../core/lung/overlap.js';
 import { generateCase, planCases } from '../core/phantom/index.js';
 
 const TARGETS = { lungMaskS: 2, toneMapMs: 5, stochasticS: 3, previewMs: 200 };
@@ -28,29 +29,6 @@ const arg = (name: string, fallback: number) => {
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 };
 const verdict = (value: number, target: number) => `${(value / target).toFixed(2)}× the target (${value <= target ? 'met' : 'not met'})`;
-
-function dice(a: Uint8Array, b: Uint8Array): number {
-  let both = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i]) na++;
-    if (b[i]) nb++;
-    if (a[i] && b[i]) both++;
-  }
-  return (2 * both) / (na + nb);
-}
-
-function coverage(truth: Uint8Array, mask: Uint8Array): number {
-  let inside = 0;
-  let total = 0;
-  for (let i = 0; i < truth.length; i++) {
-    if (!truth[i]) continue;
-    total++;
-    if (mask[i]) inside++;
-  }
-  return inside / total;
-}
 
 /** Child mode (`--stochastic-cold <file>`): one enhancement in this fresh process, up to its first preview. */
 async function coldPreview(file: string): Promise<void> {
@@ -149,7 +127,7 @@ async function main(): Promise<void> {
   console.log(`  best of 3: ${best.toFixed(2)} s (runs ${runs.map((t) => t.toFixed(2)).join(', ')} s) — ${verdict(best, TARGETS.lungMaskS)}; target ≤ ${TARGETS.lungMaskS} s`);
   console.log(`  stages (ms): ${Object.entries(result.timingsMs).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   console.log(`  status ${result.status}, ${result.lungVolumeMl.toFixed(0)} mL; Dice before dilation ${dice(result.mask, phantom.lungMask).toFixed(4)} (target ≥ 0.95); ` +
-    `truth inside the dilated mask ${(100 * coverage(phantom.lungMask, result.dilatedMask)).toFixed(2)}% (target ≥ 99%)`);
+    `truth inside the dilated mask ${(100 * fractionHeld(result.dilatedMask, phantom.lungMask)).toFixed(2)}% (target ≥ 99%)`);
 
   const out = new Float32Array(windowed.length);
   const times: number[] = [];

@@ -7,30 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateCase, type PhantomCaseSpec } from '../phantom/index.js';
 import { computeLungMask } from './index.js';
-
-function dice(a: Uint8Array, b: Uint8Array): number {
-  let both = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    na += a[i]!;
-    nb += b[i]!;
-    if (a[i] && b[i]) both++;
-  }
-  return (2 * both) / (na + nb);
-}
-
-/** Fraction of the voxels of `part` that `mask` holds. */
-function held(mask: Uint8Array, part: Uint8Array): number {
-  let n = 0;
-  let inside = 0;
-  for (let i = 0; i < part.length; i++) {
-    if (!part[i]) continue;
-    n++;
-    if (mask[i]) inside++;
-  }
-  return inside / n;
-}
+import { dice, fractionHeld } from './overlap.js';
 
 describe('computeLungMask on phantoms of varied spacing and noise, against the generator\'s lung truth', () => {
   const base: Omit<PhantomCaseSpec, 'id' | 'seed' | 'size' | 'slices' | 'pixelSpacingMm' | 'sliceThicknessMm' | 'noiseHu'> = {
@@ -54,7 +31,7 @@ describe('computeLungMask on phantoms of varied spacing and noise, against the g
     // With Liao's whole per-lung hull (the cardiac bay, the mediastinal side and the liver dome
     // filled) these measured 0.88–0.91.
     expect(dice(r.mask, phantom.lungMask)).toBeGreaterThanOrEqual(0.95);
-    expect(held(r.dilatedMask, phantom.lungMask)).toBeGreaterThanOrEqual(0.99);
+    expect(fractionHeld(r.dilatedMask, phantom.lungMask)).toBeGreaterThanOrEqual(0.99);
   });
 
   it('severe COVID-19 (extent 0.9, consolidation): both lungs found, dense opacities at the wall partly lost', () => {
@@ -66,6 +43,6 @@ describe('computeLungMask on phantoms of varied spacing and noise, against the g
     expect(r.status).toBe('ok');
     expect(r.lungCount).toBe(2);
     expect(dice(r.mask, phantom.lungMask)).toBeGreaterThan(0.9);
-    expect(held(r.dilatedMask, phantom.lungMask)).toBeGreaterThan(0.97);
+    expect(fractionHeld(r.dilatedMask, phantom.lungMask)).toBeGreaterThan(0.97);
   });
 });

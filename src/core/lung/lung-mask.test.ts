@@ -1,34 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Volume } from '../volume/volume.js';
 import { computeLungMask, type LungMaskResult } from './index.js';
+import { dice, fractionHeld } from './overlap.js';
 import { syntheticChest } from './test-volumes.js';
-
-function dice(a: Uint8Array, b: Uint8Array): number {
-  let inter = 0;
-  let sa = 0;
-  let sb = 0;
-  for (let i = 0; i < a.length; i++) {
-    sa += a[i]!;
-    sb += b[i]!;
-    if (a[i] && b[i]) inter++;
-  }
-  return (2 * inter) / (sa + sb);
-}
 
 function count(m: Uint8Array): number {
   return m.reduce((s, v) => s + v, 0);
-}
-
-/** Fraction of the voxels of `part` that `mask` holds. */
-function held(mask: Uint8Array, part: Uint8Array): number {
-  let n = 0;
-  let inside = 0;
-  for (let i = 0; i < part.length; i++) {
-    if (!part[i]) continue;
-    n++;
-    if (mask[i]) inside++;
-  }
-  return inside / n;
 }
 
 function uniform(hu: number, dims: [number, number, number] = [32, 32, 8]): Volume {
@@ -159,14 +136,14 @@ describe('computeLungMask keeps what the hull was for, without what it filled wr
     for (const n of [0, 1, 2, 3]) {
       // The part of a nodule inside the lung's outline, less the partial-volume rim the −600 HU
       // threshold drops (0.67–0.75 with the whole hull too; 0.3 without any hull).
-      expect(held(r.mask, chest.sphereInLung[n]!), `nodule ${n}`).toBeGreaterThan(0.6);
-      expect(held(r.dilatedMask, chest.sphereInLung[n]!), `nodule ${n}`).toBe(1);
+      expect(fractionHeld(r.mask, chest.sphereInLung[n]!), `nodule ${n}`).toBeGreaterThan(0.6);
+      expect(fractionHeld(r.dilatedMask, chest.sphereInLung[n]!), `nodule ${n}`).toBe(1);
     }
   });
 
   it('does not fill the bay the heart makes in the medial side of the lung', () => {
     // The whole per-lung hull put 90% of it in the mask.
-    expect(held(r.mask, chest.sphereInLung[4]!)).toBeLessThan(0.1);
+    expect(fractionHeld(r.mask, chest.sphereInLung[4]!)).toBeLessThan(0.1);
   });
 });
 

@@ -5,18 +5,7 @@ import { PNG } from 'pngjs';
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeSyntheticSeries } from '../core/samples/synthetic-series.js';
-import { main } from './main.js';
-
-/** Runs the CLI in-process and captures what it prints. */
-async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  const code = await main(argv);
-  vi.restoreAllMocks();
-  return { code, stdout, stderr };
-}
+import { runCli as run } from './test-support.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'lunglens-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

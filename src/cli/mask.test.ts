@@ -5,20 +5,11 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { readNifti } from '../core/formats/nifti.js';
 import { writeNifti } from '../core/formats/nifti-write.js';
 import { syntheticChest } from '../core/lung/test-volumes.js';
-import { main } from './main.js';
+import { runCli as run } from './test-support.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'lunglens-mask-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 afterEach(() => vi.restoreAllMocks());
-
-async function run(...argv: string[]): Promise<{ code: number; stdout: string }> {
-  let stdout = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  const code = await main(argv);
-  vi.restoreAllMocks();
-  return { code, stdout };
-}
 
 describe('lunglens mask', () => {
   it('writes the lung mask on the volume grid and prints its volume', async () => {

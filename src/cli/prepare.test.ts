@@ -11,21 +11,11 @@ import { syntheticChest } from '../core/lung/test-volumes.js';
 import { DEFAULT_PREPROCESSING } from '../core/model/defaults.js';
 import { prepareMask, prepareSlice } from '../core/model/preprocess.js';
 import { generateCase, SCANNER_HU_RANGE, writePhantoms, type PhantomLabels } from '../core/phantom/index.js';
-import { main } from './main.js';
+import { runCli as run } from './test-support.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'lunglens-prepare-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 afterEach(() => vi.restoreAllMocks());
-
-async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  const code = await main(argv);
-  vi.restoreAllMocks();
-  return { code, stdout, stderr };
-}
 
 const readManifest = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as PreparedManifest;
 const npy = (dir: string, file: string) => parseNpy(readFileSync(path.join(dir, file)));

@@ -1,13 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { FrameInfo } from '../dicom/pixels/types.js';
 import { nativeLittleEndian16ToHu, type HuTransform, type SliceStats } from './hu.js';
-import { HU_KERNEL_WASM_BASE64 } from './hu-kernel.wasm.js';
 import { HuKernel, huKernel, simdAvailable } from './hu-simd.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
 
 /** A small seeded generator (mulberry32), so that a failure can be reproduced. */
 function rng(seed: number): () => number {
@@ -265,24 +259,5 @@ describe('hu-simd: the WebAssembly SIMD kernel', () => {
     expect(kernel.convertBytes(bytes, info, out, t)).toEqual(nativeLittleEndian16ToHu(bytes, info, expectedOut, t));
     expect(Array.from(out)).toEqual(Array.from(expectedOut));
     expect(kernel.convertBytes(bytes.subarray(1), info, new Int16Array(4), t)).toBeNull(); // odd offset
-  });
-
-  it('hu-kernel.wasm.ts is up to date with hu-kernel.wat', async (ctx) => {
-    try {
-      await import('wabt');
-    } catch {
-      ctx.skip('wabt is not installed (npm install --save-dev wabt) so the .wat cannot be assembled here');
-    }
-    interface BuildScript {
-      assemble(wat: string): Promise<Uint8Array>;
-      tsSource(bytes: Uint8Array): string;
-    }
-    // A computed specifier: the script is plain JavaScript outside the TypeScript project.
-    const script = pathToFileURL(join(here, '../../../scripts/build-wasm.mjs')).href;
-    const build = (await import(script)) as BuildScript;
-    const bytes = await build.assemble(readFileSync(join(here, 'hu-kernel.wat'), 'utf8'));
-    const embedded = Uint8Array.from(Buffer.from(HU_KERNEL_WASM_BASE64, 'base64'));
-    expect(Buffer.from(embedded).equals(Buffer.from(bytes)), 'stale: run node scripts/build-wasm.mjs').toBe(true);
-    expect(readFileSync(join(here, 'hu-kernel.wasm.ts'), 'utf8')).toBe(build.tsSource(bytes));
   });
 });

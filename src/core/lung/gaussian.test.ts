@@ -1,13 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { LUNG_KERNEL_WASM_BASE64 } from './lung-kernel.wasm.js';
 import { lungSimdAvailable } from './lung-simd.js';
 import { GAUSSIAN_WEIGHTS, reflectIndex, smoothedBelowRuns, smoothSlice } from './gaussian.js';
 import { runsToDense } from './runs.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
 
 /** scipy.ndimage.gaussian_filter(slice, 1, truncate=2, mode='reflect'), written out as a 5×5 sum. */
 function reference(slice: Int16Array, nx: number, ny: number): Float64Array {
@@ -95,25 +89,6 @@ describe('Gaussian smoothing (σ = 1 voxel, truncate 2, mirrored borders)', () =
   it('thresholds tiny slices (below the kernel minimum) in JavaScript', () => {
     const voxels = Int16Array.from([-1000, -1000, 40, 40, -1000, -1000]);
     expect(Array.from(runsToDense(smoothedBelowRuns(voxels, 1, 1, 6, -600)))).toEqual([1, 1, 0, 0, 1, 1]);
-  });
-
-  it('lung-kernel.wasm.ts is up to date with lung-kernel.wat', async (ctx) => {
-    try {
-      await import('wabt');
-    } catch {
-      ctx.skip('wabt is not installed, so the .wat cannot be assembled here');
-    }
-    interface BuildScript {
-      assemble(wat: string, filename?: string): Promise<Uint8Array>;
-      tsSource(bytes: Uint8Array, kernel: 'lung'): string;
-    }
-    // A computed specifier: the script is plain JavaScript outside the TypeScript project.
-    const script = pathToFileURL(join(here, '../../../scripts/build-wasm.mjs')).href;
-    const build = (await import(script)) as BuildScript;
-    const bytes = await build.assemble(readFileSync(join(here, 'lung-kernel.wat'), 'utf8'), 'lung-kernel.wat');
-    const source = build.tsSource(bytes, 'lung');
-    expect(Buffer.from(LUNG_KERNEL_WASM_BASE64, 'base64').equals(Buffer.from(bytes)), 'stale: run node scripts/build-wasm.mjs').toBe(true);
-    expect(readFileSync(join(here, 'lung-kernel.wasm.ts'), 'utf8')).toBe(source);
   });
 });
 

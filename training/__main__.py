@@ -35,7 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument('--lr-max', type=float, default=1e-4)
     t.add_argument('--lr-half-cycle-epochs', type=float, default=1.0)
     t.add_argument('--bn-warmup-volumes', type=int, default=32)
-    t.add_argument('--batchnorm', choices=['refresh', 'frozen', 'live'], default='refresh', help='BatchNorm running statistics (README)')
+    t.add_argument('--batchnorm', choices=['frozen', 'refresh', 'live'], default='frozen', help='BatchNorm running statistics in stage 2 (README)')
+    t.add_argument('--pretrain-steps', type=int, default=2000, help='stage 1: slice-encoder pretraining steps (0: none)')
+    t.add_argument('--pretrain-volumes', type=int, default=8, help='volumes per pretraining step')
+    t.add_argument('--pretrain-slices', type=int, default=4, help='slices drawn from each of them')
+    t.add_argument('--pretrain-lr', type=float, default=1e-3)
 
     c = sub.add_parser('calibrate', help='re-run the threshold / slice-factor calibration of a run on a validation folder')
     c.add_argument('--run', required=True)
@@ -59,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument('--size', type=int, action='append')
     b.add_argument('--slices', type=int, default=50)
     b.add_argument('--steps', type=int, default=3)
+    b.add_argument('--volume-slices', type=int, default=None, help='time whole-volume inference (interleaved passes) of this many slices instead')
     b.add_argument('--device', choices=['auto', 'cpu', 'cuda'], default='auto')
 
     args = parser.parse_args(argv)
@@ -72,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
             config = TrainConfig(train=args.train, val=args.val, out=args.out, backbone=args.backbone, ablation=args.ablation,
                                  epochs=args.epochs, seed=args.seed, slices_per_step=args.slices_per_step, lr_min=args.lr_min,
                                  lr_max=args.lr_max, lr_half_cycle_epochs=args.lr_half_cycle_epochs, augment=args.augment,
-                                 bn_warmup_volumes=args.bn_warmup_volumes, batchnorm=args.batchnorm, device=args.device, time_budget_min=args.time_budget_min)
+                                 bn_warmup_volumes=args.bn_warmup_volumes, batchnorm=args.batchnorm, device=args.device, time_budget_min=args.time_budget_min,
+                                 pretrain_steps=args.pretrain_steps, pretrain_volumes=args.pretrain_volumes, pretrain_slices=args.pretrain_slices,
+                                 pretrain_lr=args.pretrain_lr)
             train(config, resume=args.resume, log=lambda s: print(s, flush=True))
         elif args.command == 'calibrate':
             from .data import PreparedSet
@@ -94,7 +101,12 @@ def main(argv: list[str] | None = None) -> int:
             device = str(resolve_device(args.device))
             for backbone in args.backbone or ['compact']:
                 for size in args.size or [128]:
-                    print(json.dumps(bench(backbone, size, args.slices, args.steps, device)), flush=True)
+                    if args.volume_slices:
+                        from .bench import bench_volume
+
+                        print(json.dumps(bench_volume(backbone, size, args.volume_slices, args.slices, args.steps, device)), flush=True)
+                    else:
+                        print(json.dumps(bench(backbone, size, args.slices, args.steps, device)), flush=True)
     except (TrainingError, FileNotFoundError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 1

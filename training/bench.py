@@ -8,6 +8,7 @@ import time
 import torch
 from torch.nn import functional as F
 
+from .inference import interleaved_passes
 from .model import ResNeXtPlus, covid_logit, freeze_batchnorm, network_spec, parameter_count
 
 
@@ -50,3 +51,25 @@ def bench(backbone: str, size: int, slices: int = 50, steps: int = 3, device: st
     return {'backbone': backbone, 'ablation': ablation, 'size': size, 'slices': slices, 'parameters': parameter_count(model),
             'device': str(device), 'threads': torch.get_num_threads(), 'trainStepS': statistics.median(times), 'trainStepMinS': min(times),
             'inferenceS': statistics.median(inference)}
+
+
+def bench_volume(backbone: str, size: int, total: int, slice_count: int = 50, steps: int = 3, device: str = 'cpu', ablation: str = 'none') -> dict:
+    """Whole-volume inference as the app runs it (interleaved passes of ``slice_count``), the
+    PyTorch peer of ``npm run bench:scan``'s onnxruntime figure: same network, same input shape."""
+    torch.manual_seed(0)
+    model = ResNeXtPlus(network_spec(backbone, ablation)).to(device).eval()
+    x = torch.randn(total, 1, size, size, device=device)
+    m = (torch.rand(total, 1, size, size, device=device) > 0.5).float()
+    plan = [torch.from_numpy(p) for p in interleaved_passes(total, slice_count)]
+    times = []
+    with torch.no_grad():
+        for i in range(steps + 1):  # the first run warms up
+            start = time.perf_counter()
+            for idx in plan:
+                model(x[idx], m[idx])
+            if torch.device(device).type == 'cuda':
+                torch.cuda.synchronize()
+            if i:
+                times.append(time.perf_counter() - start)
+    return {'backbone': backbone, 'ablation': ablation, 'size': size, 'slices': total, 'passes': len(plan), 'device': str(device),
+            'threads': torch.get_num_threads(), 'volumeInferenceS': statistics.median(times), 'volumeInferenceMinS': min(times)}

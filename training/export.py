@@ -31,6 +31,7 @@ from .train import CHECKPOINT_BEST, load_run_model
 OPSET = 17
 PARITY_SLICE_COUNTS = (1, 7, 50, 123)
 PARITY_TOLERANCE = 1e-4
+GOLDEN_SLICE_COUNTS = (1, 7, 61)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ONNX_RUNNER = Path(__file__).resolve().parent / 'onnx_run.mjs'
 
@@ -139,6 +140,34 @@ def check_parity(model: ResNeXtPlus, model_path: Path, size: int, counts: Sequen
     return report
 
 
+GOLDEN_FORMULA = ('slices[n,0,y,x] = float32(1.5·sin(0.37·(x+1)·(n+1)/S + 0.11·y) − 0.5·cos(0.23·x − 0.19·(y+n))); '
+                  'masks[n,0,y,x] = 1 when (x − S/2 + 0.5)² + (y − S/2 + 0.5)² < (0.3·S)², else 0')
+
+
+def golden_inputs(size: int, n: int) -> dict[str, np.ndarray]:
+    """Closed-form inputs that the TypeScript side rebuilds bit for bit (src/core/model/golden.ts)."""
+    y, x = np.mgrid[0:size, 0:size].astype(np.float64)
+    slices = np.empty((n, 1, size, size), dtype=np.float32)
+    for k in range(n):
+        slices[k, 0] = 1.5 * np.sin(0.37 * (x + 1) * (k + 1) / size + 0.11 * y) - 0.5 * np.cos(0.23 * x - 0.19 * (y + k))
+    inside = (x - size / 2 + 0.5) ** 2 + (y - size / 2 + 0.5) ** 2 < (0.3 * size) ** 2
+    masks = np.broadcast_to(inside.astype(np.float32), (n, 1, size, size)).copy()
+    return {'slices': slices, 'masks': masks}
+
+
+def golden_outputs(model: ResNeXtPlus, size: int, counts: Sequence[int] = GOLDEN_SLICE_COUNTS) -> dict:
+    """PyTorch's outputs on the closed-form inputs: the card carries them so that any runtime (the
+    app's onnxruntime-node test, an installed workstation) can check it computes the same model."""
+    model = model.cpu().eval()
+    cases = []
+    for n in counts:
+        feeds = golden_inputs(size, n)
+        with torch.no_grad():
+            logits, attention = model(torch.from_numpy(feeds['slices']), torch.from_numpy(feeds['masks']))
+        cases.append({'slices': n, 'logits': [float(v) for v in logits[0]], 'attention': [float(v) for v in attention]})
+    return {'inputs': GOLDEN_FORMULA, 'tolerance': PARITY_TOLERANCE, 'source': 'PyTorch ' + torch.__version__, 'cases': cases}
+
+
 def _read_json(path: Path) -> Optional[dict]:
     return json.loads(path.read_text()) if path.is_file() else None
 
@@ -176,7 +205,7 @@ def build_card(run: Path, onnx_path: Path, name: str, model: ResNeXtPlus, checkp
             'name': architecture_name,
             'description': 'per slice: two 7×7 stride-2 convolutions (slice; lung mask) summed → BN → ReLU → CBAM (channel: '
                            'avg+max pooled through a shared MLP, sigmoid; spatial: channel avg+max maps, 9×9 conv, sigmoid) → '
-                           '3×3/2 max-pool → ResNeXt stages → global average pool → LayerNorm; bidirectional LSTM over the slices; slice '
+                           '3×3/2 max-pool → ResNeXt stages → global average and max pool, concatenated → LayerNorm; bidirectional LSTM over the slices; slice '
                            'attention (FC → tanh → FC → softmax over slices) weighting the LSTM features; FC 1024 → ReLU → FC 2',
             'backbone': spec.backbone,
             'ablation': spec.ablation,
@@ -234,6 +263,7 @@ def build_card(run: Path, onnx_path: Path, name: str, model: ResNeXtPlus, checkp
         },
         'metrics': metrics,
         'verification': parity,
+        'golden': golden_outputs(model, int(config['preprocessing']['size'])),
         'intendedUse': 'Research and demonstration: flags chest CT volumes for COVID-19-like findings and points a reader to the '
                        'slices that drove the verdict. Not a clinical device: not for diagnosis or treatment decisions.',
         'limits': [

@@ -42,6 +42,7 @@ from .augment import AugmentSpec, augment_volume
 from .data import DataError, PreparedSet, TrainingError, balanced_order, same_preprocessing, sample_slices
 from .inference import calibrate, predict_set
 from .model import ResNeXtPlus, covid_logit, freeze_batchnorm, network_spec, parameter_count
+from .pretrain import pretrain_encoder
 
 CHECKPOINT_LAST = 'checkpoint-last.pt'
 BATCHNORM_MODES = {
@@ -67,7 +68,11 @@ class TrainConfig:
     lr_half_cycle_epochs: float = 1.0  # CyclicLR step_size_up in epochs (a full cycle is twice this)
     augment: str = 'all'  # all | positive | none
     bn_warmup_volumes: int = 32
-    batchnorm: str = 'refresh'  # refresh | frozen | live (see the module docstring)
+    batchnorm: str = 'frozen'  # frozen | refresh | live (see the module docstring)
+    pretrain_steps: int = 2000  # stage 1 (pretrain.py); 0 starts stage 2 from random weights
+    pretrain_volumes: int = 8
+    pretrain_slices: int = 4
+    pretrain_lr: float = 1e-3
     device: str = 'auto'
     time_budget_min: Optional[float] = None
 
@@ -219,24 +224,34 @@ def train(config: TrainConfig, resume: bool = False, log: Callable[[str], None] 
         history, best = checkpoint['history'], checkpoint['best']
         first_epoch = checkpoint['epoch'] + 1
         log(f'resuming {out} after epoch {checkpoint["epoch"]}')
-    else:
+    started = time.perf_counter()
+    if checkpoint is None:
+        log(f'{spec.backbone} ({spec.ablation}) {parameter_count(model):,} parameters on {device}; '
+            f'{len(cases)} training volumes ({targets.count(1.0)} covid)')
+        pretraining = []
+        if config.pretrain_steps > 0:
+            log(f'stage 1: pretraining the slice encoder, {config.pretrain_steps} steps of {config.pretrain_volumes} volumes × '
+                f'{config.pretrain_slices} slices (each slice takes its volume\'s label)')
+            pretraining = pretrain_encoder(model, train_set, val_set, steps=config.pretrain_steps, volumes=config.pretrain_volumes,
+                                           slices=config.pretrain_slices, lr=config.pretrain_lr, augment=config.augment, rng=rng,
+                                           device=device, log=log)
         used = 0 if config.batchnorm == 'live' else estimate_batchnorm(model, train_set, config.bn_warmup_volumes, config.slices_per_step, device)
         _write_json(out / 'config.json', {
             'config': config.to_json(), 'network': spec.to_json(), 'parameters': parameter_count(model),
             'augment': AugmentSpec().to_json(), 'stepsPerEpoch': steps_per_epoch, 'lrStepSizeUp': step_size_up,
             'batchNorm': {'mode': config.batchnorm, 'warmupVolumes': used, 'meaning': BATCHNORM_MODES[config.batchnorm]},
+            'pretraining': {'steps': config.pretrain_steps, 'volumesPerStep': config.pretrain_volumes, 'slicesPerVolume': config.pretrain_slices,
+                            'lr': {'schedule': 'cosine', 'max': config.pretrain_lr, 'min': config.pretrain_lr / 10}, 'history': pretraining},
             'preprocessing': train_set.preprocessing, 'mask': train_set.manifest.get('mask'),
             'data': {'train': train_set.identity(), 'val': val_set.identity()},
             'environment': {'python': platform.python_version(), 'torch': torch.__version__, 'device': str(device),
                             'threads': torch.get_num_threads()},
         })
-        log(f'{spec.backbone} ({spec.ablation}) {parameter_count(model):,} parameters on {device}; '
-            f'{len(cases)} training volumes ({targets.count(1.0)} covid), {steps_per_epoch} steps per epoch; '
-            f'BatchNorm {config.batchnorm}' + (f' (estimated on {used} volumes)' if used else ''))
+        log(f'stage 2: {steps_per_epoch} steps per epoch (one volume each); BatchNorm {config.batchnorm}'
+            + (f' (running estimates from {used} training volumes)' if used else ''))
 
     augment_all = config.augment == 'all'
     budget_s = None if config.time_budget_min is None else config.time_budget_min * 60.0
-    started = time.perf_counter()
     last_epoch_s = 0.0
     stopped = None
     epoch = first_epoch - 1

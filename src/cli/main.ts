@@ -6,6 +6,7 @@ import { registerInspect } from './commands/inspect.js';
 import { registerMask } from './commands/mask.js';
 import { registerPhantom } from './commands/phantom.js';
 import { registerPrepare } from './commands/prepare.js';
+import { registerScan } from './commands/scan.js';
 
 /** Exit codes of every `lunglens` command (README, DESIGN.md §3). */
 export const EXIT = { ok: 0, usage: 1, nothingUsable: 2 } as const;
@@ -27,6 +28,7 @@ export async function main(argv: string[]): Promise<number> {
   registerMask(program, setExit);
   registerPrepare(program, setExit);
   registerEvaluate(program, setExit);
+  registerScan(program, setExit);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

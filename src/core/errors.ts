@@ -24,6 +24,9 @@ export type ErrorCode =
   | 'invalid-volume'
   | 'unsupported-format'
   | 'nothing-found'
+  // model and inference
+  | 'bad-model'
+  | 'inference-failed'
   | 'usage';
 
 export class LungLensError extends Error {

@@ -14,7 +14,7 @@ def runs(tiny_sets, tmp_path_factory):
     out = {}
     for ablation in ('n-sla', 'none'):
         out[ablation] = root / ablation
-        train(TrainConfig(train=str(tiny_sets['train']), val=str(tiny_sets['val']), out=str(out[ablation]), ablation=ablation, epochs=1,
+        train(TrainConfig(train=str(tiny_sets['train']), val=str(tiny_sets['val']), out=str(out[ablation]), ablation=ablation, epochs=1, pretrain_steps=2, pretrain_volumes=2, pretrain_slices=2,
                           slices_per_step=8), log=lambda _: None)
     return out
 

@@ -49,7 +49,7 @@ def test_onnxruntime_node_matches_pytorch(tmp_path, ablation):
 @needs_node
 def test_export_run_writes_a_complete_card(tiny_sets, tmp_path):
     run = tmp_path / 'run'
-    train(TrainConfig(train=str(tiny_sets['train']), val=str(tiny_sets['val']), out=str(run), epochs=1, slices_per_step=8), log=lambda _: None)
+    train(TrainConfig(train=str(tiny_sets['train']), val=str(tiny_sets['val']), out=str(run), epochs=1, slices_per_step=8, pretrain_steps=2, pretrain_volumes=2, pretrain_slices=2), log=lambda _: None)
     out = tmp_path / 'models' / 'tiny.onnx'
     card = export_run(run, out, log=lambda _: None)
     on_disk = json.loads((tmp_path / 'models' / 'tiny.card.json').read_text())

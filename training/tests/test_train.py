@@ -13,7 +13,9 @@ def quiet(_: str) -> None:
 
 
 def config(sets, out, **kw) -> TrainConfig:
-    base = dict(train=str(sets['train']), val=str(sets['train']), out=str(out), epochs=2, seed=5, slices_per_step=8)
+    # Stage 2 alone from random weights (pretraining has its own test): fast and exact.
+    base = dict(train=str(sets['train']), val=str(sets['train']), out=str(out), epochs=2, seed=5, slices_per_step=8, pretrain_steps=0,
+                batchnorm='refresh')
     base.update(kw)
     return TrainConfig(**base)
 
@@ -58,14 +60,18 @@ def test_resume_continues_exactly(tiny_sets, tmp_path):
 def test_run_folder_and_progress_lines(tiny_sets, tmp_path, capsys):
     out = tmp_path / 'cli'
     code = main(['train', '--train', str(tiny_sets['train']), '--val', str(tiny_sets['val']), '--out', str(out), '--epochs', '2',
-                 '--slices-per-step', '8', '--seed', '1'])
+                 '--slices-per-step', '8', '--seed', '1', '--pretrain-steps', '6', '--pretrain-volumes', '4', '--pretrain-slices', '3'])
     assert code == 0
     printed = capsys.readouterr().out.splitlines()
+    pretraining = [line for line in printed if line.startswith('pretrain step ')]
+    assert pretraining and pretraining[-1].startswith('pretrain step 6/6') and 'slice loss' in pretraining[-1] and 'val acc' in pretraining[-1]
     epochs = [line for line in printed if line.startswith('epoch ')]
     assert len(epochs) == 2 and 'train loss' in epochs[0] and 'val loss' in epochs[0] and 'val acc' in epochs[0]
     for name in ('config.json', 'history.json', 'calibration.json', 'summary.json', 'val-predictions.json', CHECKPOINT_BEST, CHECKPOINT_LAST):
         assert (out / name).is_file(), name
     cfg = json.loads((out / 'config.json').read_text())
+    assert cfg['pretraining']['steps'] == 6 and cfg['pretraining']['history'][-1]['step'] == 6
+    assert cfg['batchNorm']['mode'] == 'frozen' and cfg['batchNorm']['warmupVolumes'] == 4  # the recipe's defaults
     assert cfg['preprocessing']['size'] == 32 and cfg['data']['train']['cases'] == 4 and cfg['network']['backbone'] == 'compact'
     calibration = json.loads((out / 'calibration.json').read_text())
     assert 0 <= calibration['threshold'] <= 1 and calibration['factor'] > 0 and calibration['sliceCount'] == 8

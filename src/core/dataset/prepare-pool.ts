@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { defaultThreads } from '../ingest/worker-pool.js';
-import type { PrepareCaseResult, PrepareCaseTask } from './prepare-worker.js';
+import type { PrepareCaseResult, PrepareCaseTask, VolumeInputsResult, VolumeInputsTask } from './prepare-worker.js';
 
-/** Worker threads that prepare volumes (prepare-worker.ts), one volume per thread at a time. */
+/** Worker threads that make the model inputs of volumes (prepare-worker.ts), one volume per thread at a time. */
 export class PreparePool {
   private readonly piscina: Piscina;
   readonly threads: number;
@@ -18,6 +18,10 @@ export class PreparePool {
 
   prepareCase(task: PrepareCaseTask): Promise<PrepareCaseResult> {
     return this.piscina.run(task, { name: 'prepareCase' }) as Promise<PrepareCaseResult>;
+  }
+
+  volumeInputs(task: VolumeInputsTask): Promise<VolumeInputsResult> {
+    return this.piscina.run(task, { name: 'volumeInputs' }) as Promise<VolumeInputsResult>;
   }
 
   async close(): Promise<void> {

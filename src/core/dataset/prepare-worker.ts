@@ -22,6 +22,41 @@ export type PrepareCaseResult =
   /** The volume could not be prepared (a code and a sentence); `fatal` when the output could not be written (the run stops). */
   | { ok: false; code: string; message: string; fatal?: boolean };
 
+export interface VolumeInputsTask {
+  volume: VolumeInit;
+  preprocessing: InputPreprocessing;
+  /** Shared memory for the results: [N,1,S,S] float32 slices and {0,1} masks. */
+  slices: Float32Array;
+  masks: Uint8Array;
+}
+
+export type VolumeInputsResult =
+  | { ok: true; lungVolumeMl: number; lungStatus: LungMaskStatus; slicesWithLung: number; timingsMs: { mask: number; tensors: number } }
+  | { ok: false; code: string; message: string; timingsMs: { mask: number; tensors: number } };
+
+/**
+ * The model inputs of one volume written into the caller's shared buffers (for `lunglens scan`):
+ * the same lung mask and tensors as `prepareCase`, without files. A volume where no lung is found
+ * is refused with the mask's own code and sentence, since the model's input would be meaningless.
+ */
+export function volumeInputs(task: VolumeInputsTask): VolumeInputsResult {
+  const timingsMs = { mask: 0, tensors: 0 };
+  try {
+    const volume = Volume.create(task.volume);
+    let t = performance.now();
+    const lung = computeLungMask(volume);
+    timingsMs.mask = performance.now() - t;
+    if (lung.status !== 'ok') return { ok: false, code: lung.status, message: lung.reason ?? `The lung mask failed (${lung.status}).`, timingsMs };
+    t = performance.now();
+    volumeTensors(volume, lung.dilatedMask, task.preprocessing, { slices: task.slices, masks: task.masks });
+    timingsMs.tensors = performance.now() - t;
+    return { ok: true, lungVolumeMl: lung.lungVolumeMl, lungStatus: lung.status, slicesWithLung: lung.slicesWithLung, timingsMs };
+  } catch (error) {
+    const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : 'prepare-failed';
+    return { ok: false, code, message: `The model input could not be made: ${error instanceof Error ? error.message : String(error)}`, timingsMs };
+  }
+}
+
 export async function prepareCase(task: PrepareCaseTask): Promise<PrepareCaseResult> {
   const pre = task.preprocessing;
   let volume: Volume;

@@ -3,21 +3,10 @@
  * block, else the command's flags, else DEFAULT_PREPROCESSING — never a number of its own.
  */
 import { promises as fs } from 'node:fs';
-import { z } from 'zod';
 import { LungLensError } from '../errors.js';
 import { DEFAULT_PREPROCESSING } from '../model/defaults.js';
 import type { InputPreprocessing } from '../model/preprocess.js';
-
-/**
- * An InputPreprocessing, exactly: unknown keys are refused, since a card asking for a step this
- * version does not implement must not be prepared without it.
- */
-export const inputPreprocessingSchema = z.object({
-  size: z.number().int().min(8).max(2048),
-  huWindow: z.object({ lowHu: z.number().finite(), highHu: z.number().finite() }).strict()
-    .refine((w) => w.lowHu < w.highHu, { message: 'lowHu must be below highHu' }),
-  normalization: z.object({ mean: z.number().finite(), std: z.number().finite().positive() }).strict(),
-}).strict();
+import { inputPreprocessingSchema } from '../model/preprocessing-schema.js';
 
 function check(value: unknown, what: string): InputPreprocessing {
   const parsed = inputPreprocessingSchema.safeParse(value);

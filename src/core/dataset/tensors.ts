@@ -8,14 +8,20 @@ export interface VolumeTensors {
   masks: Uint8Array;
 }
 
-/** The model's two inputs for a whole volume: every slice through `prepareSlice`, its mask through `prepareMask`. */
-export function volumeTensors(volume: Volume, dilatedMask: Uint8Array, pre: InputPreprocessing): VolumeTensors {
+/**
+ * The model's two inputs for a whole volume: every slice through `prepareSlice`, its mask through
+ * `prepareMask` — into `into` when given (e.g. shared memory), else into new arrays.
+ */
+export function volumeTensors(volume: Volume, dilatedMask: Uint8Array, pre: InputPreprocessing, into?: VolumeTensors): VolumeTensors {
   const [columns, rows, n] = volume.dimensions;
   const spacing: [number, number] = [volume.spacingMm[0], volume.spacingMm[1]];
   const area = pre.size * pre.size;
   const plane = columns * rows;
-  const slices = new Float32Array(n * area);
-  const masks = new Uint8Array(n * area);
+  if (into && (into.slices.length !== n * area || into.masks.length !== n * area)) {
+    throw new RangeError(`model input: buffers for ${into.slices.length / area} slices given for a volume of ${n}`);
+  }
+  const slices = into?.slices ?? new Float32Array(n * area);
+  const masks = into?.masks ?? new Uint8Array(n * area);
   for (let k = 0; k < n; k++) {
     slices.set(prepareSlice(volume.slice(k), columns, rows, spacing, pre), k * area);
     const m = prepareMask(dilatedMask.subarray(k * plane, (k + 1) * plane), columns, rows, spacing, pre.size);

@@ -34,7 +34,8 @@ export async function inspectPaths(paths: string[], options: InspectOptions = {}
 /** Called with each series as soon as it is read; the volume is not kept after the call returns. */
 export type VolumeVisitor = (summary: SeriesSummary, volume: Volume) => void | Promise<void>;
 
-export async function inspectWithPool(paths: string[], pool: IngestPool, options: InspectOptions & { onVolume?: VolumeVisitor } = {}): Promise<InspectResult> {
+/** `onPlan` is told how many series (DICOM series and other volumes) will be read, once it is known. */
+export async function inspectWithPool(paths: string[], pool: IngestPool, options: InspectOptions & { onVolume?: VolumeVisitor; onPlan?: (series: number) => void } = {}): Promise<InspectResult> {
   const { candidates, rejected } = await discover(paths);
   const series: SeriesSummary[] = [];
   const emit = async (summary: SeriesSummary, volume: Volume) => {
@@ -57,6 +58,8 @@ export async function inspectWithPool(paths: string[], pool: IngestPool, options
   }
   const built = buildSeries(instances);
   rejected.push(...built.rejected);
+  const imageGroups = groupImages(byKind('image'), rejected);
+  options.onPlan?.(built.plans.length + byKind('nifti').length + byKind('metaimage').length + imageGroups.length);
   for (const planned of built.plans) {
     const { loaded, rejected: unreadable } = await loadSeries(planned, pool);
     rejected.push(...unreadable);
@@ -87,7 +90,7 @@ export async function inspectWithPool(paths: string[], pool: IngestPool, options
   const formatJobs: { kind: 'nifti' | 'metaimage' | 'image-stack'; paths: string[] }[] = [
     ...byKind('nifti').map((p) => ({ kind: 'nifti' as const, paths: [p] })),
     ...byKind('metaimage').map((p) => ({ kind: 'metaimage' as const, paths: [p] })),
-    ...groupImages(byKind('image'), rejected).map((g) => ({ kind: 'image-stack' as const, paths: g })),
+    ...imageGroups.map((g) => ({ kind: 'image-stack' as const, paths: g })),
   ];
   for (const job of formatJobs) {
     try {

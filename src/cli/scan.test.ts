@@ -1,0 +1,98 @@
+// `lunglens scan` on real DICOM series written by the phantom generator, plus a corrupt file, with
+// the shipped model: an item per series, the corrupt file as an error row, the same results every
+// time, and a scan killed midway that `--resume` completes into the uninterrupted results.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { writePhantoms, type PhantomLabels } from '../core/phantom/write-phantoms.js';
+import { JOURNAL_FILE } from '../core/scan/journal.js';
+import type { ScanResults } from '../core/scan/types.js';
+import { runCli } from './test-support.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+let studies: string;
+let labels: PhantomLabels;
+
+beforeAll(async () => {
+  studies = mkdtempSync(path.join(tmpdir(), 'lunglens-scan-'));
+  labels = await writePhantoms({ out: studies, count: 4, seed: 'scan-test', size: 128, slices: [40, 70], format: 'dicom' });
+  renameSync(path.join(studies, 'labels.json'), `${studies}-labels.json`); // the answers are not part of the scanned folder
+  writeFileSync(path.join(studies, 'corrupt.dcm'), Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), Buffer.from([0x02, 0x00, 0x10, 0x00, 0xff])]));
+}, 120_000);
+
+const outDir = () => mkdtempSync(path.join(tmpdir(), 'lunglens-scan-out-'));
+const read = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as ScanResults;
+/** results.json without the wall-clock timings, which differ from run to run. */
+const stable = (r: ScanResults) => ({ ...r, items: r.items.map(({ timingsMs: _t, ...rest }) => rest) });
+
+describe('lunglens scan', () => {
+  let first: string;
+
+  it('writes an item per series and an error row for the corrupt file', async () => {
+    first = outDir();
+    const { code, stderr } = await runCli('scan', studies, '--out', first);
+    expect(code, stderr).toBe(0);
+    const r = read(first);
+    expect(r.complete).toBe(true);
+    expect(r.model.executionProvider).toBe('cpu');
+    const ok = r.items.filter((i) => i.status === 'ok');
+    expect(ok.map((i) => i.seriesInstanceUid).sort()).toEqual(labels.cases.map((c) => c.seriesInstanceUid).sort());
+    for (const item of ok) {
+      const truth = labels.cases.find((c) => c.seriesInstanceUid === item.seriesInstanceUid)!;
+      expect(item.sliceAttention).toHaveLength(truth.slicePositive.length);
+      expect(item.slicePositive).toHaveLength(truth.slicePositive.length);
+      expect(item.sliceAttention.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+      expect(item.verdict).toBe(item.probability! >= item.threshold ? 'covid' : 'non-covid');
+      expect(item.topSlices.length).toBeGreaterThan(0);
+      expect(item.lungVolumeMl).toBeGreaterThan(500);
+      for (const stage of ['read', 'mask', 'tensors', 'inference', 'total']) expect(item.timingsMs[stage]).toBeGreaterThanOrEqual(0);
+    }
+    const bad = r.items.filter((i) => i.status === 'error');
+    expect(bad).toHaveLength(1);
+    expect(bad[0]!.path).toMatch(/corrupt\.dcm$/);
+    expect(bad[0]!.error!.message.length).toBeGreaterThan(10);
+    const csv = readFileSync(path.join(first, 'results.csv'), 'utf8').trim().split('\r\n');
+    expect(csv).toHaveLength(1 + r.items.length);
+    const html = readFileSync(path.join(first, 'report.html'), 'utf8');
+    expect(html.match(/<svg class="timeline"/g)).toHaveLength(ok.length);
+    expect(html).toContain('data:image/png;base64,');
+    expect(html).not.toMatch(/<script|src="http/);
+    expect(stderr).toMatch(/\[5\/5\]/);
+  }, 240_000);
+
+  it('gives the same results for the same input every time', async () => {
+    const again = outDir();
+    expect((await runCli('scan', studies, '--out', again)).code).toBe(0);
+    expect(stable(read(again))).toEqual(stable(read(first)));
+  }, 240_000);
+
+  it('completes a scan killed midway with --resume into the uninterrupted results', async () => {
+    const out = outDir();
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/run.ts'), 'scan', studies, '--out', out], { cwd: root, stdio: 'ignore' });
+    const journal = path.join(out, JOURNAL_FILE);
+    // Kill it (no chance to clean up) once at least one series is journaled and before the end.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        const lines = existsSync(journal) ? readFileSync(journal, 'utf8').split('\n').filter(Boolean).length : 0;
+        if (lines >= 2) {
+          clearInterval(timer);
+          child.kill('SIGKILL');
+          resolve();
+        }
+      }, 20);
+      child.on('exit', () => {
+        clearInterval(timer);
+        reject(new Error('the scan ended before it could be killed'));
+      });
+    });
+    const journaled = readFileSync(journal, 'utf8').split('\n').filter(Boolean).length - 1;
+    expect(journaled).toBeGreaterThanOrEqual(1);
+    expect(journaled).toBeLessThan(5);
+    const { code, stderr } = await runCli('scan', studies, '--out', out, '--resume');
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/\(resumed\)/);
+    expect(stable(read(out))).toEqual(stable(read(first)));
+  }, 240_000);
+});

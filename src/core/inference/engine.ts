@@ -1,0 +1,151 @@
+/**
+ * The inference engine (DESIGN.md §4): a model file with its card, checked, on a worker thread.
+ *
+ * `InferenceEngine.open` refuses a model whose sha256 differs from its card's, or whose graph
+ * does not take `slices`/`masks` [N,1,S,S] with the card's S; it picks the execution provider
+ * (execution-provider.ts) and reports the one actually used. `infer` runs a whole volume with
+ * the card's slice strategy (slice-strategy.ts) — deterministic, every slice gets a weight.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { LungLensError } from '../errors.js';
+import { readModelCard, type ModelCard } from '../model/card.js';
+import { combinePasses, interleavedPasses, slicePositives } from '../model/slice-strategy.js';
+import type { ProviderPreference, ProviderReport } from './execution-provider.js';
+import type * as EngineWorker from './engine-worker.js';
+
+export interface EngineOptions {
+  /** The .onnx file; its card is `<name>.card.json` beside it. Default: the bundled model. */
+  model?: string;
+  provider?: ProviderPreference;
+  /** onnxruntime intra-op threads (default: all cores). */
+  threads?: number;
+}
+
+export interface VolumeInference {
+  probability: number;
+  verdict: 'covid' | 'non-covid';
+  threshold: number;
+  /** One weight per slice, slice-index order, summing to 1. */
+  attention: Float64Array;
+  slicePositive: boolean[];
+  passes: number;
+  ms: number;
+}
+
+/** Identity of the model, as results.json's `model` block (DESIGN.md §3) reports it. */
+export interface ModelIdentity {
+  name: string;
+  version: string;
+  sha256: string;
+  executionProvider: ProviderReport['used'];
+  provider: ProviderReport;
+  threads: number;
+}
+
+/** The bundled model (models/ at the project root, or beside the packaged app's resources). */
+export function defaultModelPath(): string {
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  return path.join(root, 'models', 'lunglens-compact.onnx');
+}
+
+export function cardPathFor(modelPath: string): string {
+  return path.join(path.dirname(modelPath), `${path.basename(modelPath, '.onnx')}.card.json`);
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+type WorkerApi = typeof EngineWorker;
+
+export class InferenceEngine {
+  private constructor(
+    private readonly pool: Piscina,
+    readonly card: ModelCard,
+    readonly modelPath: string,
+    readonly identity: ModelIdentity,
+  ) {}
+
+  static async open(options: EngineOptions = {}): Promise<InferenceEngine> {
+    const modelPath = path.resolve(options.model ?? defaultModelPath());
+    if (!existsSync(modelPath)) throw new LungLensError('bad-model', `The model file ${modelPath} does not exist.`);
+    const card = await readModelCard(cardPathFor(modelPath));
+    const sha256 = await sha256File(modelPath);
+    if (sha256 !== card.sha256) {
+      throw new LungLensError('bad-model', `The model file ${path.basename(modelPath)} is not the one its card describes (sha256 ${sha256.slice(0, 12)}… instead of ${card.sha256.slice(0, 12)}…); refusing to run it.`);
+    }
+    const threads = Math.max(1, Math.floor(options.threads ?? Math.max(1, (await import('node:os')).availableParallelism())));
+    const self = import.meta.url;
+    const filename = fileURLToPath(new URL(self.endsWith('.ts') ? './engine-worker.source.mjs' : './engine-worker.js', self));
+    // One worker: onnxruntime parallelises inside a pass with its own threads.
+    const pool = new Piscina({ filename, minThreads: 1, maxThreads: 1, idleTimeout: Infinity });
+    const call = <N extends keyof WorkerApi>(name: N, task: Parameters<WorkerApi[N]>[0]) => pool.run(task, { name }) as ReturnType<WorkerApi[N]>;
+    let info: EngineWorker.OpenResult;
+    try {
+      info = await call('open', { modelPath, provider: options.provider ?? 'auto', threads });
+    } catch (error) {
+      await pool.destroy();
+      throw new LungLensError('bad-model', `onnxruntime cannot load ${path.basename(modelPath)}: ${(error as Error).message}`);
+    }
+    const problem = checkGraph(info, card);
+    if (problem) {
+      await pool.destroy();
+      throw new LungLensError('bad-model', `The model ${path.basename(modelPath)} does not match its card: ${problem}`);
+    }
+    const version = typeof card['createdAt'] === 'string' ? card['createdAt'] : card.sha256.slice(0, 12);
+    return new InferenceEngine(pool, card, modelPath, { name: card.name, version, sha256, executionProvider: info.provider.used, provider: info.provider, threads });
+  }
+
+  /**
+   * Runs a whole volume: `slices` [N,1,S,S] and `masks` [N,1,S,S] as the card's preprocessing
+   * made them (pass them on SharedArrayBuffers to avoid a copy into the worker).
+   */
+  async infer(slices: Float32Array, masks: Uint8Array, sliceTotal: number): Promise<VolumeInference> {
+    const size = this.card.preprocessing.size;
+    if (slices.length !== sliceTotal * size * size || masks.length !== slices.length) {
+      throw new LungLensError('inference-failed', `The model needs ${sliceTotal}×${size}×${size} values per input, got ${slices.length} and ${masks.length}.`);
+    }
+    const plan = interleavedPasses(sliceTotal, this.card.sliceStrategy);
+    let result: EngineWorker.RunResult;
+    try {
+      result = await (this.pool.run({ slices, masks, size, passes: plan }, { name: 'run' }) as Promise<EngineWorker.RunResult>);
+    } catch (error) {
+      throw new LungLensError('inference-failed', `The model could not be run: ${(error as Error).message}`);
+    }
+    const { probability, attention } = combinePasses(sliceTotal, plan, result.passes);
+    const threshold = this.card.threshold;
+    return {
+      probability,
+      verdict: probability >= threshold ? 'covid' : 'non-covid',
+      threshold,
+      attention,
+      slicePositive: slicePositives(attention, probability, threshold, this.card.slicePositiveRule),
+      passes: plan.length,
+      ms: result.ms,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}
+
+/** Why the graph cannot take the card's inputs, or null when it can. */
+function checkGraph(info: EngineWorker.OpenResult, card: ModelCard): string | null {
+  const size = card.preprocessing.size;
+  if (info.inputNames.join(',') !== 'slices,masks') return `its inputs are [${info.inputNames.join(', ')}], expected [slices, masks].`;
+  if (![...info.outputNames].sort().join(',').startsWith('attention,logits')) return `its outputs are [${info.outputNames.join(', ')}], expected logits and attention.`;
+  for (const name of ['slices', 'masks']) {
+    const shape = info.inputShapes[name];
+    if (!shape || shape.length !== 4 || typeof shape[0] === 'number' || shape[1] !== 1 || shape[2] !== size || shape[3] !== size) {
+      return `input "${name}" has shape [${(shape ?? []).join(', ')}], expected [N, 1, ${size}, ${size}] with N free (the card's size S = ${size}).`;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,137 @@
+/**
+ * The whole-volume pipeline for one series (DESIGN.md §1): volume → lung mask → model tensors (on
+ * the compute pool) → inference with the card's slice strategy (on the engine's worker) → item.
+ * Never throws for a bad volume: it becomes an `error` item with a code and a sentence.
+ */
+import type { PreparePool } from '../dataset/prepare-pool.js';
+import { LungLensError } from '../errors.js';
+import type { InferenceEngine } from '../inference/engine.js';
+import type { SeriesSummary } from '../ingest/types.js';
+import type { Volume } from '../volume/volume.js';
+import type { Rejection } from '../errors.js';
+import { rejectionIdentity } from './identity.js';
+import { sliceThumbnail } from './thumbnail.js';
+import { TOP_SLICES, type ScanItem } from './types.js';
+
+export interface AnalyzeContext {
+  engine: InferenceEngine;
+  compute: PreparePool;
+}
+
+export interface Analysis {
+  item: ScanItem;
+  /** PNG thumbnails of the top slices (slice index → PNG), for the report. */
+  thumbnails: Map<number, Buffer>;
+}
+
+type Stage = 'read' | 'identity' | 'mask' | 'tensors' | 'inference' | 'thumbnails';
+
+/** The item's fields that do not depend on the model's answer. */
+export function baseItem(summary: SeriesSummary, identity: string, engine: InferenceEngine): ScanItem {
+  return {
+    id: summary.id,
+    identity,
+    seriesInstanceUid: summary.seriesInstanceUid,
+    studyInstanceUid: summary.studyInstanceUid,
+    seriesDescription: summary.seriesDescription,
+    path: summary.path,
+    status: 'error',
+    probability: null,
+    verdict: null,
+    threshold: engine.card.threshold,
+    sliceAttention: [],
+    slicePositive: [],
+    topSlices: [],
+    lungVolumeMl: null,
+    dimensions: [...summary.dimensions],
+    spacingMm: [...summary.spacingMm],
+    executionProvider: engine.identity.executionProvider,
+    timingsMs: {},
+    warnings: summary.warnings.map((w) => ({ ...w })),
+  };
+}
+
+/** Slice indices by attention, highest first (ties: lower index first), at most `count`. */
+export function topSlices(attention: ArrayLike<number>, count = TOP_SLICES): number[] {
+  return Array.from({ length: attention.length }, (_, k) => k)
+    .sort((a, b) => attention[b]! - attention[a]! || a - b)
+    .slice(0, count);
+}
+
+/** A file or series the reader rejected, as an `error` item. */
+export function rejectedItem(rejection: Rejection, engine: InferenceEngine): ScanItem {
+  const identity = rejectionIdentity(rejection.path, rejection.code);
+  return {
+    id: identity.slice(0, 16), identity, seriesInstanceUid: '', studyInstanceUid: '', seriesDescription: '', path: rejection.path,
+    status: 'error', probability: null, verdict: null, threshold: engine.card.threshold, sliceAttention: [], slicePositive: [], topSlices: [],
+    lungVolumeMl: null, dimensions: null, spacingMm: null, executionProvider: engine.identity.executionProvider, timingsMs: {}, warnings: [],
+    error: { code: rejection.code, message: rejection.message },
+  };
+}
+
+/**
+ * `identity` is the volume's content identity (identity.ts); `before` the time already spent on
+ * it (reading, identity), which the item's timings report with its own stages.
+ */
+export async function analyzeSeries(summary: SeriesSummary, volume: Volume, identity: string, before: { readMs: number; identityMs: number }, ctx: AnalyzeContext): Promise<Analysis> {
+  const timings: Partial<Record<Stage | 'total', number>> = { read: round(before.readMs), identity: round(before.identityMs) };
+  const started = performance.now();
+  let t = performance.now();
+  const item = baseItem(summary, identity, ctx.engine);
+  const finish = (): Analysis['item'] => {
+    timings.total = round(before.readMs + before.identityMs + performance.now() - started);
+    item.timingsMs = timings as Record<string, number>;
+    return item;
+  };
+  if (summary.modality && summary.modality !== 'CT') {
+    item.status = 'skipped';
+    item.error = { code: 'not-ct', message: `The series is ${summary.modality}, not CT; the detector reads chest CT only.` };
+    return { item: finish(), thumbnails: new Map() };
+  }
+  const pre = ctx.engine.card.preprocessing;
+  const n = volume.dimensions[2];
+  const area = pre.size * pre.size;
+  const slices = new Float32Array(new SharedArrayBuffer(n * area * 4));
+  const masks = new Uint8Array(new SharedArrayBuffer(n * area));
+  let inputs;
+  try {
+    inputs = await ctx.compute.volumeInputs({ volume: volumeInit(volume), preprocessing: pre, slices, masks });
+  } catch (error) {
+    inputs = { ok: false as const, code: 'prepare-failed', message: `The model input could not be made: ${(error as Error).message}`, timingsMs: { mask: 0, tensors: 0 } };
+  }
+  timings.mask = round(inputs.timingsMs.mask);
+  timings.tensors = round(inputs.timingsMs.tensors);
+  if (!inputs.ok) {
+    item.error = { code: inputs.code, message: inputs.message };
+    return { item: finish(), thumbnails: new Map() };
+  }
+  item.lungVolumeMl = Math.round(inputs.lungVolumeMl * 10) / 10;
+  try {
+    t = performance.now();
+    const result = await ctx.engine.infer(slices, masks, n);
+    timings.inference = round(performance.now() - t);
+    item.status = 'ok';
+    item.probability = result.probability;
+    item.verdict = result.verdict;
+    item.sliceAttention = Array.from(result.attention);
+    item.slicePositive = result.slicePositive;
+    item.topSlices = topSlices(result.attention);
+  } catch (error) {
+    const e = error instanceof LungLensError ? error : new LungLensError('inference-failed', `The model could not be run: ${(error as Error).message}`);
+    item.error = { code: e.code, message: e.message };
+    return { item: finish(), thumbnails: new Map() };
+  }
+  t = performance.now();
+  const thumbnails = new Map(item.topSlices.map((k) => [k, sliceThumbnail(volume, k)] as const));
+  timings.thumbnails = round(performance.now() - t);
+  return { item: finish(), thumbnails };
+}
+
+function volumeInit(volume: Volume) {
+  return {
+    dimensions: volume.dimensions, spacingMm: volume.spacingMm, originLps: volume.originLps, direction: volume.direction,
+    voxels: volume.voxels, units: volume.units, ...(volume.assumedWindow ? { assumedWindow: volume.assumedWindow } : {}),
+  };
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;

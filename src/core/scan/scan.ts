@@ -1,0 +1,149 @@
+/**
+ * `lunglens scan`: every series under the given paths through the whole-volume pipeline
+ * (analyze.ts), with the results written as the scan goes.
+ *
+ * Reading runs on the ingest pool while the previous series is masked and run through the model,
+ * so a batch keeps both cores busy. One bad file or series becomes an `error` item with a code and
+ * a sentence; the scan goes on. Each finished series is appended to the journal at once
+ * (journal.ts); `resume` reuses the items of series already done — matched by content identity,
+ * not path — so an interrupted scan run again ends with the same results.json as an
+ * uninterrupted one. results.json/.csv and report.html are rewritten atomically every few series
+ * (with `complete: false`) and at the end.
+ */
+import { promises as fs, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PreparePool } from '../dataset/prepare-pool.js';
+import type { InferenceEngine } from '../inference/engine.js';
+import { inspectWithPool } from '../ingest/inspect.js';
+import { IngestPool } from '../ingest/worker-pool.js';
+import { analyzeSeries, rejectedItem } from './analyze.js';
+import { contentIdentity } from './identity.js';
+import { readJournal, ScanJournal } from './journal.js';
+import { reportHtml } from './report-html.js';
+import { summarize, writeResults } from './results-files.js';
+import type { ScanItem, ScanResults } from './types.js';
+
+export interface ScanOptions {
+  out: string;
+  engine: InferenceEngine;
+  /** Reading threads (default: all cores); model inputs are made on one more thread. */
+  workers?: number;
+  resume?: boolean;
+  /** Rewrite results.json every this many series while scanning (default 10). */
+  checkpointEvery?: number;
+  onProgress?: (event: ScanProgress) => void;
+  /** Stops the scan after the series in flight (Ctrl-C); the results say `complete: false`. */
+  signal?: AbortSignal;
+}
+
+export interface ScanProgress {
+  /** Series found so far (known once the headers are read). */
+  total: number;
+  done: number;
+  item?: ScanItem;
+  reused?: boolean;
+}
+
+/** The output folder cannot be written: the scan stops with this sentence. */
+export class ScanOutputError extends Error {
+  override readonly name = 'ScanOutputError';
+}
+
+export async function scanPaths(paths: string[], options: ScanOptions): Promise<ScanResults> {
+  const out = path.resolve(options.out);
+  const { engine } = options;
+  const thumbsDir = path.join(out, 'thumbnails');
+  let journal: ScanJournal;
+  let previous: Map<string, ScanItem> | null = null;
+  try {
+    await fs.mkdir(thumbsDir, { recursive: true });
+    if (options.resume) previous = await readJournal(out, engine.identity.sha256);
+    journal = previous ? await ScanJournal.append(out) : await ScanJournal.create(out, engine.identity.sha256);
+  } catch (error) {
+    throw new ScanOutputError(`The output folder ${out} cannot be written: ${(error as Error).message}`);
+  }
+
+  const items: ScanItem[] = [];
+  const thumbFile = (item: ScanItem, k: number) => path.join(thumbsDir, `${item.identity.slice(0, 24)}-${k}.png`);
+  const results = (complete: boolean): ScanResults => ({
+    format: 'lunglens-scan',
+    version: 1,
+    model: { name: engine.identity.name, version: engine.identity.version, sha256: engine.identity.sha256, executionProvider: engine.identity.executionProvider, provider: engine.identity.provider, threads: engine.identity.threads },
+    complete,
+    summary: summarize(items),
+    items,
+  });
+  const write = async (complete: boolean) => {
+    const r = results(complete);
+    const thumbnails = (item: ScanItem, k: number): Buffer | null => {
+      try {
+        return readFileSync(thumbFile(item, k));
+      } catch {
+        return null; // a thumbnail lost with an interrupted run: the report shows the rest
+      }
+    };
+    await writeResults(out, r, reportHtml(r, thumbnails, engine.card.intendedUse));
+  };
+
+  let total = 0;
+  let sinceCheckpoint = 0;
+  const finished = async (item: ScanItem, reused: boolean) => {
+    items.push(item);
+    if (!reused) await journal.add(item);
+    options.onProgress?.({ total: Math.max(total, items.length), done: items.length, item, reused });
+    if (++sinceCheckpoint >= (options.checkpointEvery ?? 10)) {
+      sinceCheckpoint = 0;
+      await write(false);
+    }
+  };
+
+  const ingest = new IngestPool(options.workers);
+  const compute = new PreparePool(1);
+  let pending: Promise<void> = Promise.resolve();
+  let failure: unknown = null;
+  let readStarted = performance.now();
+  try {
+    const inspected = await inspectWithPool(paths, ingest, {
+      onPlan: (count) => {
+        total = count;
+        options.onProgress?.({ total, done: items.length });
+      },
+      onVolume: async (summary, volume) => {
+        const readMs = performance.now() - readStarted;
+        // The previous series' analysis overlaps this one's reading; wait for it before holding two.
+        await pending;
+        if (failure || options.signal?.aborted) return;
+        const job = (async () => {
+          const t = performance.now();
+          const identity = contentIdentity(volume);
+          const identityMs = performance.now() - t;
+          const done = previous?.get(identity);
+          if (done && done.status !== 'error') {
+            const reused: ScanItem = { ...done, id: summary.id, path: summary.path };
+            return finished(reused, true);
+          }
+          const { item, thumbnails } = await analyzeSeries(summary, volume, identity, { readMs, identityMs }, { engine, compute });
+          for (const [k, png] of thumbnails) await fs.writeFile(thumbFile(item, k), png);
+          await finished(item, false);
+        })().catch((error: unknown) => void (failure ??= error));
+        pending = job;
+        readStarted = performance.now();
+      },
+    });
+    await pending;
+    if (failure) throw failure;
+    if (!options.signal?.aborted) {
+      for (const r of inspected.rejected) await finished(rejectedItem(r, engine), false);
+    }
+  } finally {
+    await Promise.all([ingest.close(), compute.close(), journal.close()]);
+  }
+  const complete = !options.signal?.aborted;
+  try {
+    await write(complete);
+  } catch (error) {
+    throw new ScanOutputError(`The results cannot be written to ${out}: ${(error as Error).message}`);
+  }
+  return results(complete);
+}
+

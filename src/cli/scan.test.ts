@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writePhantoms, type PhantomLabels } from '../core/phantom/write-phantoms.js';
+import { inspectPaths } from '../core/ingest/inspect.js';
 import { JOURNAL_FILE } from '../core/scan/journal.js';
 import type { ScanResults } from '../core/scan/types.js';
 import { runCli } from './test-support.js';
@@ -94,5 +95,22 @@ describe('lunglens scan', () => {
     expect(code).toBe(0);
     expect(stderr).toMatch(/\(resumed\)/);
     expect(stable(read(out))).toEqual(stable(read(first)));
+  }, 240_000);
+});
+
+const chestCt = path.join(root, '../shared/data/chest-ct');
+
+describe.skipIf(!existsSync(chestCt))('lunglens scan on the real series in ../shared/data/chest-ct', () => {
+  it('gives every series the reader accepts an item, and errors only where the reader rejects', async () => {
+    const out = outDir();
+    const { code } = await runCli('scan', chestCt, '--out', out);
+    expect(code).toBe(0);
+    const r = read(out);
+    const inspected = await inspectPaths([chestCt]);
+    expect(r.items.filter((i) => i.status !== 'error').map((i) => i.id).sort()).toEqual(inspected.series.map((s) => s.id).sort());
+    expect(r.items.filter((i) => i.status === 'error').map((i) => i.path).sort()).toEqual(inspected.rejected.map((x) => x.path).sort());
+    // The whole chest CT of a lung-cancer collection is analysed; series without lungs in HU are skipped with the reason.
+    expect(r.items.find((i) => i.path.endsWith('lung_fused_ct_pathology_series/data'))?.status).toBe('ok');
+    for (const i of r.items.filter((x) => x.status === 'skipped')) expect(i.error?.message.length).toBeGreaterThan(10);
   }, 240_000);
 });

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { defaultThreads } from '../ingest/worker-pool.js';
-import type { PrepareCaseResult, PrepareCaseTask, VolumeInputsResult, VolumeInputsTask } from './prepare-worker.js';
+import type { MaskInputsResult, MaskInputsTask, PrepareCaseResult, PrepareCaseTask, SliceInputsTask } from './prepare-worker.js';
 
 /** Worker threads that make the model inputs of volumes (prepare-worker.ts), one volume per thread at a time. */
 export class PreparePool {
@@ -20,8 +20,12 @@ export class PreparePool {
     return this.piscina.run(task, { name: 'prepareCase' }) as Promise<PrepareCaseResult>;
   }
 
-  volumeInputs(task: VolumeInputsTask): Promise<VolumeInputsResult> {
-    return this.piscina.run(task, { name: 'volumeInputs' }) as Promise<VolumeInputsResult>;
+  sliceInputs(task: SliceInputsTask): Promise<{ ms: number }> {
+    return this.piscina.run(task, { name: 'sliceInputs' }) as Promise<{ ms: number }>;
+  }
+
+  maskInputs(task: MaskInputsTask): Promise<MaskInputsResult> {
+    return this.piscina.run(task, { name: 'maskInputs' }) as Promise<MaskInputsResult>;
   }
 
   async close(): Promise<void> {

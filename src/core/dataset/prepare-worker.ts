@@ -7,7 +7,7 @@ import { computeLungMask, type LungMaskStatus } from '../lung/index.js';
 import type { InputPreprocessing } from '../model/preprocess.js';
 import { Volume, type VolumeInit } from '../volume/volume.js';
 import { writeNpy } from './npy.js';
-import { volumeTensors } from './tensors.js';
+import { maskTensors, sliceTensors, volumeTensors } from './tensors.js';
 
 export interface PrepareCaseTask {
   volume: VolumeInit;
@@ -22,24 +22,37 @@ export type PrepareCaseResult =
   /** The volume could not be prepared (a code and a sentence); `fatal` when the output could not be written (the run stops). */
   | { ok: false; code: string; message: string; fatal?: boolean };
 
-export interface VolumeInputsTask {
+export interface SliceInputsTask {
   volume: VolumeInit;
   preprocessing: InputPreprocessing;
-  /** Shared memory for the results: [N,1,S,S] float32 slices and {0,1} masks. */
+  /** Shared memory for the result: [N,1,S,S] float32. */
   slices: Float32Array;
+}
+
+/** The `slices` input of one volume, written into the caller's shared buffer (for `lunglens scan`). */
+export function sliceInputs(task: SliceInputsTask): { ms: number } {
+  const t = performance.now();
+  sliceTensors(Volume.create(task.volume), task.preprocessing, task.slices);
+  return { ms: performance.now() - t };
+}
+
+export interface MaskInputsTask {
+  volume: VolumeInit;
+  size: number;
+  /** Shared memory for the result: [N,1,S,S] in {0, 1}. */
   masks: Uint8Array;
 }
 
-export type VolumeInputsResult =
+export type MaskInputsResult =
   | { ok: true; lungVolumeMl: number; lungStatus: LungMaskStatus; slicesWithLung: number; timingsMs: { mask: number; tensors: number } }
   | { ok: false; code: string; message: string; timingsMs: { mask: number; tensors: number } };
 
 /**
- * The model inputs of one volume written into the caller's shared buffers (for `lunglens scan`):
- * the same lung mask and tensors as `prepareCase`, without files. A volume where no lung is found
- * is refused with the mask's own code and sentence, since the model's input would be meaningless.
+ * The lung mask of one volume and its `masks` input, written into the caller's shared buffer (for
+ * `lunglens scan`; the same mask and tensors as `prepareCase`). A volume where no lung is found is
+ * refused with the mask's own code and sentence: the model's input would be meaningless.
  */
-export function volumeInputs(task: VolumeInputsTask): VolumeInputsResult {
+export function maskInputs(task: MaskInputsTask): MaskInputsResult {
   const timingsMs = { mask: 0, tensors: 0 };
   try {
     const volume = Volume.create(task.volume);
@@ -48,12 +61,12 @@ export function volumeInputs(task: VolumeInputsTask): VolumeInputsResult {
     timingsMs.mask = performance.now() - t;
     if (lung.status !== 'ok') return { ok: false, code: lung.status, message: lung.reason ?? `The lung mask failed (${lung.status}).`, timingsMs };
     t = performance.now();
-    volumeTensors(volume, lung.dilatedMask, task.preprocessing, { slices: task.slices, masks: task.masks });
+    maskTensors(volume, lung.dilatedMask, task.size, task.masks);
     timingsMs.tensors = performance.now() - t;
     return { ok: true, lungVolumeMl: lung.lungVolumeMl, lungStatus: lung.status, slicesWithLung: lung.slicesWithLung, timingsMs };
   } catch (error) {
     const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : 'prepare-failed';
-    return { ok: false, code, message: `The model input could not be made: ${error instanceof Error ? error.message : String(error)}`, timingsMs };
+    return { ok: false, code, message: `The lung mask could not be made: ${error instanceof Error ? error.message : String(error)}`, timingsMs };
   }
 }
 

@@ -1,4 +1,4 @@
-import { prepareMask, prepareSlice, type InputPreprocessing } from '../model/preprocess.js';
+import { prepareMask, sliceInputMaker, type InputPreprocessing } from '../model/preprocess.js';
 import type { Volume } from '../volume/volume.js';
 
 export interface VolumeTensors {
@@ -9,23 +9,39 @@ export interface VolumeTensors {
 }
 
 /**
- * The model's two inputs for a whole volume: every slice through `prepareSlice`, its mask through
- * `prepareMask` — into `into` when given (e.g. shared memory), else into new arrays.
+ * The model's two inputs for a whole volume: every slice through `sliceInputMaker`, its mask
+ * through `prepareMask` — into `into` when given (e.g. shared memory), else into new arrays.
  */
 export function volumeTensors(volume: Volume, dilatedMask: Uint8Array, pre: InputPreprocessing, into?: VolumeTensors): VolumeTensors {
+  return { slices: sliceTensors(volume, pre, into?.slices), masks: maskTensors(volume, dilatedMask, pre.size, into?.masks) };
+}
+
+function checkLength(what: string, array: { length: number }, volume: Volume, area: number): void {
+  if (array.length !== volume.dimensions[2] * area) throw new RangeError(`model input: ${what} for ${array.length / area} slices given for a volume of ${volume.dimensions[2]}`);
+}
+
+/** The `slices` input of a whole volume ([N,1,S,S]). */
+export function sliceTensors(volume: Volume, pre: InputPreprocessing, into?: Float32Array): Float32Array {
   const [columns, rows, n] = volume.dimensions;
-  const spacing: [number, number] = [volume.spacingMm[0], volume.spacingMm[1]];
   const area = pre.size * pre.size;
+  const slices = into ?? new Float32Array(n * area);
+  checkLength('slice buffers', slices, volume, area);
+  const make = sliceInputMaker(columns, rows, [volume.spacingMm[0], volume.spacingMm[1]], pre);
+  for (let k = 0; k < n; k++) make(volume.slice(k), slices.subarray(k * area, (k + 1) * area));
+  return slices;
+}
+
+/** The `masks` input of a whole volume ([N,1,S,S] in {0, 1}) from its dilated lung mask. */
+export function maskTensors(volume: Volume, dilatedMask: Uint8Array, size: number, into?: Uint8Array): Uint8Array {
+  const [columns, rows, n] = volume.dimensions;
+  const area = size * size;
   const plane = columns * rows;
-  if (into && (into.slices.length !== n * area || into.masks.length !== n * area)) {
-    throw new RangeError(`model input: buffers for ${into.slices.length / area} slices given for a volume of ${n}`);
-  }
-  const slices = into?.slices ?? new Float32Array(n * area);
-  const masks = into?.masks ?? new Uint8Array(n * area);
+  const masks = into ?? new Uint8Array(n * area);
+  checkLength('mask buffers', masks, volume, area);
+  const spacing: [number, number] = [volume.spacingMm[0], volume.spacingMm[1]];
   for (let k = 0; k < n; k++) {
-    slices.set(prepareSlice(volume.slice(k), columns, rows, spacing, pre), k * area);
-    const m = prepareMask(dilatedMask.subarray(k * plane, (k + 1) * plane), columns, rows, spacing, pre.size);
+    const m = prepareMask(dilatedMask.subarray(k * plane, (k + 1) * plane), columns, rows, spacing, size);
     for (let i = 0, o = k * area; i < area; i++, o++) masks[o] = m[i]! > 0 ? 1 : 0;
   }
-  return { slices, masks };
+  return masks;
 }

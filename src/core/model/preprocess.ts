@@ -89,10 +89,10 @@ function axisWeights(inputLength: number, outputLength: number, offset: number, 
   return { start, count, index: Int32Array.from(index), weight: Float32Array.from(weight) };
 }
 
-/** Separable resampling of a float image into S×S; `pad` where no input covers a pixel. */
-function resample(input: Float32Array, columns: number, rows: number, p: Placement, size: number, pad: number): Float32Array {
-  const wx = axisWeights(columns, size, p.offset[0], p.extent[0]);
-  const wy = axisWeights(rows, size, p.offset[1], p.extent[1]);
+type AxisWeights = ReturnType<typeof axisWeights>;
+
+/** Separable resampling of a float image into S×S with precomputed weights; `pad` where no input covers a pixel. */
+function resampleWith(input: Float32Array, columns: number, rows: number, wx: AxisWeights, wy: AxisWeights, size: number, pad: number, out: Float32Array): Float32Array {
   // Along x: rows × S.
   const tmp = new Float32Array(rows * size);
   for (let y = 0; y < rows; y++) {
@@ -104,7 +104,7 @@ function resample(input: Float32Array, columns: number, rows: number, p: Placeme
     }
   }
   // Along y: S × S.
-  const out = new Float32Array(size * size).fill(pad);
+  out.fill(pad);
   for (let o = 0; o < size; o++) {
     const n = wy.count[o]!;
     if (n === 0) continue;
@@ -133,22 +133,34 @@ function checkPreprocessing(pre: InputPreprocessing): void {
 }
 
 /** Clamps HU to the window and maps it to [0, 1]. */
-export function windowToUnit(hu: Int16Array, window: InputPreprocessing['huWindow']): Float32Array {
-  return windowHu(hu, (window.lowHu + window.highHu) / 2, window.highHu - window.lowHu);
+export function windowToUnit(hu: Int16Array, window: InputPreprocessing['huWindow'], out?: Float32Array): Float32Array {
+  return windowHu(hu, (window.lowHu + window.highHu) / 2, window.highHu - window.lowHu, out);
 }
 
 /**
- * The model's `slices` input for one slice: windowed, resampled to S×S (area-correct when
- * shrinking, aspect ratio preserved, padded with the window's low end, i.e. air), normalised.
+ * The model's `slices` input for every slice of one geometry: windowed, resampled to S×S
+ * (area-correct when shrinking, aspect ratio preserved, padded with the window's low end, i.e.
+ * air), normalised. The resampling weights are computed once and reused for each slice.
  */
-export function prepareSlice(hu: Int16Array, columns: number, rows: number, spacingMm: [number, number], pre: InputPreprocessing): Float32Array {
+export function sliceInputMaker(columns: number, rows: number, spacingMm: [number, number], pre: InputPreprocessing): (hu: Int16Array, out?: Float32Array) => Float32Array {
   checkPreprocessing(pre);
   const p = placement(columns, rows, spacingMm, pre.size);
-  if (hu.length !== columns * rows) throw new RangeError(`model input: ${hu.length} values for a ${columns}×${rows} slice`);
-  const out = resample(windowToUnit(hu, pre.huWindow), columns, rows, p, pre.size, 0);
+  const wx = axisWeights(columns, pre.size, p.offset[0], p.extent[0]);
+  const wy = axisWeights(rows, pre.size, p.offset[1], p.extent[1]);
   const { mean, std } = pre.normalization;
-  for (let i = 0; i < out.length; i++) out[i] = (out[i]! - mean) / std;
-  return out;
+  const windowed = new Float32Array(columns * rows);
+  return (hu, out = new Float32Array(pre.size * pre.size)) => {
+    if (hu.length !== columns * rows) throw new RangeError(`model input: ${hu.length} values for a ${columns}×${rows} slice`);
+    windowToUnit(hu, pre.huWindow, windowed);
+    resampleWith(windowed, columns, rows, wx, wy, pre.size, 0, out);
+    for (let i = 0; i < out.length; i++) out[i] = (out[i]! - mean) / std;
+    return out;
+  };
+}
+
+/** The model's `slices` input for one slice (see `sliceInputMaker`). */
+export function prepareSlice(hu: Int16Array, columns: number, rows: number, spacingMm: [number, number], pre: InputPreprocessing): Float32Array {
+  return sliceInputMaker(columns, rows, spacingMm, pre)(hu);
 }
 
 /**

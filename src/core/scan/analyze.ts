@@ -24,7 +24,10 @@ export interface Analysis {
   thumbnails: Map<number, Buffer>;
 }
 
-type Stage = 'read' | 'identity' | 'mask' | 'tensors' | 'inference' | 'thumbnails';
+/** Lung-mask outcomes that mean "not a chest CT in HU the detector can read", not a failure. */
+const NOT_APPLICABLE = new Set(['no-lung-found', 'not-hu']);
+
+type Stage = 'read' | 'identity' | 'mask' | 'maskTensors' | 'tensors' | 'inference' | 'thumbnails';
 
 /** The item's fields that do not depend on the model's answer. */
 export function baseItem(summary: SeriesSummary, identity: string, engine: InferenceEngine): ScanItem {
@@ -93,15 +96,24 @@ export async function analyzeSeries(summary: SeriesSummary, volume: Volume, iden
   const area = pre.size * pre.size;
   const slices = new Float32Array(new SharedArrayBuffer(n * area * 4));
   const masks = new Uint8Array(new SharedArrayBuffer(n * area));
-  let inputs;
-  try {
-    inputs = await ctx.compute.volumeInputs({ volume: volumeInit(volume), preprocessing: pre, slices, masks });
-  } catch (error) {
-    inputs = { ok: false as const, code: 'prepare-failed', message: `The model input could not be made: ${(error as Error).message}`, timingsMs: { mask: 0, tensors: 0 } };
-  }
+  // The slices' tensors and the lung mask (then its tensors) on two threads at once.
+  const init = volumeInit(volume);
+  const failed = (error: unknown) => ({ ok: false as const, code: 'prepare-failed', message: `The model input could not be made: ${(error as Error).message}`, timingsMs: { mask: 0, tensors: 0 } });
+  const [sliced, inputs] = await Promise.all([
+    ctx.compute.sliceInputs({ volume: init, preprocessing: pre, slices }).catch((error: unknown) => failed(error)),
+    ctx.compute.maskInputs({ volume: init, size: pre.size, masks }).catch((error: unknown) => failed(error)),
+  ]);
   timings.mask = round(inputs.timingsMs.mask);
-  timings.tensors = round(inputs.timingsMs.tensors);
+  timings.maskTensors = round(inputs.timingsMs.tensors);
+  if ('ms' in sliced) timings.tensors = round(sliced.ms); // concurrent with the mask
+  if ('ok' in sliced && !sliced.ok) {
+    item.error = { code: sliced.code, message: sliced.message };
+    return { item: finish(), thumbnails: new Map() };
+  }
   if (!inputs.ok) {
+    // A volume the reader accepted but the detector cannot read (no lung in it, values not in HU)
+    // is skipped with the reason; anything else that went wrong is an error.
+    if (NOT_APPLICABLE.has(inputs.code)) item.status = 'skipped';
     item.error = { code: inputs.code, message: inputs.message };
     return { item: finish(), thumbnails: new Map() };
   }

@@ -98,7 +98,7 @@ export async function scanPaths(paths: string[], options: ScanOptions): Promise<
   };
 
   const ingest = new IngestPool(options.workers);
-  const compute = new PreparePool(1);
+  const compute = new PreparePool(2); // the slices' tensors beside the lung mask
   let pending: Promise<void> = Promise.resolve();
   let failure: unknown = null;
   let readStarted = performance.now();

@@ -23,7 +23,10 @@ export interface ScanItem {
   dimensions: [number, number, number] | null;
   spacingMm: [number, number, number] | null;
   executionProvider: ModelIdentity['executionProvider'];
-  /** Per stage: read, mask, tensors, inference, total (ms). */
+  /**
+   * Per stage (ms): read, identity, mask (lung mask) and maskTensors, tensors (the slices, on another
+   * thread while the mask is made), inference, thumbnails; total = wall time for the series.
+   */
   timingsMs: Record<string, number>;
   warnings: Warning[];
   error?: { code: string; message: string };

@@ -64,6 +64,13 @@ def results_json(run: Path, data: PreparedSet, device: torch.device, log: Callab
     slice_count = int(checkpoint['config']['slices_per_step'])
     items = []
     for i, case in enumerate(data.cases):
+        if case.lung_status not in (None, 'ok'):
+            # `lunglens scan` skips a volume without a lung mask (no verdict); so does its evaluation.
+            items.append({'id': case.id, 'seriesInstanceUid': case.series_instance_uid, 'path': case.source, 'status': 'skipped',
+                          'probability': None, 'verdict': None, 'threshold': threshold, 'sliceAttention': [], 'slicePositive': [],
+                          'lungVolumeMl': case.lung_volume_ml, 'timingsMs': {},
+                          'error': {'code': case.lung_status, 'message': f'no lung mask ({case.lung_status}): skipped, as lunglens scan does'}})
+            continue
         slices, masks = data.arrays(case)
         p = predict_volume(model, slices, masks, slice_count, device)
         items.append({
@@ -96,9 +103,13 @@ def report_markdown(rows: list[dict], test: dict) -> str:
         v, s = r['metrics'].get('volume') or {}, r['metrics'].get('slice') or {}
         lines.append(f'| {r["configuration"]} | {r["run"]} | ' + ' | '.join(_fmt(v.get(k)) for k in METRIC_KEYS) + ' | '
                      + ' | '.join(_fmt(s.get(k)) for k in METRIC_KEYS) + ' |')
-    lines += ['', '| run | backbone | best epoch | threshold | slice factor |', '|---|---|---|---|---|']
+    lines += ['', '| run | backbone | best epoch | threshold | slice factor | not analysed (no lung mask) | slice baseline PRE / F1 |', '|---|---|---|---|---|---|---|']
     for r in rows:
-        lines.append(f'| {r["run"]} | {r["backbone"]} | {r["bestEpoch"]} | {r["threshold"]:.4f} | {r["factor"]:.4f} |')
+        b = r.get('sliceBaseline') or {}
+        lines.append(f'| {r["run"]} | {r["backbone"]} | {r["bestEpoch"]} | {r["threshold"]:.4f} | {r["factor"]:.4f} | {r["metrics"].get("errors", 0)} | '
+                     f'{_fmt(b.get("pre"))} / {_fmt(b.get("f1"))} |')
+    lines += ['', 'Slice baseline: the same volume verdicts, with every slice of a volume called covid marked positive — what the '
+              'slice metrics are worth without attention. The attention is what the slice AUC (score = probability × attention × N) ranks.']
     return '\n'.join(lines) + '\n'
 
 
@@ -125,20 +136,26 @@ def evaluate_runs(runs: Sequence[str | Path], test: str | Path, out: Optional[st
         results_path.write_text(json.dumps(results) + '\n')
         metrics = lunglens_evaluate(results_path, labels_path, command)
         (folder / 'metrics.json').write_text(json.dumps(metrics, indent=2) + '\n')
+        # The slice metrics without attention: every slice of a volume called covid marked positive.
+        baseline = {**results, 'items': [{**it, 'slicePositive': [it['verdict'] == 'covid'] * len(it['sliceAttention'])} for it in results['items']]}
+        baseline_path = folder / 'results-every-slice.json'
+        baseline_path.write_text(json.dumps(baseline) + '\n')
+        slice_baseline = lunglens_evaluate(baseline_path, labels_path, command).get('slice')
         spec = config['network']
         row = {'configuration': ABLATION_ROWS.get(spec['ablation'], spec['ablation']), 'run': run.name, 'runPath': str(run.resolve()),
                'backbone': spec['backbone'], 'ablation': spec['ablation'], 'bestEpoch': results['model']['epoch'],
                'threshold': results['items'][0]['threshold'] if results['items'] else None,
                'factor': json.loads((run / 'calibration.json').read_text())['factor'], 'metrics': metrics,
-               'results': str(results_path.resolve())}
+               'results': str(results_path.resolve()), 'sliceBaseline': slice_baseline}
         rows.append(row)
-        record = {'data': identity, 'metrics': metrics, 'results': str(results_path.resolve()), 'checkpointSha256': results['model']['sha256'],
+        record = {'data': identity, 'metrics': metrics, 'sliceBaseline': slice_baseline, 'results': str(results_path.resolve()),
+                  'checkpointSha256': results['model']['sha256'],
                   'epoch': results['model']['epoch'],
                   'measuredWith': 'lunglens evaluate', 'createdAt': datetime.now(timezone.utc).isoformat(timespec='seconds')}
         (run / 'evaluation.json').write_text(json.dumps(record, indent=2) + '\n')
         vol, sl = metrics.get('volume') or {}, metrics.get('slice') or {}
         log(f'{run.name}: volume ACC {_fmt(vol.get("acc"))} F1 {_fmt(vol.get("f1"))} AUC {_fmt(vol.get("auc"))}; '
-            f'slice PRE {_fmt(sl.get("pre"))} F1 {_fmt(sl.get("f1"))}')
+            f'slice PRE {_fmt(sl.get("pre"))} F1 {_fmt(sl.get("f1"))} AUC {_fmt(sl.get("auc"))}; not analysed {metrics.get("errors", 0)}')
     order = list(ABLATION_ROWS)
     rows.sort(key=lambda r: (order.index(r['ablation']) if r['ablation'] in order else len(order), r['run']))
     report = {'test': identity, 'createdAt': datetime.now(timezone.utc).isoformat(timespec='seconds'), 'rows': rows}

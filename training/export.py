@@ -188,7 +188,10 @@ def build_card(run: Path, onnx_path: Path, name: str, model: ResNeXtPlus, checkp
         evaluation = None  # measured on another checkpoint of this run (it was trained further since): stale
     if evaluation is not None:
         metrics.append({'split': 'test', 'data': evaluation['data'], 'volume': evaluation['metrics'].get('volume'),
-                        'slice': evaluation['metrics'].get('slice'), 'measuredWith': evaluation.get('measuredWith'),
+                        'slice': evaluation['metrics'].get('slice'), 'sliceScore': evaluation['metrics'].get('sliceScore'),
+                        'notAnalysed': {'count': evaluation['metrics'].get('errors'),
+                                        'why': 'volumes without a lung mask are skipped (no verdict), as lunglens scan does; not in the metrics'},
+                        'sliceBaselineEverySlice': evaluation.get('sliceBaseline'), 'measuredWith': evaluation.get('measuredWith'),
                         'measuredAt': evaluation.get('createdAt')})
     metrics.append({'split': 'validation', 'data': calibration.get('data'), 'calibration': calibration.get('method'),
                     'note': 'the threshold and the slice factor were chosen on this split, so these numbers are optimistic'})

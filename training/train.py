@@ -1,6 +1,8 @@
-"""Training (paper §IV, DESIGN.md §5): volume labels only, one volume per step, 50 ordered slices
-sampled per step, positive-class resampling, augmentation, Adam with a cyclic learning rate
-1e-5…1e-4, binary cross-entropy on the covid probability, BatchNorm running estimates frozen.
+"""Training (paper §IV, DESIGN.md §5), in two stages. Stage 1 (pretrain.py) gives the slice
+encoder its start from volume labels, as ImageNet pretraining did in the paper. Stage 2 is the
+paper's recipe: volume labels only, one volume per step, 50 ordered slices sampled per step,
+positive-class resampling, augmentation, Adam with a cyclic learning rate 1e-5…1e-4, binary
+cross-entropy on the covid probability, BatchNorm running estimates frozen.
 
 BatchNorm without pretrained weights (``batchnorm``). The paper froze the running estimates of an
 ImageNet-pretrained ResNeXt; no pretrained weights exist offline. Every step here runs BatchNorm
@@ -9,13 +11,13 @@ normalise each slice by its neighbours', so a slice's features would depend on w
 share its pass), and the estimates come from a pass without gradients over up to
 ``bn_warmup_volumes`` training volumes (BatchNorm in train mode, cumulative average):
 
-* ``refresh`` (default): estimated before the first epoch and again before every epoch, from the
-  current weights — frozen within an epoch;
-* ``frozen``: estimated once before the first step, frozen for the whole run (the paper's setting
-  taken literally). Measured: from random weights the features drift away from those estimates
-  and training becomes unstable (the tiny synthetic run learned, then collapsed to a constant
-  output at epoch 17; on phantoms the pooled features grew from mean 0.5 to 4.2 and saturated
-  every LSTM gate);
+* ``frozen`` (default): estimated once before stage 2 (after stage 1), frozen for the whole run
+  (the paper's setting). Measured without stage 1, from random weights: the features drift away
+  from those estimates and training becomes unstable (the tiny synthetic run learned, then
+  collapsed to a constant output at epoch 17; on phantoms the pooled features grew from mean 0.5
+  to 4.2 and saturated every LSTM gate);
+* ``refresh``: estimated before the first epoch and again before every epoch, from the current
+  weights — frozen within an epoch;
 * ``live``: ordinary BatchNorm — batch statistics during steps, running averages for validation,
   inference and export.
 

@@ -1,6 +1,7 @@
 """Evaluation writes results.json (DESIGN.md §3) and labels.json, takes its metrics from
 `lunglens evaluate` (a stand-in here: tests/fake_lunglens.py) and builds the ablation report."""
 import json
+import shutil
 
 import pytest
 
@@ -47,3 +48,19 @@ def test_failing_cli_is_reported(runs, tiny_sets, tmp_path, monkeypatch):
     assert lunglens_command() == ['false']
     with pytest.raises(EvaluateError, match='failed'):
         evaluate_runs([runs['none']], tiny_sets['test'], tmp_path / 'r', device='cpu', log=lambda _: None)
+
+
+def test_a_volume_without_lung_mask_is_skipped_like_the_scan(runs, tiny_sets, tmp_path, fake_lunglens):
+    """`lunglens scan` gives no verdict for a volume where no lung was found; the evaluation does the
+    same (a `skipped` item with the reason), and the every-slice baseline is reported beside it."""
+    test = tmp_path / 'test'
+    shutil.copytree(tiny_sets['test'], test)
+    manifest = json.loads((test / 'manifest.json').read_text())
+    manifest['cases'][0]['lungStatus'] = 'no-lung-found'
+    (test / 'manifest.json').write_text(json.dumps(manifest))
+    report = evaluate_runs([runs['none']], test, tmp_path / 'r', device='cpu', log=lambda _: None)
+    items = json.loads((tmp_path / 'r' / 'results.json').read_text())['items']
+    assert items[0]['status'] == 'skipped' and items[0]['probability'] is None and items[0]['error']['code'] == 'no-lung-found'
+    assert all(i['status'] == 'ok' for i in items[1:])
+    assert report['rows'][0]['sliceBaseline'] is not None
+    assert 'not analysed' in (tmp_path / 'r' / 'report.md').read_text()

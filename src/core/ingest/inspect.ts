@@ -34,8 +34,11 @@ export async function inspectPaths(paths: string[], options: InspectOptions = {}
 /** Called with each series as soon as it is read; the volume is not kept after the call returns. */
 export type VolumeVisitor = (summary: SeriesSummary, volume: Volume) => void | Promise<void>;
 
-/** `onPlan` is told how many series (DICOM series and other volumes) will be read, once it is known. */
-export async function inspectWithPool(paths: string[], pool: IngestPool, options: InspectOptions & { onVolume?: VolumeVisitor; onPlan?: (series: number) => void } = {}): Promise<InspectResult> {
+/**
+ * `onPlan` is told how many series (DICOM series and other volumes) will be read, once it is
+ * known; after `signal` aborts, no further series is read (what was found so far is returned).
+ */
+export async function inspectWithPool(paths: string[], pool: IngestPool, options: InspectOptions & { onVolume?: VolumeVisitor; onPlan?: (series: number) => void; signal?: AbortSignal } = {}): Promise<InspectResult> {
   const { candidates, rejected } = await discover(paths);
   const series: SeriesSummary[] = [];
   const emit = async (summary: SeriesSummary, volume: Volume) => {
@@ -61,6 +64,7 @@ export async function inspectWithPool(paths: string[], pool: IngestPool, options
   const imageGroups = groupImages(byKind('image'), rejected);
   options.onPlan?.(built.plans.length + byKind('nifti').length + byKind('metaimage').length + imageGroups.length);
   for (const planned of built.plans) {
+    if (options.signal?.aborted) break;
     const { loaded, rejected: unreadable } = await loadSeries(planned, pool);
     rejected.push(...unreadable);
     if (!loaded) continue;
@@ -93,6 +97,7 @@ export async function inspectWithPool(paths: string[], pool: IngestPool, options
     ...imageGroups.map((g) => ({ kind: 'image-stack' as const, paths: g })),
   ];
   for (const job of formatJobs) {
+    if (options.signal?.aborted) break;
     try {
       const r = await pool.call('readFormat', job);
       const volume = Volume.create({ ...r, voxels: new Int16Array(r.voxels) });

@@ -87,13 +87,21 @@ export async function scanPaths(paths: string[], options: ScanOptions): Promise<
 
   let total = 0;
   let sinceCheckpoint = 0;
+  /** Output I/O that fails (disk full, permissions) ends the scan with a ScanOutputError. */
+  const output = async (what: string, act: () => Promise<void>) => {
+    try {
+      await act();
+    } catch (error) {
+      throw new ScanOutputError(`The ${what} cannot be written to ${out}: ${(error as Error).message}`);
+    }
+  };
   const finished = async (item: ScanItem, reused: boolean) => {
     items.push(item);
-    if (!reused) await journal.add(item);
+    if (!reused) await output('scan journal', () => journal.add(item));
     options.onProgress?.({ total: Math.max(total, items.length), done: items.length, item, reused });
     if (++sinceCheckpoint >= (options.checkpointEvery ?? 10)) {
       sinceCheckpoint = 0;
-      await write(false);
+      await output('results', () => write(false));
     }
   };
 
@@ -104,6 +112,7 @@ export async function scanPaths(paths: string[], options: ScanOptions): Promise<
   let readStarted = performance.now();
   try {
     const inspected = await inspectWithPool(paths, ingest, {
+      ...(options.signal ? { signal: options.signal } : {}),
       onPlan: (count) => {
         total = count;
         options.onProgress?.({ total, done: items.length });
@@ -123,7 +132,9 @@ export async function scanPaths(paths: string[], options: ScanOptions): Promise<
             return finished(reused, true);
           }
           const { item, thumbnails } = await analyzeSeries(summary, volume, identity, { readMs, identityMs }, { engine, compute });
-          for (const [k, png] of thumbnails) await fs.writeFile(thumbFile(item, k), png);
+          await output('thumbnails', async () => {
+            for (const [k, png] of thumbnails) await fs.writeFile(thumbFile(item, k), png);
+          });
           await finished(item, false);
         })().catch((error: unknown) => void (failure ??= error));
         pending = job;
@@ -139,11 +150,7 @@ export async function scanPaths(paths: string[], options: ScanOptions): Promise<
     await Promise.all([ingest.close(), compute.close(), journal.close()]);
   }
   const complete = !options.signal?.aborted;
-  try {
-    await write(complete);
-  } catch (error) {
-    throw new ScanOutputError(`The results cannot be written to ${out}: ${(error as Error).message}`);
-  }
+  await output('results', () => write(complete));
   return results(complete);
 }
 

@@ -35,4 +35,11 @@ describe('scanPaths', () => {
     expect(resumed.items.filter((i) => i.status === 'ok')).toHaveLength(3);
     expect(reused).toEqual([true, false, false]);
   }, 120_000);
+
+  it('leaves out its own output when --out lies inside a scanned folder', async () => {
+    const out = path.join(studies, 'scan-output');
+    await scanPaths([studies], { out, engine });
+    const again = await scanPaths([studies], { out, engine }); // now the thumbnails and results files exist there
+    expect(again.items.map((i) => i.status)).toEqual(['ok', 'ok', 'ok']);
+  }, 120_000);
 });

@@ -64,6 +64,10 @@ export async function scanPaths(paths: string[], options: ScanOptions): Promise<
   }
 
   const items: ScanItem[] = [];
+  const insideOutput = (p: string) => {
+    const abs = path.resolve(p);
+    return abs === out || abs.startsWith(out + path.sep);
+  };
   const thumbFile = (item: ScanItem, k: number) => path.join(thumbsDir, `${item.identity.slice(0, 24)}-${k}.png`);
   const results = (complete: boolean): ScanResults => ({
     format: 'lunglens-scan',
@@ -119,6 +123,7 @@ export async function scanPaths(paths: string[], options: ScanOptions): Promise<
       },
       onVolume: async (summary, volume) => {
         const readMs = performance.now() - readStarted;
+        if (insideOutput(summary.path)) return; // our own thumbnails, when --out lies inside a scanned folder
         // The previous series' analysis overlaps this one's reading; wait for it before holding two.
         await pending;
         if (failure || options.signal?.aborted) return;
@@ -144,7 +149,7 @@ export async function scanPaths(paths: string[], options: ScanOptions): Promise<
     await pending;
     if (failure) throw failure;
     if (!options.signal?.aborted) {
-      for (const r of inspected.rejected) await finished(rejectedItem(r, engine), false);
+      for (const r of inspected.rejected) if (!insideOutput(r.path)) await finished(rejectedItem(r, engine), false);
     }
   } finally {
     await Promise.all([ingest.close(), compute.close(), journal.close()]);

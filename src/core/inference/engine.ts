@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -80,7 +81,7 @@ export class InferenceEngine {
     if (sha256 !== card.sha256) {
       throw new LungLensError('bad-model', `The model file ${path.basename(modelPath)} is not the one its card describes (sha256 ${sha256.slice(0, 12)}… instead of ${card.sha256.slice(0, 12)}…); refusing to run it.`);
     }
-    const threads = Math.max(1, Math.floor(options.threads ?? Math.max(1, (await import('node:os')).availableParallelism())));
+    const threads = Math.max(1, Math.floor(options.threads ?? os.availableParallelism()));
     const self = import.meta.url;
     const filename = fileURLToPath(new URL(self.endsWith('.ts') ? './engine-worker.source.mjs' : './engine-worker.js', self));
     // One worker: onnxruntime parallelises inside a pass with its own threads.

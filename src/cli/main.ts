@@ -7,6 +7,7 @@ import { registerMask } from './commands/mask.js';
 import { registerPhantom } from './commands/phantom.js';
 import { registerPrepare } from './commands/prepare.js';
 import { registerScan } from './commands/scan.js';
+import { registerServe } from './commands/serve.js';
 
 /** Exit codes of every `lunglens` command (README, DESIGN.md §3). */
 export const EXIT = { ok: 0, usage: 1, nothingUsable: 2 } as const;
@@ -29,6 +30,7 @@ export async function main(argv: string[]): Promise<number> {
   registerPrepare(program, setExit);
   registerEvaluate(program, setExit);
   registerScan(program, setExit);
+  registerServe(program, setExit);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

@@ -41,6 +41,8 @@ export interface MaskInputsTask {
   size: number;
   /** Shared memory for the result: [N,1,S,S] in {0, 1}. */
   masks: Uint8Array;
+  /** When given (shared memory, one byte per voxel): the lung mask itself, before the dilation (the viewer's overlay). */
+  lungMask?: Uint8Array;
 }
 
 export type MaskInputsResult =
@@ -60,6 +62,7 @@ export function maskInputs(task: MaskInputsTask): MaskInputsResult {
     const lung = computeLungMask(volume);
     timingsMs.mask = performance.now() - t;
     if (lung.status !== 'ok') return { ok: false, code: lung.status, message: lung.reason ?? `The lung mask failed (${lung.status}).`, timingsMs };
+    task.lungMask?.set(lung.mask);
     t = performance.now();
     maskTensors(volume, lung.dilatedMask, task.size, task.masks);
     timingsMs.tensors = performance.now() - t;

@@ -91,15 +91,17 @@ function axisWeights(inputLength: number, outputLength: number, offset: number, 
 
 type AxisWeights = ReturnType<typeof axisWeights>;
 
-/** Separable resampling of a float image into S×S with precomputed weights; `pad` where no input covers a pixel. */
-function resampleWith(input: Float32Array, columns: number, rows: number, wx: AxisWeights, wy: AxisWeights, size: number, pad: number, out: Float32Array): Float32Array {
+/**
+ * Separable resampling of an Int16 slice, read through a per-value lookup table (the window),
+ * into S×S with precomputed weights; `pad` where no input covers a pixel. `tmp` holds rows × S.
+ */
+function resampleWith(input: Int16Array, lut: Float32Array, columns: number, rows: number, wx: AxisWeights, wy: AxisWeights, size: number, pad: number, tmp: Float32Array, out: Float32Array): Float32Array {
   // Along x: rows × S.
-  const tmp = new Float32Array(rows * size);
   for (let y = 0; y < rows; y++) {
     const rowStart = y * columns;
     for (let o = 0; o < size; o++) {
       let s = 0;
-      for (let t = wx.start[o]!, e = t + wx.count[o]!; t < e; t++) s += wx.weight[t]! * input[rowStart + wx.index[t]!]!;
+      for (let t = wx.start[o]!, e = t + wx.count[o]!; t < e; t++) s += wx.weight[t]! * lut[input[rowStart + wx.index[t]!]! + 32768]!;
       tmp[y * size + o] = s;
     }
   }
@@ -148,11 +150,12 @@ export function sliceInputMaker(columns: number, rows: number, spacingMm: [numbe
   const wx = axisWeights(columns, pre.size, p.offset[0], p.extent[0]);
   const wy = axisWeights(rows, pre.size, p.offset[1], p.extent[1]);
   const { mean, std } = pre.normalization;
-  const windowed = new Float32Array(columns * rows);
+  // windowToUnit of every Int16 value once: the same numbers as windowing each slice, one pass fewer
+  const lut = windowToUnit(Int16Array.from({ length: 65536 }, (_, i) => i - 32768), pre.huWindow);
+  const tmp = new Float32Array(rows * pre.size);
   return (hu, out = new Float32Array(pre.size * pre.size)) => {
     if (hu.length !== columns * rows) throw new RangeError(`model input: ${hu.length} values for a ${columns}×${rows} slice`);
-    windowToUnit(hu, pre.huWindow, windowed);
-    resampleWith(windowed, columns, rows, wx, wy, pre.size, 0, out);
+    resampleWith(hu, lut, columns, rows, wx, wy, pre.size, 0, tmp, out);
     for (let i = 0; i < out.length; i++) out[i] = (out[i]! - mean) / std;
     return out;
   };

@@ -16,12 +16,18 @@ import { TOP_SLICES, type ScanItem } from './types.js';
 export interface AnalyzeContext {
   engine: InferenceEngine;
   compute: PreparePool;
+  /** Keep the lung mask (before dilation, one byte per voxel) in the analysis: the viewer shows it. */
+  keepLungMask?: boolean;
 }
 
 export interface Analysis {
   item: ScanItem;
   /** PNG thumbnails of the top slices (slice index → PNG), for the report. */
   thumbnails: Map<number, Buffer>;
+  /** The lung mask on the volume's grid, when `keepLungMask` asked for it and one was found. */
+  lungMask?: Uint8Array;
+  /** Slices where the lung mask is not empty (0 when none was found). */
+  slicesWithLung: number;
 }
 
 /** Lung-mask outcomes that mean "not a chest CT in HU the detector can read", not a failure. */
@@ -89,35 +95,37 @@ export async function analyzeSeries(summary: SeriesSummary, volume: Volume, iden
   if (summary.modality && summary.modality !== 'CT') {
     item.status = 'skipped';
     item.error = { code: 'not-ct', message: `The series is ${summary.modality}, not CT; the detector reads chest CT only.` };
-    return { item: finish(), thumbnails: new Map() };
+    return { item: finish(), thumbnails: new Map(), slicesWithLung: 0 };
   }
   const pre = ctx.engine.card.preprocessing;
   const n = volume.dimensions[2];
   const area = pre.size * pre.size;
   const slices = new Float32Array(new SharedArrayBuffer(n * area * 4));
   const masks = new Uint8Array(new SharedArrayBuffer(n * area));
+  const lungMask = ctx.keepLungMask ? new Uint8Array(new SharedArrayBuffer(volume.voxels.length)) : undefined;
   // The slices' tensors and the lung mask (then its tensors) on two threads at once.
   const init = volumeInit(volume);
   const failed = (error: unknown) => ({ ok: false as const, code: 'prepare-failed', message: `The model input could not be made: ${(error as Error).message}`, timingsMs: { mask: 0, tensors: 0 } });
   const [sliced, inputs] = await Promise.all([
     ctx.compute.sliceInputs({ volume: init, preprocessing: pre, slices }).catch((error: unknown) => failed(error)),
-    ctx.compute.maskInputs({ volume: init, size: pre.size, masks }).catch((error: unknown) => failed(error)),
+    ctx.compute.maskInputs({ volume: init, size: pre.size, masks, ...(lungMask ? { lungMask } : {}) }).catch((error: unknown) => failed(error)),
   ]);
   timings.mask = round(inputs.timingsMs.mask);
   timings.maskTensors = round(inputs.timingsMs.tensors);
   if ('ms' in sliced) timings.tensors = round(sliced.ms); // concurrent with the mask
   if ('ok' in sliced && !sliced.ok) {
     item.error = { code: sliced.code, message: sliced.message };
-    return { item: finish(), thumbnails: new Map() };
+    return { item: finish(), thumbnails: new Map(), slicesWithLung: 0 };
   }
   if (!inputs.ok) {
     // A volume the reader accepted but the detector cannot read (no lung in it, values not in HU)
     // is skipped with the reason; anything else that went wrong is an error.
     if (NOT_APPLICABLE.has(inputs.code)) item.status = 'skipped';
     item.error = { code: inputs.code, message: inputs.message };
-    return { item: finish(), thumbnails: new Map() };
+    return { item: finish(), thumbnails: new Map(), slicesWithLung: 0 };
   }
   item.lungVolumeMl = Math.round(inputs.lungVolumeMl * 10) / 10;
+  const lung = { slicesWithLung: inputs.slicesWithLung, ...(lungMask ? { lungMask } : {}) };
   try {
     t = performance.now();
     const result = await ctx.engine.infer(slices, masks, n);
@@ -131,12 +139,12 @@ export async function analyzeSeries(summary: SeriesSummary, volume: Volume, iden
   } catch (error) {
     const e = error instanceof LungLensError ? error : new LungLensError('inference-failed', `The model could not be run: ${(error as Error).message}`);
     item.error = { code: e.code, message: e.message };
-    return { item: finish(), thumbnails: new Map() };
+    return { item: finish(), thumbnails: new Map(), ...lung };
   }
   t = performance.now();
   const thumbnails = new Map(item.topSlices.map((k) => [k, sliceThumbnail(volume, k)] as const));
   timings.thumbnails = round(performance.now() - t);
-  return { item: finish(), thumbnails };
+  return { item: finish(), thumbnails, ...lung };
 }
 
 function volumeInit(volume: Volume) {

@@ -1,0 +1,208 @@
+/**
+ * The reading room in Chromium against `lunglens serve`, on generated studies: open → verdict,
+ * the timeline moves the viewer, the mask overlay toggles, the enhancement comparison refines,
+ * the 3-D view draws, a batch scan shows the corrupt file as an error row; and the two
+ * responsiveness figures (open → verdict on a 300-slice study, slice re-render) are printed.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import { BATCH, CORRUPT_FILE, LARGE, SCREENS, STUDY } from './support/fixtures.js';
+import { serve, type Served } from './support/serve.js';
+
+test.describe.configure({ mode: 'serial' });
+
+let served: Served;
+let page: Page;
+
+test.beforeAll(async ({ browser }) => {
+  served = await serve();
+  page = await browser.newPage();
+});
+test.afterAll(async () => {
+  await page?.close();
+  await served?.stop();
+});
+
+const shot = (name: string) => page.screenshot({ path: path.join(SCREENS, `${name}.png`) });
+const label = (dir: string) => JSON.parse(readFileSync(`${dir}-labels.json`, 'utf8')) as { cases: Array<{ label: string; slicePositive: boolean[] }> };
+
+/** Pixels of the visible slice canvas that are not black: proof that something is drawn. */
+async function drawnPixels(selector: string): Promise<number> {
+  return page.locator(selector).evaluate((c: HTMLCanvasElement) => {
+    const copy = document.createElement('canvas');
+    copy.width = c.width;
+    copy.height = c.height;
+    const ctx = copy.getContext('2d')!;
+    ctx.drawImage(c, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i]! + d[i + 1]! + d[i + 2]! > 60) n++;
+    return n;
+  });
+}
+
+test('an empty start offers the sample studies and a path to open', async () => {
+  await page.goto(served.url);
+  await expect(page.getByTestId('empty-state')).toBeVisible();
+  await expect(page.getByTestId('open-samples')).toBeEnabled();
+  await expect(page.locator('.model')).toContainText('lunglens-compact');
+  await shot('01-empty');
+});
+
+test('a path that holds no study is an error sentence with what to do next', async () => {
+  await page.getByTestId('open-path').fill('/nonexistent/folder');
+  await page.getByTestId('open-button').click();
+  await expect(page.getByTestId('notice')).toContainText(/no image series|does not exist|not found/i);
+  await shot('02-open-error');
+  await page.getByTestId('notice').getByRole('button', { name: 'dismiss' }).click();
+});
+
+test('opening a study shows its verdict', async () => {
+  await page.getByTestId('open-path').fill(STUDY.dir);
+  await page.getByTestId('open-button').click();
+  await expect(page.getByTestId('series-card')).toHaveCount(1);
+  await expect(page.getByTestId('verdict')).toBeVisible({ timeout: 60_000 });
+  const truth = label(STUDY.dir).cases[0]!;
+  await expect(page.getByTestId('verdict')).toHaveText(truth.label === 'covid' ? 'COVID-19 pattern suspected' : 'No COVID-19 pattern');
+  await expect(page.getByTestId('probability')).toHaveText(/\d+\.\d %/);
+  await expect(page.getByTestId('provider')).toContainText('cpu');
+  await expect(page.getByTestId('intended-use')).toContainText(/not a clinical device/i);
+  await expect(page.getByTestId('attention-timeline').locator('rect.bar')).toHaveCount(truth.slicePositive.length);
+  expect(await drawnPixels('[data-testid=slice-viewer] canvas')).toBeGreaterThan(10_000);
+  await shot('03-verdict');
+});
+
+test('clicking the timeline moves the viewer to that slice; N jumps to the next focus', async () => {
+  const viewer = page.getByTestId('slice-viewer');
+  const svg = page.getByTestId('attention-timeline').locator('svg');
+  const box = (await svg.boundingBox())!;
+  const n = await page.getByTestId('attention-timeline').locator('rect.bar').count();
+  const target = Math.floor(n * 0.2);
+  await svg.click({ position: { x: (target + 0.5) * (box.width / n), y: box.height / 2 } });
+  await expect(viewer).toHaveAttribute('data-slice-index', String(target));
+  await expect(page.getByTestId('slice-label')).toContainText(`slice ${target + 1} / ${n}`);
+  // dragging scrubs
+  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2, { steps: 4 });
+  await page.mouse.up();
+  await expect(viewer).toHaveAttribute('data-slice-index', String(Math.floor(n * 0.7)));
+  const tops = await page.getByTestId('attention-timeline').locator('polygon.top').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-top'))));
+  expect(tops.length).toBeGreaterThan(0);
+  await page.getByTestId('viewer-stage').focus();
+  await page.keyboard.press('Home');
+  await page.keyboard.press('n');
+  const jumped = Number(await viewer.getAttribute('data-slice-index'));
+  expect(jumped).toBeGreaterThan(0);
+  expect(tops.includes(jumped) || (await page.getByTestId('slice-label').textContent())!.includes('attention-positive')).toBe(true);
+  await shot('04-timeline-click');
+});
+
+test('the viewer scrolls, windows and reads HU under the cursor', async () => {
+  const stage = page.getByTestId('viewer-stage');
+  const viewer = page.getByTestId('slice-viewer');
+  const before = Number(await viewer.getAttribute('data-slice-index'));
+  const box = (await stage.boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.wheel(0, 100);
+  await expect(viewer).toHaveAttribute('data-slice-index', String(before + 1));
+  await expect(page.getByTestId('hu-readout')).toContainText(/-?\d+ HU/);
+  await page.getByRole('button', { name: 'mediastinum' }).click();
+  await expect(page.getByTestId('window-readout')).toHaveText('C 40 / W 400');
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2 + 50, box.y + box.height / 2 + 10, { steps: 5 });
+  await page.mouse.up();
+  await expect(page.getByTestId('window-readout')).toHaveText('C 80 / W 600');
+  await page.getByRole('button', { name: 'lung' }).click();
+});
+
+test('the lung mask overlay toggles', async () => {
+  const canvas = '[data-testid=slice-viewer] canvas';
+  // move to a slice with lung, then compare coloured pixels with and without the overlay
+  await page.getByTestId('viewer-stage').focus();
+  await page.keyboard.press('Home');
+  await page.keyboard.press('n');
+  const greenish = () => page.locator(canvas).evaluate((c: HTMLCanvasElement) => {
+    const copy = document.createElement('canvas');
+    copy.width = c.width;
+    copy.height = c.height;
+    const ctx = copy.getContext('2d')!;
+    ctx.drawImage(c, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i + 1]! > d[i]! + 25) n++;
+    return n;
+  });
+  const toggle = page.getByTestId('mask-toggle');
+  await expect(toggle).toBeChecked();
+  await expect.poll(greenish).toBeGreaterThan(2000);
+  await shot('05-mask-on');
+  await toggle.uncheck();
+  await expect.poll(greenish).toBeLessThan(50);
+  await shot('06-mask-off');
+  await toggle.check();
+});
+
+test('the enhancement comparison shows three panes and refines the stochastic one', async () => {
+  await page.getByTestId('tab-compare').click();
+  const compare = page.getByTestId('enhance-compare');
+  await expect(compare.locator('canvas')).toHaveCount(3);
+  await expect(page.getByTestId('stochastic-progress')).toHaveText(/20 chains|refining: [1-9]\d* \/ 20 chains/, { timeout: 90_000 });
+  for (const i of [0, 1, 2]) expect(await drawnPixels(`[data-testid=enhance-compare] figure:nth-child(${i + 1}) canvas`)).toBeGreaterThan(10_000);
+  await shot('07-compare');
+  await expect(page.getByTestId('stochastic-progress')).toHaveText('20 chains', { timeout: 120_000 });
+  await shot('08-compare-refined');
+});
+
+test('the 3-D view draws the lung surface', async () => {
+  await page.getByTestId('tab-3d').click();
+  const canvas = page.getByTestId('lung-3d-canvas');
+  await expect(canvas).toBeVisible();
+  await expect(page.getByTestId('lung-3d')).toContainText('triangles');
+  await expect.poll(() => drawnPixels('[data-testid=lung-3d-canvas]')).toBeGreaterThan(5_000);
+  await shot('09-3d');
+  await page.getByTestId('tab-slices').click();
+});
+
+test('a batch scan lists every series and the corrupt file as an error row', async () => {
+  await page.getByTestId('nav-scan').click();
+  await page.getByTestId('batch-scan').getByTestId('open-path').fill(BATCH.dir);
+  await page.getByTestId('batch-scan').getByTestId('open-button').click();
+  await expect(page.getByTestId('scan-status')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+  await expect(page.getByTestId('scan-row')).toHaveCount(3);
+  const error = page.locator('[data-testid=scan-row][data-status=error]');
+  await expect(error).toHaveCount(1);
+  await expect(error).toContainText(CORRUPT_FILE);
+  await expect(page.locator('[data-testid=scan-row][data-status=ok]')).toHaveCount(2);
+  // sorting by probability puts the highest first, the error row last
+  await page.locator('[data-sort=probability]').click();
+  await expect(page.getByTestId('scan-row').last()).toHaveAttribute('data-status', 'error');
+  await shot('10-batch');
+});
+
+test('responsiveness: open → verdict on a 300-slice study, and slice re-render time', async () => {
+  await page.getByTestId('nav-reading').click();
+  await page.getByTestId('open-path').first().fill(LARGE.dir);
+  await page.getByTestId('open-button').first().click();
+  await expect(page.getByTestId('series-card')).toHaveCount(2, { timeout: 60_000 });
+  await expect(page.getByTestId('verdict')).toBeVisible({ timeout: 60_000 });
+  const openToVerdict = await page.evaluate(() => performance.measure('open-to-verdict', 'lunglens:open', 'lunglens:verdict').duration);
+  // scroll through 60 slices once they are cached and collect the re-render times
+  const stage = page.getByTestId('viewer-stage');
+  await stage.focus();
+  await page.keyboard.press('Home');
+  await expect.poll(() => page.evaluate(() => performance.getEntriesByName('lunglens:render').length)).toBeGreaterThan(0);
+  await page.waitForTimeout(3000); // let the prefetch fill the cache
+  await page.evaluate(() => performance.clearMeasures('lunglens:render'));
+  for (let i = 0; i < 60; i++) await page.keyboard.press('ArrowUp');
+  await expect(page.getByTestId('slice-viewer')).toHaveAttribute('data-slice-index', '60');
+  const renders = await page.evaluate(() => performance.getEntriesByName('lunglens:render').map((e) => e.duration).sort((a, b) => a - b));
+  const median = renders[Math.floor(renders.length / 2)]!, p95 = renders[Math.floor(renders.length * 0.95)]!;
+  const backend = await page.getByTestId('analysis-time').textContent();
+  console.log(`open → verdict (512×512×300): ${Math.round(openToVerdict)} ms (target ≤ 3000 ms); the backend's analysis: ${backend}`);
+  console.log(`slice re-render: median ${median.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms over ${renders.length} slices (target ≤ 16 ms)`);
+  await shot('11-large-study');
+  expect(renders.length).toBeGreaterThanOrEqual(50);
+});

@@ -1,0 +1,37 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ROOT } from './fixtures.js';
+
+export interface Served {
+  url: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `lunglens serve` with a fresh data folder and resolves to the URL it prints. */
+export async function serve(): Promise<Served> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'lunglens-e2e-data-'));
+  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'bin', 'lunglens.js'), 'serve'], { env: { ...process.env, LUNGLENS_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('http://127.0.0.1:'));
+      if (line) resolve(line.trim());
+    });
+    child.once('exit', (code) => reject(new Error(`lunglens serve exited with ${code}: ${stderr}`)));
+  });
+  return {
+    url,
+    dataDir,
+    stop: () => new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    }),
+  };
+}

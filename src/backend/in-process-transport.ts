@@ -1,0 +1,32 @@
+/**
+ * The contract called in-process, through the same validating dispatcher as the two real
+ * transports, with replies copied as a transport would (JSON through JSON, binary as an
+ * ArrayBuffer): how the renderer's stores are tested against the real backend without a socket.
+ */
+import type { JobEvent, MethodName } from '../shared/api.js';
+import { toProblem } from './api-error.js';
+import { dispatch } from './dispatch.js';
+import type { Workstation } from './workstation.js';
+
+export class InProcessCallError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export function inProcessTransport(ws: Workstation, wrapError: (code: string, message: string) => Error = (c, m) => new InProcessCallError(c, m)) {
+  return {
+    kind: 'http' as const,
+    async call(method: MethodName, payload: unknown): Promise<unknown> {
+      try {
+        const reply = await dispatch(ws, method, JSON.parse(JSON.stringify(payload ?? {})));
+        if (Buffer.isBuffer(reply)) return reply.buffer.slice(reply.byteOffset, reply.byteOffset + reply.byteLength);
+        return JSON.parse(JSON.stringify(reply ?? null)) as unknown;
+      } catch (error) {
+        const p = toProblem(error);
+        throw wrapError(p.code, p.message);
+      }
+    },
+    onEvent: (listener: (event: JobEvent) => void) => ws.onEvent(listener),
+  };
+}

@@ -1,0 +1,325 @@
+/**
+ * The backend of the reading room: one implementation of the API contract (src/shared/api.ts)
+ * over src/core, shared by the Electron main process and `lunglens serve`. It keeps the opened
+ * series (their volumes, analyses and lung masks), the running jobs (batch scans, stochastic
+ * enhancements) and the preferences; the transports only validate and carry.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PreparePool } from '../core/dataset/prepare-pool.js';
+import { enhanceStochastic } from '../core/enhance/stochastic.js';
+import { windowHu } from '../core/enhance/tone-map.js';
+import { InferenceEngine } from '../core/inference/engine.js';
+import { inspectWithPool } from '../core/ingest/inspect.js';
+import type { SeriesSummary } from '../core/ingest/types.js';
+import { IngestPool } from '../core/ingest/worker-pool.js';
+import { encodeMesh, surfaceNets } from '../core/mesh/surface-nets.js';
+import { writePhantoms, type PhantomLabels } from '../core/phantom/index.js';
+import { analyzeSeries, type Analysis as CoreAnalysis } from '../core/scan/analyze.js';
+import { scanPaths } from '../core/scan/scan.js';
+import { sliceThumbnail } from '../core/scan/thumbnail.js';
+import type { ScanItem } from '../core/scan/types.js';
+import type { Volume } from '../core/volume/volume.js';
+import type { Analysis, AppInfo, JobEvent, OpenResult, ScanRow, SeriesView, Settings, StochasticRequestParams } from '../shared/api.js';
+import { ApiError, toProblem } from './api-error.js';
+import { Preferences } from './preferences.js';
+
+/** The bundled sample studies: phantom chest CTs with known answers, written on first use. */
+export const SAMPLE_STUDIES = { count: 4, seed: 'lunglens-samples', positiveRate: 0.5, size: 512, slices: [60, 100] as [number, number] };
+/** Voxel bytes of opened series kept in memory; the least recently used are let go beyond it. */
+const MAX_OPEN_BYTES = 3 * 1024 ** 3;
+
+interface OpenedSeries {
+  summary: SeriesSummary;
+  volume: Volume;
+  view: SeriesView;
+  analysis?: Promise<CoreAnalysis>;
+  mesh?: Buffer;
+}
+
+interface Job {
+  controller: AbortController;
+  /** Latest estimate of an enhancement (columns × rows, [0, 1]). */
+  image?: Float32Array;
+}
+
+export interface WorkstationOptions {
+  dataDir: string;
+  transport: AppInfo['transport'];
+  version: string;
+}
+
+export class Workstation {
+  private engine: InferenceEngine | null = null;
+  private modelProblem: { code: string; message: string } | null = null;
+  private readonly series = new Map<string, OpenedSeries>();
+  private readonly jobs = new Map<string, Job>();
+  private readonly listeners = new Set<(event: JobEvent) => void>();
+  private readonly ingest = new IngestPool();
+  private readonly compute = new PreparePool(2);
+  private enhancing: string | null = null;
+
+  private constructor(private readonly options: WorkstationOptions, private readonly prefs: Preferences) {}
+
+  static async start(options: WorkstationOptions): Promise<Workstation> {
+    const ws = new Workstation(options, await Preferences.load(options.dataDir));
+    await ws.openEngine();
+    return ws;
+  }
+
+  private async openEngine(): Promise<void> {
+    const s = this.prefs.settings;
+    const previous = this.engine;
+    this.engine = null;
+    await previous?.close();
+    try {
+      this.engine = await InferenceEngine.open({ ...(s.modelPath ? { model: s.modelPath } : {}), provider: s.provider, ...(s.threads > 0 ? { threads: s.threads } : {}) });
+      this.modelProblem = null;
+    } catch (error) {
+      const p = toProblem(error);
+      this.modelProblem = { code: p.code, message: `${p.message} Choose another model file in Settings.` };
+    }
+  }
+
+  onEvent(listener: (event: JobEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: JobEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  info(): AppInfo {
+    const e = this.engine;
+    return {
+      version: this.options.version,
+      transport: this.options.transport,
+      dataDir: this.options.dataDir,
+      model: e && {
+        name: e.identity.name, version: e.identity.version, sha256: e.identity.sha256, threshold: e.card.threshold,
+        intendedUse: e.card.intendedUse, inputSize: e.card.preprocessing.size,
+        provider: { requested: e.identity.provider.requested, used: e.identity.provider.used, ...(e.identity.provider.fallbackReason ? { fallbackReason: e.identity.provider.fallbackReason } : {}) },
+      },
+      modelProblem: this.modelProblem,
+      settings: this.prefs.settings,
+      recent: this.prefs.recent,
+    };
+  }
+
+  async open(paths: string[]): Promise<OpenResult> {
+    const views: SeriesView[] = [];
+    const result = await inspectWithPool(paths, this.ingest, {
+      onVolume: (summary, volume) => {
+        const view = seriesView(summary, volume);
+        this.series.delete(summary.id);
+        this.series.set(summary.id, { summary, volume, view });
+        views.push(view);
+      },
+    });
+    this.evict();
+    for (const p of paths) {
+      const found = views.filter((v) => v.path === path.resolve(p) || v.path.startsWith(path.resolve(p) + path.sep));
+      if (found.length > 0) await this.prefs.remember({ path: path.resolve(p), label: found[0]!.seriesDescription || path.basename(p) });
+    }
+    return { series: views, rejected: result.rejected.map((r) => ({ path: r.path, code: r.code, message: r.message })) };
+  }
+
+  async openSamples(): Promise<OpenResult> {
+    const dir = path.join(this.options.dataDir, 'samples');
+    const labels = path.join(dir, 'labels.json');
+    if (!existsSync(labels)) await writePhantoms({ out: dir, ...SAMPLE_STUDIES });
+    const truth = JSON.parse(readFileSync(labels, 'utf8')) as PhantomLabels;
+    return this.open(truth.cases.map((c) => path.join(dir, c.path)));
+  }
+
+  /** Lets go of the least recently used series beyond MAX_OPEN_BYTES (they can be opened again). */
+  private evict(): void {
+    let bytes = 0;
+    for (const s of [...this.series.values()].reverse()) {
+      bytes += s.volume.voxels.byteLength;
+      if (bytes > MAX_OPEN_BYTES) this.series.delete(s.summary.id);
+    }
+  }
+
+  private opened(id: string): OpenedSeries {
+    const s = this.series.get(id);
+    if (!s) throw new ApiError('unknown-series', 'This series is no longer open (or never was): open its folder again.', 404);
+    this.series.delete(id); // most recently used last
+    this.series.set(id, s);
+    return s;
+  }
+
+  async analyze(seriesId: string): Promise<Analysis> {
+    const s = this.opened(seriesId);
+    const engine = this.engine;
+    if (!engine) throw new ApiError('no-model', this.modelProblem?.message ?? 'No model is loaded. Choose a model file in Settings.', 409);
+    s.analysis ??= analyzeSeries(s.summary, s.volume, s.summary.id, { readMs: 0, identityMs: 0 }, { engine, compute: this.compute, keepLungMask: true });
+    let a: CoreAnalysis;
+    try {
+      a = await s.analysis;
+    } catch (error) {
+      delete s.analysis;
+      throw error;
+    }
+    return analysisView(seriesId, a);
+  }
+
+  slice(seriesId: string, index: number): Buffer {
+    const { volume } = this.opened(seriesId);
+    checkIndex(volume, index);
+    const pixels = volume.slice(index);
+    return Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength);
+  }
+
+  private async lungMask(seriesId: string): Promise<{ s: OpenedSeries; mask: Uint8Array | null }> {
+    const s = this.opened(seriesId);
+    if (!s.analysis) throw new ApiError('not-analysed', 'The lung mask comes with the analysis: analyse the series first.', 409);
+    const a = await s.analysis;
+    return { s, mask: a.lungMask ?? null };
+  }
+
+  async mask(seriesId: string, index: number): Promise<Buffer> {
+    const { s, mask } = await this.lungMask(seriesId);
+    checkIndex(s.volume, index);
+    const area = s.volume.dimensions[0] * s.volume.dimensions[1];
+    return mask ? Buffer.from(mask.buffer, mask.byteOffset + index * area, area) : Buffer.alloc(area);
+  }
+
+  async mesh(seriesId: string): Promise<Buffer> {
+    const { s, mask } = await this.lungMask(seriesId);
+    if (!mask) throw new ApiError('no-lung', 'No lung was found in this series, so there is no surface to show.', 409);
+    s.mesh ??= encodeMesh(surfaceNets({ mask, dimensions: s.volume.dimensions, spacingMm: s.volume.spacingMm, originLps: s.volume.originLps, direction: s.volume.direction }));
+    return s.mesh;
+  }
+
+  /** Starts the stochastic enhancement of one slice (in the lung window); a previous one is stopped. */
+  enhance(seriesId: string, index: number, params: StochasticRequestParams): { jobId: string } {
+    const { volume } = this.opened(seriesId);
+    checkIndex(volume, index);
+    if (this.enhancing) this.cancel(this.enhancing);
+    const [w, h] = volume.dimensions;
+    const image = windowHu(volume.slice(index));
+    const core = {
+      ...(params.chains !== undefined ? { chains: params.chains } : {}), ...(params.samples !== undefined ? { samples: params.samples } : {}),
+      ...(params.sigmaI !== undefined ? { sigmaIntensity: params.sigmaI } : {}), ...(params.sigmaG !== undefined ? { sigmaGradient: params.sigmaG } : {}),
+      ...(params.k !== undefined ? { gain: params.k } : {}), ...(params.gamma1 !== undefined ? { gamma1: params.gamma1 } : {}), ...(params.gamma2 !== undefined ? { gamma2: params.gamma2 } : {}),
+    };
+    const total = core.chains ?? 20;
+    const { jobId, job } = this.newJob();
+    this.enhancing = jobId;
+    void enhanceStochastic(image, w, h, core, {
+      signal: job.controller.signal,
+      onPreview: (estimate) => {
+        job.image = estimate;
+        this.emit({ type: 'progress', jobId, done: 0, total });
+      },
+      onProgress: (done, estimate) => {
+        job.image = estimate;
+        this.emit({ type: 'progress', jobId, done, total });
+      },
+    }).then(
+      () => this.emit({ type: 'done', jobId, cancelled: false }),
+      (error: unknown) => this.jobEnded(jobId, error),
+    );
+    return { jobId };
+  }
+
+  enhanceImage(jobId: string): Buffer {
+    const job = this.jobs.get(jobId);
+    if (!job) throw new ApiError('unknown-job', 'This enhancement is no longer available: it was replaced by a newer one.', 404);
+    if (!job.image) throw new ApiError('not-ready', 'The enhancement has no estimate yet: wait for its first progress event.', 409);
+    return Buffer.from(job.image.buffer, job.image.byteOffset, job.image.byteLength);
+  }
+
+  /** Batch scan of folders into `<data>/scans/<time>`: a progress event per series. */
+  scan(paths: string[]): { jobId: string } {
+    const engine = this.engine;
+    if (!engine) throw new ApiError('no-model', this.modelProblem?.message ?? 'No model is loaded. Choose a model file in Settings.', 409);
+    const out = path.join(this.options.dataDir, 'scans', new Date().toISOString().replace(/[:.]/g, '-'));
+    const { jobId, job } = this.newJob();
+    void scanPaths(paths, {
+      out, engine, signal: job.controller.signal,
+      onProgress: (e) => this.emit({ type: 'progress', jobId, done: e.done, total: e.total, ...(e.item ? { row: scanRow(e.item) } : {}) }),
+    }).then(
+      (results) => this.emit({ type: 'done', jobId, outDir: out, cancelled: !results.complete }),
+      (error: unknown) => this.jobEnded(jobId, error),
+    );
+    return { jobId };
+  }
+
+  cancel(jobId: string): { cancelled: boolean } {
+    const job = this.jobs.get(jobId);
+    if (!job || job.controller.signal.aborted) return { cancelled: false };
+    job.controller.abort();
+    return { cancelled: true };
+  }
+
+  async setSettings(settings: Settings): Promise<AppInfo> {
+    const before = this.prefs.settings;
+    await this.prefs.saveSettings(settings);
+    if (before.modelPath !== settings.modelPath || before.provider !== settings.provider || before.threads !== settings.threads) {
+      await this.openEngine();
+      for (const s of this.series.values()) {
+        delete s.analysis; // they were the old model's
+        delete s.mesh;
+      }
+    }
+    return this.info();
+  }
+
+  private newJob(): { jobId: string; job: Job } {
+    const jobId = randomBytes(9).toString('base64url');
+    const job: Job = { controller: new AbortController() };
+    this.jobs.set(jobId, job);
+    // Only the latest jobs are kept (a finished enhancement's image is read right after its events).
+    if (this.jobs.size > 16) this.jobs.delete(this.jobs.keys().next().value!);
+    return { jobId, job };
+  }
+
+  private jobEnded(jobId: string, error: unknown): void {
+    if (this.jobs.get(jobId)?.controller.signal.aborted) this.emit({ type: 'done', jobId, cancelled: true });
+    else {
+      const p = toProblem(error);
+      this.emit({ type: 'failed', jobId, error: { code: p.code, message: p.message } });
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const job of this.jobs.values()) job.controller.abort();
+    await Promise.allSettled([this.engine?.close(), this.ingest.close(), this.compute.close()]);
+  }
+}
+
+function checkIndex(volume: Volume, index: number): void {
+  const n = volume.dimensions[2];
+  if (!Number.isInteger(index) || index < 0 || index >= n) throw new ApiError('out-of-range', `Slice ${index} does not exist: this series has slices 0 to ${n - 1}.`);
+}
+
+function seriesView(summary: SeriesSummary, volume: Volume): SeriesView {
+  const middle = Math.floor(volume.dimensions[2] / 2);
+  return {
+    id: summary.id, source: summary.source, path: summary.path, studyInstanceUid: summary.studyInstanceUid, seriesInstanceUid: summary.seriesInstanceUid,
+    seriesDescription: summary.seriesDescription, modality: summary.modality, dimensions: [...summary.dimensions], spacingMm: [...summary.spacingMm],
+    originLps: [...summary.originLps], direction: [...summary.direction], units: summary.units, valueRange: [...summary.valueRange],
+    warnings: summary.warnings.map((w) => ({ code: w.code, message: w.message })),
+    thumbnail: `data:image/png;base64,${sliceThumbnail(volume, middle, 128).toString('base64')}`,
+  };
+}
+
+function analysisView(seriesId: string, a: CoreAnalysis): Analysis {
+  const i = a.item;
+  return {
+    seriesId, status: i.status, probability: i.probability, verdict: i.verdict, threshold: i.threshold, sliceAttention: i.sliceAttention,
+    slicePositive: i.slicePositive, topSlices: i.topSlices, lungVolumeMl: i.lungVolumeMl, slicesWithLung: a.slicesWithLung,
+    executionProvider: i.executionProvider, timingsMs: i.timingsMs, ...(i.error ? { error: i.error } : {}),
+  };
+}
+
+function scanRow(i: ScanItem): ScanRow {
+  return {
+    id: i.id, path: i.path, seriesDescription: i.seriesDescription, status: i.status, probability: i.probability, verdict: i.verdict,
+    slices: i.dimensions?.[2] ?? null, lungVolumeMl: i.lungVolumeMl, totalMs: i.timingsMs['total'] ?? null, ...(i.error ? { error: i.error } : {}),
+  };
+}

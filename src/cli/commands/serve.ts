@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { appVersion } from '../../backend/app-version.js';
+import { dataDir } from '../../backend/data-dir.js';
+import { startServer } from '../../backend/http-server.js';
+import { Workstation } from '../../backend/workstation.js';
+
+/**
+ * `lunglens serve [--port N]`: the reading room in a browser, on 127.0.0.1 only, behind a
+ * per-session token. Prints the URL to open (token included) on stdout; Ctrl-C stops it.
+ */
+export function registerServe(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('serve')
+    .description('Serve the reading room to a browser on this machine (127.0.0.1 only); prints the URL to open, with its session token.')
+    .option('--port <n>', 'port (default: any free one)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port must be an integer 0–65535, got ${v}`);
+      return n;
+    })
+    .action(async (opts: { port?: number }) => {
+      const ws = await Workstation.start({ dataDir: dataDir(), transport: 'http', version: appVersion() });
+      let server;
+      try {
+        server = await startServer(ws, opts.port !== undefined ? { port: opts.port } : {});
+      } catch (error) {
+        await ws.close();
+        process.stderr.write(`lunglens serve: cannot listen on 127.0.0.1${opts.port ? `:${opts.port}` : ''}: ${(error as Error).message}\n`);
+        setExit(1);
+        return;
+      }
+      const problem = ws.info().modelProblem;
+      if (problem) process.stderr.write(`lunglens serve: no model loaded (${problem.code}): ${problem.message}\n`);
+      process.stdout.write(`${server.url}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await server.close();
+      await ws.close();
+    });
+}

@@ -1,0 +1,84 @@
+/**
+ * The Electron main process: one window on the built reading room, sandboxed (context isolation,
+ * no Node in the renderer, navigation and new windows refused), and the IPC side of the API
+ * contract — every call goes through the same validating dispatcher as `lunglens serve`.
+ */
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { app, BrowserWindow, dialog, ipcMain, shell } from 'electron';
+import { toProblem } from '../backend/api-error.js';
+import { appVersion } from '../backend/app-version.js';
+import { dataDir } from '../backend/data-dir.js';
+import { dispatch } from '../backend/dispatch.js';
+import { RENDERER_DIR } from '../backend/http-server.js';
+import { Workstation } from '../backend/workstation.js';
+import { IPC } from '../shared/api.js';
+import type { BridgeReply } from '../shared/bridge.js';
+
+const PRELOAD = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
+const INDEX = path.join(RENDERER_DIR, 'index.html');
+const rendererUrl = pathToFileURL(RENDERER_DIR).href;
+
+let workstation: Workstation | null = null;
+
+function fromOurPage(frameUrl: string | undefined): boolean {
+  return typeof frameUrl === 'string' && frameUrl.startsWith(rendererUrl);
+}
+
+async function createWindow(ws: Workstation): Promise<void> {
+  const win = new BrowserWindow({
+    width: 1480, height: 940, minWidth: 1100, minHeight: 700, backgroundColor: '#0f1419', title: 'LungLens',
+    webPreferences: { preload: PRELOAD, contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, spellcheck: false },
+  });
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (url.startsWith('file:')) void shell.openPath(fileURLToPath(url));
+    return { action: 'deny' };
+  });
+  win.webContents.on('will-navigate', (event, url) => {
+    if (!url.startsWith(rendererUrl)) event.preventDefault();
+  });
+  const unsubscribe = ws.onEvent((event) => {
+    if (!win.isDestroyed()) win.webContents.send(IPC.event, event);
+  });
+  win.on('closed', unsubscribe);
+  await win.loadFile(INDEX);
+}
+
+async function start(): Promise<void> {
+  await app.whenReady();
+  const ws = await Workstation.start({ dataDir: dataDir(), transport: 'electron', version: appVersion() });
+  workstation = ws;
+  ipcMain.handle(IPC.call, async (event, method: unknown, payload: unknown): Promise<BridgeReply> => {
+    if (!fromOurPage(event.senderFrame?.url)) return { ok: false, error: { code: 'bad-sender', message: 'Calls are accepted from the LungLens window only.' } };
+    try {
+      const value = await dispatch(ws, String(method), payload);
+      return { ok: true, value: Buffer.isBuffer(value) ? new Uint8Array(value) : value };
+    } catch (error) {
+      const p = toProblem(error);
+      return { ok: false, error: { code: p.code, message: p.message } };
+    }
+  });
+  ipcMain.handle(IPC.chooseFolder, async (event) => {
+    if (!fromOurPage(event.senderFrame?.url)) return [];
+    const win = BrowserWindow.fromWebContents(event.sender);
+    const options = { title: 'Open a CT study', properties: ['openDirectory', 'multiSelections'] as Array<'openDirectory' | 'multiSelections'> };
+    const result = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+    return result.canceled ? [] : result.filePaths;
+  });
+  await createWindow(ws);
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) void createWindow(ws);
+  });
+}
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit();
+});
+app.on('will-quit', () => {
+  void workstation?.close();
+});
+
+start().catch((error: unknown) => {
+  dialog.showErrorBox('LungLens could not start', (error as Error).message);
+  app.exit(1);
+});

@@ -1,0 +1,184 @@
+/**
+ * The API contract between the reading room (renderer) and its backend — one contract, two thin
+ * transports (DESIGN.md §1): Electron IPC through the preload bridge, and HTTP on 127.0.0.1 for
+ * `lunglens serve`. Each method names its request schema and its reply: a JSON schema, or
+ * `binary` (raw little-endian pixels whose layout the method's comment gives). Both transports
+ * validate every request with these schemas before the backend sees it.
+ */
+import { z } from 'zod';
+
+const Id = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'an identifier of letters, digits, - and _');
+const Vec3 = z.tuple([z.number(), z.number(), z.number()]);
+const Problem = z.object({ code: z.string(), message: z.string() });
+
+/** Viewing windows (centre/width in HU) a radiologist expects by name. */
+export const WINDOW_PRESETS = {
+  lung: { centre: -600, width: 1500 },
+  mediastinum: { centre: 40, width: 400 },
+  bone: { centre: 480, width: 2500 },
+} as const;
+export type WindowPreset = keyof typeof WINDOW_PRESETS;
+
+export const SettingsSchema = z.object({
+  /** The .onnx file (its .card.json beside it); null = the bundled model. */
+  modelPath: z.string().min(1).nullable(),
+  provider: z.enum(['auto', 'cuda', 'cpu']),
+  /** onnxruntime threads; 0 = all cores. */
+  threads: z.number().int().min(0).max(256),
+  defaultWindow: z.enum(['lung', 'mediastinum', 'bone']),
+});
+export type Settings = z.infer<typeof SettingsSchema>;
+
+export const ModelInfoSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  sha256: z.string(),
+  threshold: z.number(),
+  intendedUse: z.string(),
+  inputSize: z.number().int(),
+  provider: z.object({ requested: z.string(), used: z.string(), fallbackReason: z.string().optional() }),
+});
+export type ModelInfo = z.infer<typeof ModelInfoSchema>;
+
+export const RecentStudySchema = z.object({ path: z.string(), label: z.string(), openedAt: z.string() });
+export type RecentStudy = z.infer<typeof RecentStudySchema>;
+
+export const AppInfoSchema = z.object({
+  version: z.string(),
+  transport: z.enum(['electron', 'http']),
+  dataDir: z.string(),
+  model: ModelInfoSchema.nullable(),
+  /** Why there is no model (bad file, missing card …), as a sentence. */
+  modelProblem: Problem.nullable(),
+  settings: SettingsSchema,
+  recent: z.array(RecentStudySchema),
+});
+export type AppInfo = z.infer<typeof AppInfoSchema>;
+
+export const SeriesViewSchema = z.object({
+  id: Id,
+  source: z.enum(['dicom', 'nifti', 'metaimage', 'image-stack']),
+  path: z.string(),
+  studyInstanceUid: z.string(),
+  seriesInstanceUid: z.string(),
+  seriesDescription: z.string(),
+  modality: z.string(),
+  dimensions: Vec3,
+  spacingMm: Vec3,
+  originLps: Vec3,
+  /** Row, column and slice-normal unit vectors (DESIGN.md §2), 9 numbers. */
+  direction: z.array(z.number()).length(9),
+  units: z.enum(['HU', 'unknown']),
+  valueRange: z.tuple([z.number(), z.number()]),
+  warnings: z.array(Problem),
+  /** A small PNG of the middle slice in the lung window, as a data: URL. */
+  thumbnail: z.string(),
+});
+export type SeriesView = z.infer<typeof SeriesViewSchema>;
+
+export const OpenResultSchema = z.object({
+  series: z.array(SeriesViewSchema),
+  rejected: z.array(z.object({ path: z.string(), code: z.string(), message: z.string() })),
+});
+export type OpenResult = z.infer<typeof OpenResultSchema>;
+
+export const AnalysisSchema = z.object({
+  seriesId: Id,
+  status: z.enum(['ok', 'error', 'skipped']),
+  probability: z.number().nullable(),
+  verdict: z.enum(['covid', 'non-covid']).nullable(),
+  threshold: z.number(),
+  sliceAttention: z.array(z.number()),
+  slicePositive: z.array(z.boolean()),
+  topSlices: z.array(z.number().int()),
+  lungVolumeMl: z.number().nullable(),
+  /** Slices with lung in the mask (the overlay and the 3-D view exist when > 0). */
+  slicesWithLung: z.number().int(),
+  executionProvider: z.string(),
+  timingsMs: z.record(z.string(), z.number()),
+  error: Problem.optional(),
+});
+export type Analysis = z.infer<typeof AnalysisSchema>;
+
+export const StochasticParamsSchema = z.object({
+  chains: z.number().int().min(1).max(64),
+  samples: z.number().int().min(4).max(1000),
+  sigmaI: z.number().positive().max(100),
+  sigmaG: z.number().positive().max(100),
+  k: z.number().min(0).max(10),
+  gamma1: z.number().min(0).max(5),
+  gamma2: z.number().min(0).max(5),
+}).partial();
+export type StochasticRequestParams = z.infer<typeof StochasticParamsSchema>;
+
+export const ScanRowSchema = z.object({
+  id: z.string(),
+  path: z.string(),
+  seriesDescription: z.string(),
+  status: z.enum(['ok', 'error', 'skipped']),
+  probability: z.number().nullable(),
+  verdict: z.enum(['covid', 'non-covid']).nullable(),
+  slices: z.number().int().nullable(),
+  lungVolumeMl: z.number().nullable(),
+  totalMs: z.number().nullable(),
+  error: Problem.optional(),
+});
+export type ScanRow = z.infer<typeof ScanRowSchema>;
+
+/** Streamed to the renderer while a job runs (scan, stochastic enhancement). */
+export const JobEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('progress'), jobId: Id, done: z.number(), total: z.number(), row: ScanRowSchema.optional() }),
+  z.object({ type: z.literal('done'), jobId: Id, outDir: z.string().optional(), cancelled: z.boolean() }),
+  z.object({ type: z.literal('failed'), jobId: Id, error: Problem }),
+]);
+export type JobEvent = z.infer<typeof JobEventSchema>;
+
+const JobStarted = z.object({ jobId: Id });
+const SeriesSlice = z.object({ seriesId: Id, index: z.number().int().min(0) });
+
+interface JsonMethod<Req extends z.ZodTypeAny, Res extends z.ZodTypeAny> { request: Req; reply: Res; binary?: false }
+interface BinaryMethod<Req extends z.ZodTypeAny> { request: Req; reply: null; binary: true }
+const json = <Req extends z.ZodTypeAny, Res extends z.ZodTypeAny>(request: Req, reply: Res): JsonMethod<Req, Res> => ({ request, reply });
+const binary = <Req extends z.ZodTypeAny>(request: Req): BinaryMethod<Req> => ({ request, reply: null, binary: true });
+
+export const API = {
+  info: json(z.object({}), AppInfoSchema),
+  /** Reads every series under the given files/folders (a study), and remembers it as recent. */
+  open: json(z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000) }), OpenResultSchema),
+  /** Opens the bundled sample studies (written to the data folder on first use). */
+  openSamples: json(z.object({}), OpenResultSchema),
+  /** Lung mask + model on one opened series. */
+  analyze: json(z.object({ seriesId: Id }), AnalysisSchema),
+  /** Int16 HU of slice `index`, columns × rows, x fastest. */
+  slice: binary(SeriesSlice),
+  /** Uint8 lung mask (0/1) of slice `index` (after analyze), columns × rows. */
+  mask: binary(SeriesSlice),
+  /**
+   * The lung surface as a triangle mesh in patient millimetres: Uint32 vertex count V, Uint32
+   * index count I, then V×3 Float32 positions, V Float32 slice coordinates (fractional slice
+   * index of each vertex), I Uint32 indices.
+   */
+  mesh: binary(z.object({ seriesId: Id })),
+  /** Starts the stochastic enhancement of a slice; progress events say how many chains are done. */
+  enhance: json(SeriesSlice.extend({ params: StochasticParamsSchema }), JobStarted),
+  /** The latest estimate of an enhancement job: Float32 in [0, 1], columns × rows. */
+  enhanceImage: binary(z.object({ jobId: Id })),
+  /** Batch scan of folders into `<data>/scans/<time>` (results.json/csv, report.html). */
+  scan: json(z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(1000) }), JobStarted),
+  cancel: json(z.object({ jobId: Id }), z.object({ cancelled: z.boolean() })),
+  setSettings: json(SettingsSchema, AppInfoSchema),
+} as const;
+
+export type Api = typeof API;
+export type MethodName = keyof Api;
+export type RequestOf<M extends MethodName> = z.input<Api[M]['request']>;
+export type ReplyOf<M extends MethodName> = Api[M] extends JsonMethod<z.ZodTypeAny, infer R> ? z.infer<R> : ArrayBuffer;
+
+/** What a failed call carries across either transport. */
+export interface ApiProblem { code: string; message: string }
+
+/** IPC channel names (Electron transport). */
+export const IPC = { call: 'lunglens:call', event: 'lunglens:event', chooseFolder: 'lunglens:choose-folder' } as const;
+
+/** HTTP header carrying the per-session token (serve transport). */
+export const TOKEN_HEADER = 'x-lunglens-token';

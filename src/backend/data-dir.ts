@@ -12,3 +12,8 @@ export function dataDir(): string {
   if (process.platform === 'darwin') return path.join(os.homedir(), 'Library', 'Application Support', 'LungLens');
   return path.join(process.env['XDG_CONFIG_HOME'] ?? path.join(os.homedir(), '.config'), 'lunglens');
 }
+
+/** The review database (issue 8): one SQLite file per user data folder. */
+export function reviewDatabasePath(): string {
+  return path.join(dataDir(), 'review.sqlite');
+}

@@ -23,6 +23,10 @@ const HANDLERS: Handlers = {
   scan: (ws, r) => ws.scan(r.paths),
   cancel: (ws, r) => ws.cancel(r.jobId),
   setSettings: (ws, r) => ws.setSettings(r),
+  reviewQueue: (ws, r) => ws.reviewQueue(r),
+  review: (ws, r) => ws.review(r.key),
+  reviewSet: (ws, r) => ws.reviewSet(r.key, r.reviewer, { ...(r.verdict !== undefined ? { verdict: r.verdict } : {}), ...(r.note !== undefined ? { note: r.note } : {}), ...(r.status !== undefined ? { status: r.status } : {}) }),
+  reviewMark: (ws, r) => ws.reviewMark(r.key, r.reviewer, r.slice, r.mark),
 };
 
 export function isMethod(name: string): name is MethodName {

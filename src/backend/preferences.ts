@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { writeAtomically } from '../core/dataset/write-atomic.js';
 import { RecentStudySchema, SettingsSchema, type RecentStudy, type Settings } from '../shared/api.js';
 
-export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({ modelPath: null, provider: 'auto', threads: 0, defaultWindow: 'lung' });
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({ modelPath: null, provider: 'auto', threads: 0, defaultWindow: 'lung', reviewer: '' });
 const RECENT_MAX = 12;
 
 export class Preferences {
@@ -41,7 +41,7 @@ export class Preferences {
   }
 }
 
-async function readJson<T>(file: string, schema: z.ZodType<T>, fallback: T): Promise<T> {
+async function readJson<T>(file: string, schema: z.ZodType<T, z.ZodTypeDef, unknown>, fallback: T): Promise<T> {
   try {
     const parsed = schema.safeParse(JSON.parse(await fs.readFile(file, 'utf8')));
     return parsed.success ? parsed.data : fallback;

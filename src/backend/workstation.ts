@@ -16,12 +16,14 @@ import type { SeriesSummary } from '../core/ingest/types.js';
 import { IngestPool } from '../core/ingest/worker-pool.js';
 import { encodeMesh, surfaceNets } from '../core/mesh/surface-nets.js';
 import { writePhantoms, type PhantomLabels } from '../core/phantom/index.js';
+import { ReviewStore, type ReviewChanges, type SliceMark as CoreSliceMark } from '../core/review/review-store.js';
 import { analyzeSeries, type Analysis as CoreAnalysis } from '../core/scan/analyze.js';
+import { contentIdentity } from '../core/scan/identity.js';
 import { scanPaths } from '../core/scan/scan.js';
 import { sliceThumbnail } from '../core/scan/thumbnail.js';
 import type { ScanItem } from '../core/scan/types.js';
 import type { Volume } from '../core/volume/volume.js';
-import type { Analysis, AppInfo, JobEvent, OpenResult, ScanRow, SeriesView, Settings, StochasticRequestParams } from '../shared/api.js';
+import type { Analysis, AppInfo, JobEvent, OpenResult, QueueRow, Review, ScanRow, SeriesView, Settings, StochasticRequestParams } from '../shared/api.js';
 import { ApiError, toProblem } from './api-error.js';
 import { Preferences } from './preferences.js';
 
@@ -36,6 +38,8 @@ interface OpenedSeries {
   view: SeriesView;
   analysis?: Promise<CoreAnalysis>;
   mesh?: Buffer;
+  /** Its key in the review queue (content identity), once analysed. */
+  reviewKey?: string;
 }
 
 interface Job {
@@ -59,12 +63,19 @@ export class Workstation {
   private readonly ingest = new IngestPool();
   private readonly compute = new PreparePool(2);
   private enhancing: string | null = null;
+  private reviews: ReviewStore | null = null;
+  private reviewProblem: string | null = null;
 
   private constructor(private readonly options: WorkstationOptions, private readonly prefs: Preferences) {}
 
   static async start(options: WorkstationOptions): Promise<Workstation> {
     const ws = new Workstation(options, await Preferences.load(options.dataDir));
     await ws.openEngine();
+    try {
+      ws.reviews = ReviewStore.open(path.join(options.dataDir, 'review.sqlite'));
+    } catch (error) {
+      ws.reviewProblem = (error as Error).message; // the reading room works without it; review says why not
+    }
     return ws;
   }
 
@@ -163,7 +174,47 @@ export class Workstation {
       delete s.analysis;
       throw error;
     }
-    return analysisView(seriesId, a);
+    if (a.item.status === 'ok' && !s.reviewKey) {
+      // into the review queue, under its content identity (the key a batch scan of it would give)
+      s.reviewKey = contentIdentity(s.volume);
+      this.queueForReview(s.summary, { ...a.item, identity: s.reviewKey }, 'opened');
+    }
+    return { ...analysisView(seriesId, a), reviewKey: s.reviewKey ?? null };
+  }
+
+  private queueForReview(summary: SeriesSummary, item: ScanItem, source: 'opened' | 'scan'): void {
+    if (!this.reviews || item.status !== 'ok' || !item.dimensions) return;
+    this.reviews.addStudy({
+      key: item.identity, seriesInstanceUid: summary.seriesInstanceUid, studyInstanceUid: summary.studyInstanceUid, description: summary.seriesDescription, path: summary.path,
+      patient: { ...summary.patient }, slices: item.dimensions[2],
+      ai: { probability: item.probability, verdict: item.verdict, threshold: item.threshold, attention: item.sliceAttention, slicePositive: item.slicePositive, modelSha256: this.engine?.identity.sha256 ?? '' },
+    }, source, source === 'scan' ? 'batch scan' : 'reading room');
+  }
+
+  private reviewStore(): ReviewStore {
+    if (!this.reviews) throw new ApiError('review-db', `${this.reviewProblem ?? 'The review database is not open.'} Check the data folder ${this.options.dataDir}.`, 503);
+    return this.reviews;
+  }
+
+  reviewQueue(filter: { aiVerdict?: 'covid' | 'non-covid'; status?: QueueRow['status'] }): { rows: QueueRow[] } {
+    return { rows: this.reviewStore().queue(filter) };
+  }
+
+  review(key: string): Review {
+    const s = this.reviewStore().get(key);
+    if (!s) throw new ApiError('review-unknown-study', 'This study is not in the review queue.', 404);
+    // no patient identifiers to the page: the reader identifies the study by its description and path
+    return { key: s.key, description: s.description, path: s.path, slices: s.slices, ai: { probability: s.ai.probability, verdict: s.ai.verdict, threshold: s.ai.threshold, attention: s.ai.attention, slicePositive: s.ai.slicePositive }, review: s.review, marks: s.marks };
+  }
+
+  reviewSet(key: string, reviewer: string, changes: ReviewChanges): Review {
+    this.reviewStore().setReview(key, reviewer, { ...changes, reviewer });
+    return this.review(key);
+  }
+
+  reviewMark(key: string, reviewer: string, slice: number, mark: CoreSliceMark | null): Review {
+    this.reviewStore().setMark(key, reviewer, slice, mark);
+    return this.review(key);
   }
 
   slice(seriesId: string, index: number): Buffer {
@@ -241,6 +292,7 @@ export class Workstation {
     const { jobId, job } = this.newJob();
     void scanPaths(paths, {
       out, engine, signal: job.controller.signal,
+      onAnalysed: (summary, item) => this.queueForReview(summary, item, 'scan'),
       onProgress: (e) => this.emit({ type: 'progress', jobId, done: e.done, total: e.total, ...(e.item ? { row: scanRow(e.item) } : {}) }),
     }).then(
       (results) => this.emit({ type: 'done', jobId, outDir: out, cancelled: !results.complete }),
@@ -289,6 +341,7 @@ export class Workstation {
   async close(): Promise<void> {
     for (const job of this.jobs.values()) job.controller.abort();
     await Promise.allSettled([this.engine?.close(), this.ingest.close(), this.compute.close()]);
+    this.reviews?.close();
   }
 }
 
@@ -312,7 +365,7 @@ function analysisView(seriesId: string, a: CoreAnalysis): Analysis {
   const i = a.item;
   return {
     seriesId, status: i.status, probability: i.probability, verdict: i.verdict, threshold: i.threshold, sliceAttention: i.sliceAttention,
-    slicePositive: i.slicePositive, topSlices: i.topSlices, lungVolumeMl: i.lungVolumeMl, slicesWithLung: a.slicesWithLung,
+    slicePositive: i.slicePositive, topSlices: i.topSlices, lungVolumeMl: i.lungVolumeMl, slicesWithLung: a.slicesWithLung, reviewKey: null,
     executionProvider: i.executionProvider, timingsMs: i.timingsMs, ...(i.error ? { error: i.error } : {}),
   };
 }

@@ -6,6 +6,7 @@ import { registerInspect } from './commands/inspect.js';
 import { registerMask } from './commands/mask.js';
 import { registerPhantom } from './commands/phantom.js';
 import { registerPrepare } from './commands/prepare.js';
+import { registerReview } from './commands/review.js';
 import { registerScan } from './commands/scan.js';
 import { registerServe } from './commands/serve.js';
 
@@ -31,6 +32,7 @@ export async function main(argv: string[]): Promise<number> {
   registerEvaluate(program, setExit);
   registerScan(program, setExit);
   registerServe(program, setExit);
+  registerReview(program, setExit);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

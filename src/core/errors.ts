@@ -27,6 +27,12 @@ export type ErrorCode =
   // model and inference
   | 'bad-model'
   | 'inference-failed'
+  // review database
+  | 'review-db'
+  | 'review-unknown-study'
+  | 'review-bad-slice'
+  | 'review-bad-study'
+  | 'review-bad-import'
   | 'usage';
 
 export class LungLensError extends Error {

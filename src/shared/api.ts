@@ -26,6 +26,8 @@ export const SettingsSchema = z.object({
   /** onnxruntime threads; 0 = all cores. */
   threads: z.number().int().min(0).max(256),
   defaultWindow: z.enum(['lung', 'mediastinum', 'bone']),
+  /** The name written with every review edit. */
+  reviewer: z.string().max(120).default(''),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 
@@ -94,6 +96,8 @@ export const AnalysisSchema = z.object({
   lungVolumeMl: z.number().nullable(),
   /** Slices with lung in the mask (the overlay and the 3-D view exist when > 0). */
   slicesWithLung: z.number().int(),
+  /** The study's key in the review queue (its content identity), once analysed. */
+  reviewKey: z.string().nullable(),
   executionProvider: z.string(),
   timingsMs: z.record(z.string(), z.number()),
   error: Problem.optional(),
@@ -133,6 +137,28 @@ export const JobEventSchema = z.discriminatedUnion('type', [
 ]);
 export type JobEvent = z.infer<typeof JobEventSchema>;
 
+const ReviewVerdictSchema = z.enum(['covid', 'non-covid', 'indeterminate']);
+const ReviewStatusSchema = z.enum(['unreviewed', 'in-progress', 'done']);
+const SliceMarkSchema = z.enum(['lesion', 'clear']);
+const ReviewKey = z.string().regex(/^[0-9a-f]{16,128}$/, 'a study key');
+
+export const QueueRowSchema = z.object({
+  key: z.string(), description: z.string(), path: z.string(), slices: z.number().int(),
+  aiVerdict: z.enum(['covid', 'non-covid']).nullable(), aiProbability: z.number().nullable(),
+  verdict: ReviewVerdictSchema.nullable(), status: ReviewStatusSchema, reviewer: z.string(), marked: z.number().int(), updatedAt: z.string().nullable(),
+});
+export type QueueRow = z.infer<typeof QueueRowSchema>;
+
+export const ReviewSchema = z.object({
+  key: z.string(), description: z.string(), path: z.string(), slices: z.number().int(),
+  ai: z.object({ probability: z.number().nullable(), verdict: z.enum(['covid', 'non-covid']).nullable(), threshold: z.number().nullable(), attention: z.array(z.number()), slicePositive: z.array(z.boolean()) }),
+  review: z.object({ reviewer: z.string(), verdict: ReviewVerdictSchema.nullable(), note: z.string(), status: ReviewStatusSchema, updatedAt: z.string().nullable() }),
+  marks: z.array(SliceMarkSchema.nullable()),
+});
+export type Review = z.infer<typeof ReviewSchema>;
+export type ReviewVerdict = z.infer<typeof ReviewVerdictSchema>;
+export type SliceMark = z.infer<typeof SliceMarkSchema>;
+
 const JobStarted = z.object({ jobId: Id });
 const SeriesSlice = z.object({ seriesId: Id, index: z.number().int().min(0) });
 
@@ -167,6 +193,13 @@ export const API = {
   scan: json(z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(1000) }), JobStarted),
   cancel: json(z.object({ jobId: Id }), z.object({ cancelled: z.boolean() })),
   setSettings: json(SettingsSchema, AppInfoSchema),
+  /** The review queue (studies analysed here or in a batch scan), filtered. */
+  reviewQueue: json(z.object({ aiVerdict: z.enum(['covid', 'non-covid']).optional(), status: ReviewStatusSchema.optional() }), z.object({ rows: z.array(QueueRowSchema) })),
+  review: json(z.object({ key: ReviewKey }), ReviewSchema),
+  /** Changes the study's review; saved at once, audited under `reviewer`. */
+  reviewSet: json(z.object({ key: ReviewKey, reviewer: z.string().min(1).max(120), verdict: ReviewVerdictSchema.nullable().optional(), note: z.string().max(20_000).optional(), status: ReviewStatusSchema.optional() }), ReviewSchema),
+  /** Marks a slice (lesion / clear) or clears its mark (null); saved at once, audited. */
+  reviewMark: json(z.object({ key: ReviewKey, reviewer: z.string().min(1).max(120), slice: z.number().int().min(0), mark: SliceMarkSchema.nullable() }), ReviewSchema),
 } as const;
 
 export type Api = typeof API;

@@ -15,7 +15,9 @@ export function registerInspect(program: Command, setExit: (code: number) => voi
     .option('--workers <n>', 'worker threads for reading and decoding (default: all cores)', parsePositiveInt)
     .action(async (paths: string[], opts: { json?: boolean; checksum?: boolean; workers?: number }) => {
       const result = await inspectPaths(paths, { checksum: Boolean(opts.checksum), ...(opts.workers ? { workers: opts.workers } : {}) });
-      process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : formatInspect(result));
+      // Patient identifiers stay out of what the command prints (it ends up in logs and tickets).
+      const printable = { ...result, series: result.series.map(({ patient: _patient, ...s }) => s) };
+      process.stdout.write(opts.json ? `${JSON.stringify(printable, null, 2)}\n` : formatInspect(result));
       setExit(result.series.length > 0 ? 0 : 2);
     });
 }

@@ -1,6 +1,8 @@
 /**
  * `labels.json` (DESIGN.md §3, as `lunglens phantom` writes it): which series is COVID-19 and,
  * when known, which of its slices hold lesions. Read by `lunglens prepare` and `lunglens evaluate`.
+ * A review export (src/core/review/exchange.ts) is one too: cases without a reviewer's verdict
+ * (label null) are left out, and slices the reviewer did not mark are null.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -12,9 +14,9 @@ export type VolumeLabel = 'covid' | 'non-covid';
 const labelCase = z.object({
   id: z.string().min(1),
   seriesInstanceUid: z.string(),
-  label: z.enum(['covid', 'non-covid']),
-  /** Per slice in slice-index order (DESIGN.md §2); absent or null when only the volume label is known. */
-  slicePositive: z.array(z.boolean()).nullish(),
+  label: z.enum(['covid', 'non-covid']).nullable(),
+  /** Per slice in slice-index order (DESIGN.md §2), null where unknown; absent or null when only the volume label is known. */
+  slicePositive: z.array(z.boolean().nullable()).nullish(),
   /** The series folder or file, relative to labels.json (phantoms write it): matches series without a UID (NIfTI). */
   path: z.string().nullish(),
 }).passthrough();
@@ -25,7 +27,8 @@ export interface LabelCase {
   id: string;
   seriesInstanceUid: string;
   label: VolumeLabel;
-  slicePositive: boolean[] | null;
+  /** null entries: slices whose truth is not known (left out of slice metrics). */
+  slicePositive: Array<boolean | null> | null;
   /** Absolute path of the series (resolved against labels.json's folder), when the file gives one. */
   path: string | null;
 }
@@ -76,13 +79,13 @@ export function parseLabels(text: string, folder: string, name = 'labels.json'):
     ids.add(c.id);
     if (c.seriesInstanceUid !== '') uids.add(c.seriesInstanceUid);
   }
-  return new Labels(parsed.data.cases.map((c) => ({
+  return new Labels(parsed.data.cases.flatMap((c) => (c.label === null ? [] : [{
     id: c.id,
     seriesInstanceUid: c.seriesInstanceUid,
     label: c.label,
     slicePositive: c.slicePositive ?? null,
     path: c.path ? path.resolve(folder, c.path) : null,
-  })));
+  }])));
 }
 
 /** Reads a labels.json; throws `usage` with a sentence when it cannot be read or is not one. */

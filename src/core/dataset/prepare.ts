@@ -135,7 +135,8 @@ export async function prepareDataset(paths: string[], options: PrepareOptions): 
       seriesInstanceUid: summary.seriesInstanceUid || label?.seriesInstanceUid || '',
       source: path.resolve(summary.path),
       label: label?.label ?? null,
-      slicePositive: label?.slicePositive ? [...label.slicePositive] : null,
+      // the manifest's slice truth is whole or absent (a partly marked review gives the volume label only)
+      slicePositive: label?.slicePositive && label.slicePositive.every((v) => v !== null) ? label.slicePositive.map((v) => v === true) : null,
       slices,
       lungVolumeMl: Math.round(result.lungVolumeMl * 10) / 10,
       lungStatus: result.lungStatus,

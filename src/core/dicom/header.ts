@@ -29,6 +29,8 @@ export interface DicomInstance {
   frameOfReferenceUid: string;
   modality: string;
   seriesDescription: string;
+  /** PatientName and PatientID as stored ('' when absent): identifiers, never logged or exported by default. */
+  patient: { name: string; id: string };
   seriesNumber: number | null;
   instanceNumber: number | null;
   imageType: string[];
@@ -56,6 +58,8 @@ const TAG = {
   sopInstanceUid: 'x00080018',
   modality: 'x00080060',
   seriesDescription: 'x0008103e',
+  patientName: 'x00100010',
+  patientId: 'x00100020',
   frameType: 'x00089007',
   sliceThickness: 'x00180050',
   spacingBetweenSlices: 'x00180088',
@@ -241,6 +245,7 @@ export function readInstance(ds: DataSet, path: string, fileOffsetShift = 0): Di
     frameOfReferenceUid: text(ds, TAG.frameOfReferenceUid),
     modality: text(ds, TAG.modality),
     seriesDescription: text(ds, TAG.seriesDescription),
+    patient: { name: text(ds, TAG.patientName), id: text(ds, TAG.patientId) },
     seriesNumber: intString(ds, TAG.seriesNumber),
     instanceNumber: intString(ds, TAG.instanceNumber),
     imageType: text(ds, TAG.imageType).split('\\').map((s) => s.trim()).filter(Boolean),

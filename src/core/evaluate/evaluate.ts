@@ -125,6 +125,7 @@ export function evaluate(results: ScanResults, labels: Labels, resultsFolder = '
       continue;
     }
     for (let k = 0; k < n; k++) {
+      if (truth[k] === null) continue; // a slice nobody marked
       slice.predicted.push(verdicts[k]!);
       slice.actual.push(truth[k]!);
       slice.scores.push(p * attention[k]! * n);

@@ -16,6 +16,7 @@ export interface SeriesPlan {
   seriesInstanceUid: string;
   modality: string;
   seriesDescription: string;
+  patient: { name: string; id: string };
   /** The folder holding the series' files (their common parent). */
   folder: string;
   columns: number;
@@ -265,6 +266,7 @@ function planSeries(input: PlannedSlice[], inherited: Warning[]): SeriesPlan {
     seriesInstanceUid: inst.seriesInstanceUid,
     modality: inst.modality,
     seriesDescription: inst.seriesDescription,
+    patient: { ...inst.patient },
     folder: commonFolder(slices.map((s) => s.instance.path)),
     columns: inst.pixel.columns,
     rows: inst.pixel.rows,

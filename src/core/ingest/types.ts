@@ -15,6 +15,8 @@ export interface SeriesSummary {
   studyInstanceUid: string;
   modality: string;
   seriesDescription: string;
+  /** PatientName and PatientID (DICOM; '' otherwise): identifiers, left out of `inspect --json` and of exports unless asked for. */
+  patient: { name: string; id: string };
   /** [columns, rows, slices] */
   dimensions: Vec3;
   spacingMm: Vec3;

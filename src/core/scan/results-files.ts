@@ -21,7 +21,7 @@ export const CSV_COLUMNS = ['id', 'status', 'verdict', 'probability', 'threshold
   'series_instance_uid', 'series_description', 'path', 'error_code', 'error_message', 'warnings', 'total_ms'] as const;
 
 /** RFC 4180 field: quoted when it holds a comma, quote or line break; cells that a spreadsheet would run as a formula get a leading apostrophe. */
-function csvField(value: string | number | null | undefined): string {
+export function csvField(value: string | number | null | undefined): string {
   let text = value === null || value === undefined ? '' : String(value);
   if (/^[=+\-@\t\r]/.test(text) && typeof value === 'string') text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;

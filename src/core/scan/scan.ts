@@ -17,6 +17,7 @@ import type { InferenceEngine } from '../inference/engine.js';
 import { inspectWithPool } from '../ingest/inspect.js';
 import { IngestPool } from '../ingest/worker-pool.js';
 import { analyzeSeries, rejectedItem } from './analyze.js';
+import type { SeriesSummary } from '../ingest/types.js';
 import { contentIdentity } from './identity.js';
 import { readJournal, ScanJournal } from './journal.js';
 import { reportHtml } from './report-html.js';
@@ -34,6 +35,8 @@ export interface ScanOptions {
   onProgress?: (event: ScanProgress) => void;
   /** Stops the scan after the series in flight (Ctrl-C); the results say `complete: false`. */
   signal?: AbortSignal;
+  /** Called with each series analysed in this run and its item (the app adds them to the review queue). */
+  onAnalysed?: (summary: SeriesSummary, item: ScanItem) => void;
 }
 
 export interface ScanProgress {
@@ -140,6 +143,7 @@ export async function scanPaths(paths: string[], options: ScanOptions): Promise<
           await output('thumbnails', async () => {
             for (const [k, png] of thumbnails) await fs.writeFile(thumbFile(item, k), png);
           });
+          options.onAnalysed?.(summary, item);
           await finished(item, false);
         })().catch((error: unknown) => void (failure ??= error));
         pending = job;

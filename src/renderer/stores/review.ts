@@ -1,0 +1,121 @@
+import { defineStore } from 'pinia';
+import type { QueueRow, Review, ReviewVerdict, SliceMark } from '../../shared/api.js';
+import { api } from '../api/client.js';
+import { useAppStore } from './app.js';
+import { useStudiesStore } from './studies.js';
+import { useViewerStore } from './viewer.js';
+
+/** Slice indices by attention, highest first (ties: lower index first): the order a reviewer walks. */
+export function attentionOrder(attention: readonly number[]): number[] {
+  return attention.map((_, k) => k).sort((a, b) => attention[b]! - attention[a]! || a - b);
+}
+
+/**
+ * Review mode: the queue (filtered by AI verdict and review status), the study under review and
+ * the reviewer's walk through its slices in attention order. Every edit is sent at once; the
+ * backend saves and audits it, and the store shows what the backend saved.
+ */
+export const useReviewStore = defineStore('review', {
+  state: () => ({
+    rows: [] as QueueRow[],
+    aiVerdict: '' as '' | 'covid' | 'non-covid',
+    status: '' as '' | QueueRow['status'],
+    current: null as Review | null,
+    /** Position in the attention order of the current study. */
+    cursor: 0,
+    saving: 0,
+    opening: false,
+  }),
+  getters: {
+    order(state): number[] {
+      return state.current ? attentionOrder(state.current.ai.attention) : [];
+    },
+    agreement(state): 'agree' | 'disagree' | null {
+      const r = state.current;
+      if (!r || !r.ai.verdict || (r.review.verdict !== 'covid' && r.review.verdict !== 'non-covid')) return null;
+      return r.ai.verdict === r.review.verdict ? 'agree' : 'disagree';
+    },
+  },
+  actions: {
+    reviewer(): string {
+      return useAppStore().info?.settings.reviewer.trim() ?? '';
+    },
+    async loadQueue() {
+      try {
+        this.rows = (await api().call('reviewQueue', { ...(this.aiVerdict ? { aiVerdict: this.aiVerdict } : {}), ...(this.status ? { status: this.status } : {}) })).rows;
+      } catch (error) {
+        useAppStore().notify(error);
+      }
+    },
+    /** Opens a queued study: its series in the viewer, its review beside it, the top slice on screen. */
+    async start(row: QueueRow) {
+      const studies = useStudiesStore();
+      this.opening = true;
+      try {
+        this.current = await api().call('review', { key: row.key });
+        this.cursor = 0;
+        await studies.open([row.path]);
+        useAppStore().view = 'review';
+        // the series of this study (a folder may hold several): the one whose analysis has this key
+        for (const s of studies.series.filter((x) => x.path === row.path || row.path.startsWith(`${x.path}/`) || x.path.startsWith(row.path))) {
+          await studies.select(s.id);
+          if (studies.analysis?.reviewKey === row.key) break;
+        }
+        this.show();
+      } catch (error) {
+        useAppStore().notify(error);
+      } finally {
+        this.opening = false;
+      }
+    },
+    show() {
+      const k = this.order[this.cursor];
+      if (k !== undefined) useViewerStore().goTo(k);
+    },
+    step(delta: 1 | -1) {
+      if (!this.current) return;
+      this.cursor = Math.min(this.order.length - 1, Math.max(0, this.cursor + delta));
+      this.show();
+    },
+    async save(call: () => Promise<Review>) {
+      if (!this.reviewer()) {
+        useAppStore().notice = { code: 'no-reviewer', message: 'Reviews are signed: your name is not set yet.', hint: 'Enter it in Settings, then go on.' };
+        return false;
+      }
+      this.saving++;
+      try {
+        this.current = await call();
+        void this.loadQueue(); // the queue shows the new status and marks
+        return true;
+      } catch (error) {
+        useAppStore().notify(error);
+        return false;
+      } finally {
+        this.saving--;
+      }
+    },
+    /** Marks the slice on screen and moves to the next one in attention order. */
+    async mark(mark: SliceMark | null) {
+      const r = this.current;
+      if (!r) return;
+      const slice = useViewerStore().index;
+      if (await this.save(() => api().call('reviewMark', { key: r.key, reviewer: this.reviewer(), slice, mark }))) if (mark) this.step(1);
+    },
+    async setVerdict(verdict: ReviewVerdict) {
+      const r = this.current;
+      if (r) await this.save(() => api().call('reviewSet', { key: r.key, reviewer: this.reviewer(), verdict }));
+    },
+    async setNote(note: string) {
+      const r = this.current;
+      if (r && note !== r.review.note) await this.save(() => api().call('reviewSet', { key: r.key, reviewer: this.reviewer(), note }));
+    },
+    /** Done with this study: saved as done, and the next one in the queue opens. */
+    async finish() {
+      const r = this.current;
+      if (!r || !(await this.save(() => api().call('reviewSet', { key: r.key, reviewer: this.reviewer(), status: 'done' })))) return;
+      await this.loadQueue();
+      const next = this.rows.find((row) => row.status !== 'done' && row.key !== r.key);
+      if (next) await this.start(next);
+    },
+  },
+});

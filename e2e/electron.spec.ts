@@ -30,6 +30,9 @@ test('open a study in the desktop app and see the verdict', async () => {
   try {
     const page = await app.firstWindow();
     await expect(page.getByTestId('empty-state')).toBeVisible();
+    // the renderer has the bridge and nothing of Node
+    expect(await page.evaluate(() => ({ require: typeof (globalThis as Record<string, unknown>)['require'], process: typeof (globalThis as Record<string, unknown>)['process'], bridge: Object.keys((globalThis as unknown as { lunglens: object }).lunglens).sort() })))
+      .toEqual({ require: 'undefined', process: 'undefined', bridge: ['call', 'chooseFolder', 'onEvent', 'pathForFile'] });
     await page.getByTestId('open-path').fill(STUDY.dir);
     await page.getByTestId('open-button').click();
     await expect(page.getByTestId('verdict')).toBeVisible({ timeout: 60_000 });

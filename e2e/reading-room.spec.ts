@@ -50,6 +50,15 @@ test('an empty start offers the sample studies and a path to open', async () => 
   await shot('01-empty');
 });
 
+test('the page cannot reach Node, the file system or another origin', async () => {
+  const reach = await page.evaluate(async () => {
+    const g = globalThis as Record<string, unknown>;
+    const tryFetch = async (url: string) => fetch(url).then(() => 'fetched', () => 'refused');
+    return { require: typeof g['require'], process: typeof g['process'], file: await tryFetch('file:///etc/passwd'), remote: await tryFetch('https://example.org/') };
+  });
+  expect(reach).toEqual({ require: 'undefined', process: 'undefined', file: 'refused', remote: 'refused' });
+});
+
 test('a path that holds no study is an error sentence with what to do next', async () => {
   await page.getByTestId('open-path').fill('/nonexistent/folder');
   await page.getByTestId('open-button').click();

@@ -60,6 +60,11 @@ test('three studies reviewed with the keyboard alone', async () => {
     }
     await page.keyboard.press('k'); // back to the third slice: it shows its saved mark
     await expect(page.getByTestId('slice-mark')).toHaveText('lesion');
+    if (study === 0) {
+      await page.getByTestId('review-note').click();
+      await page.keyboard.type('GGO, right lower lobe');
+      await page.keyboard.press('Tab'); // leaves the field: saved (it is also saved while typing)
+    }
     await page.keyboard.press(study === 1 ? 'n' : 'c');
     await expect(page.getByTestId('reader-verdict')).toHaveAttribute('data-verdict', study === 1 ? 'non-covid' : 'covid');
     await expect(page.getByTestId('review-status')).toHaveText('in-progress');
@@ -82,8 +87,9 @@ test('export, re-import into an empty database, export again: identical', async 
   lunglens(empty, 'review', 'export', '--format', 'json', '--out', second);
   const body = (file: string) => readFileSync(file, 'utf8').replace(/"exportedAt":"[^"]+"/, '');
   expect(body(second)).toBe(body(first));
-  const exported = JSON.parse(readFileSync(first, 'utf8')) as { cases: Array<{ review: { status: string; reviewer: string }; slicePositive: Array<boolean | null> }> };
+  const exported = JSON.parse(readFileSync(first, 'utf8')) as { cases: Array<{ review: { status: string; reviewer: string; note: string }; slicePositive: Array<boolean | null> }> };
   expect(exported.cases).toHaveLength(3);
+  expect(exported.cases.filter((c) => c.review.note === 'GGO, right lower lobe')).toHaveLength(1);
   for (const c of exported.cases) {
     expect(c.review).toMatchObject({ status: 'done', reviewer: 'Dr E2E' });
     expect(c.slicePositive.filter((v) => v === true)).toHaveLength(2);

@@ -2,8 +2,9 @@
  * The loopback transport of the API (`lunglens serve`): the reading room's files, and the
  * contract at POST /api/<method> (JSON in; JSON or application/octet-stream out), job events as
  * server-sent events at GET /api/events. Listens on 127.0.0.1 only; every API request must carry
- * the per-session token (header, or `token` query parameter for the event stream) and a loopback
- * Host header (no DNS rebinding); files are served with a strict Content-Security-Policy.
+ * the per-session token (header, or `token` query parameter for the event stream), a loopback
+ * Host header (no DNS rebinding) and, when the browser sends one, our own Origin; bodies over
+ * 1 MB are refused; files are served with a strict Content-Security-Policy.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
@@ -50,6 +51,9 @@ export async function startServer(ws: Workstation, options: { port?: number; ren
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     if (!loopbackHosts().has(req.headers.host ?? '')) throw new ApiError('bad-host', 'LungLens serves its own loopback address only.', 421);
+    // A page of another origin (a website open in the same browser) may not call the API.
+    const origin = req.headers.origin;
+    if (origin !== undefined && !loopbackHosts().has(origin.replace(/^http:\/\//, ''))) throw new ApiError('bad-origin', 'Requests from other web pages are refused.', 403);
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
     if (!url.pathname.startsWith('/api/')) return serveFile(url.pathname, res);
     const given = String(req.headers[TOKEN_HEADER] ?? url.searchParams.get('token') ?? '');

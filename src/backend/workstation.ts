@@ -25,6 +25,7 @@ import type { ScanItem } from '../core/scan/types.js';
 import type { Volume } from '../core/volume/volume.js';
 import type { Analysis, AppInfo, JobEvent, OpenResult, QueueRow, Review, ScanRow, SeriesView, Settings, StochasticRequestParams } from '../shared/api.js';
 import { ApiError, toProblem } from './api-error.js';
+import { Log } from './log.js';
 import { Preferences } from './preferences.js';
 
 /** The bundled sample studies: phantom chest CTs with known answers, written on first use. */
@@ -65,8 +66,12 @@ export class Workstation {
   private enhancing: string | null = null;
   private reviews: ReviewStore | null = null;
   private reviewProblem: string | null = null;
+  /** Structured local log (no patient identifiers: see log.ts). */
+  readonly log: Log;
 
-  private constructor(private readonly options: WorkstationOptions, private readonly prefs: Preferences) {}
+  private constructor(private readonly options: WorkstationOptions, private readonly prefs: Preferences) {
+    this.log = new Log(path.join(options.dataDir, 'logs'));
+  }
 
   static async start(options: WorkstationOptions): Promise<Workstation> {
     const ws = new Workstation(options, await Preferences.load(options.dataDir));
@@ -76,6 +81,8 @@ export class Workstation {
     } catch (error) {
       ws.reviewProblem = (error as Error).message; // the reading room works without it; review says why not
     }
+    const e = ws.engine;
+    ws.log.event('start', { version: options.version, transport: options.transport, model: e?.identity.name ?? 'none', provider: e?.identity.executionProvider ?? 'none', modelProblem: ws.modelProblem?.code ?? '', reviewDb: ws.reviews !== null });
     return ws;
   }
 
@@ -120,6 +127,7 @@ export class Workstation {
   }
 
   async open(paths: string[]): Promise<OpenResult> {
+    const started = performance.now();
     const views: SeriesView[] = [];
     const result = await inspectWithPool(paths, this.ingest, {
       onVolume: (summary, volume) => {
@@ -134,6 +142,7 @@ export class Workstation {
       const found = views.filter((v) => v.path === path.resolve(p) || v.path.startsWith(path.resolve(p) + path.sep));
       if (found.length > 0) await this.prefs.remember({ path: path.resolve(p), label: found[0]!.seriesDescription || path.basename(p) });
     }
+    this.log.event('open', { series: views.length, rejected: result.rejected.length, ms: Math.round(performance.now() - started) });
     return { series: views, rejected: result.rejected.map((r) => ({ path: r.path, code: r.code, message: r.message })) };
   }
 
@@ -166,6 +175,7 @@ export class Workstation {
     const s = this.opened(seriesId);
     const engine = this.engine;
     if (!engine) throw new ApiError('no-model', this.modelProblem?.message ?? 'No model is loaded. Choose a model file in Settings.', 409);
+    const fresh = !s.analysis;
     s.analysis ??= analyzeSeries(s.summary, s.volume, s.summary.id, { readMs: 0, identityMs: 0 }, { engine, compute: this.compute, keepLungMask: true });
     let a: CoreAnalysis;
     try {
@@ -174,6 +184,7 @@ export class Workstation {
       delete s.analysis;
       throw error;
     }
+    if (fresh) this.log.event('analyze', { status: a.item.status, code: a.item.error?.code ?? '', slices: a.item.sliceAttention.length, ms: a.item.timingsMs['total'] ?? 0 });
     if (a.item.status === 'ok' && !s.reviewKey) {
       // into the review queue, under its content identity (the key a batch scan of it would give)
       s.reviewKey = contentIdentity(s.volume);
@@ -295,7 +306,10 @@ export class Workstation {
       onAnalysed: (summary, item) => this.queueForReview(summary, item, 'scan'),
       onProgress: (e) => this.emit({ type: 'progress', jobId, done: e.done, total: e.total, ...(e.item ? { row: scanRow(e.item) } : {}) }),
     }).then(
-      (results) => this.emit({ type: 'done', jobId, outDir: out, cancelled: !results.complete }),
+      (results) => {
+        this.log.event('scan', { series: results.summary.series, ok: results.summary.ok, error: results.summary.error, skipped: results.summary.skipped, complete: results.complete });
+        this.emit({ type: 'done', jobId, outDir: out, cancelled: !results.complete });
+      },
       (error: unknown) => this.jobEnded(jobId, error),
     );
     return { jobId };

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, shell } from 'electron';
+import { app, BrowserWindow, crashReporter, dialog, ipcMain, session, shell } from 'electron';
 import { toProblem } from '../backend/api-error.js';
 import { appVersion } from '../backend/app-version.js';
 import { dataDir } from '../backend/data-dir.js';
@@ -21,6 +21,27 @@ const rendererUrl = pathToFileURL(RENDERER_DIR).href;
 
 let workstation: Workstation | null = null;
 
+// Minidumps stay on this machine (the crash log beside them is what a user hands to IT).
+crashReporter.start({ uploadToServer: false });
+app.enableSandbox();
+
+/** Every web contents: no webviews, no new windows, no navigation away from the reading room. */
+app.on('web-contents-created', (_event, contents) => {
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  contents.on('will-navigate', (event, url) => {
+    if (!url.startsWith(rendererUrl)) event.preventDefault();
+  });
+});
+
+/** No permission (camera, notifications, …) is ever granted, and nothing is fetched from a network. */
+function lockDownSession(): void {
+  const s = session.defaultSession;
+  s.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  s.setPermissionCheckHandler(() => false);
+  s.webRequest.onBeforeRequest({ urls: ['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*', 'ftp://*/*'] }, (_details, callback) => callback({ cancel: true }));
+}
+
 function fromOurPage(frameUrl: string | undefined): boolean {
   return typeof frameUrl === 'string' && frameUrl.startsWith(rendererUrl);
 }
@@ -31,11 +52,9 @@ async function createWindow(ws: Workstation): Promise<void> {
     webPreferences: { preload: PRELOAD, contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, spellcheck: false },
   });
   win.webContents.setWindowOpenHandler(({ url }) => {
+    // a link to a report the app wrote (file:) opens in the system's viewer; anything else is refused
     if (url.startsWith('file:')) void shell.openPath(fileURLToPath(url));
     return { action: 'deny' };
-  });
-  win.webContents.on('will-navigate', (event, url) => {
-    if (!url.startsWith(rendererUrl)) event.preventDefault();
   });
   const unsubscribe = ws.onEvent((event) => {
     if (!win.isDestroyed()) win.webContents.send(IPC.event, event);
@@ -46,8 +65,14 @@ async function createWindow(ws: Workstation): Promise<void> {
 
 async function start(): Promise<void> {
   await app.whenReady();
+  lockDownSession();
   const ws = await Workstation.start({ dataDir: dataDir(), transport: 'electron', version: appVersion() });
   workstation = ws;
+  process.on('uncaughtException', (error) => {
+    const report = ws.log.crash(error, { lunglens: appVersion(), electron: process.versions.electron ?? '', node: process.versions.node });
+    dialog.showErrorBox('LungLens stopped', `Something went wrong. A crash report was written to ${report}; please hand it to IT.`);
+    app.exit(1);
+  });
   ipcMain.handle(IPC.call, async (event, method: unknown, payload: unknown): Promise<BridgeReply> => {
     if (!fromOurPage(event.senderFrame?.url)) return { ok: false, error: { code: 'bad-sender', message: 'Calls are accepted from the LungLens window only.' } };
     try {

@@ -28,6 +28,11 @@ export function registerServe(program: Command, setExit: (code: number) => void)
         setExit(1);
         return;
       }
+      process.on('uncaughtException', (error) => {
+        const report = ws.log.crash(error, { lunglens: appVersion(), node: process.versions.node });
+        process.stderr.write(`lunglens serve stopped: ${(error as Error).message}\nA crash report was written to ${report}; hand it to IT.\n`);
+        process.exit(1);
+      });
       const problem = ws.info().modelProblem;
       if (problem) process.stderr.write(`lunglens serve: no model loaded (${problem.code}): ${problem.message}\n`);
       process.stdout.write(`${server.url}\n`);

@@ -11,6 +11,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { outsideAsar } from './asar-path.js';
 import { Piscina } from 'piscina';
 import { LungLensError } from '../errors.js';
 import { readModelCard, type ModelCard } from '../model/card.js';
@@ -47,10 +48,10 @@ export interface ModelIdentity {
   threads: number;
 }
 
-/** The bundled model (models/ at the project root, or beside the packaged app's resources). */
+/** The bundled model (models/ at the project root; in the packaged app, unpacked beside app.asar). */
 export function defaultModelPath(): string {
   const root = fileURLToPath(new URL('../../../', import.meta.url));
-  return path.join(root, 'models', 'lunglens-compact.onnx');
+  return outsideAsar(path.join(root, 'models', 'lunglens-compact.onnx'));
 }
 
 export function cardPathFor(modelPath: string): string {

@@ -72,7 +72,7 @@ export default tseslint.config(
     ),
   },
   {
-    files: ['src/preload/**/*.ts'],
+    files: ['src/preload/**/*.ts', 'src/preload/**/*.cts'],
     rules: layerRule(
       [nodeBuiltins, 'The preload runs sandboxed: it builds one narrow API from src/shared and has no Node access (DESIGN.md §1, STYLE.md).'],
       [['**/core/**', '**/main/**', '**/renderer/**', '**/cli/**', 'vue', 'pinia', 'three'], 'The preload only exposes the contract from src/shared over IPC; it holds no logic and imports nothing else of ours (DESIGN.md §1).'],

@@ -9,21 +9,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { BATCH, ROOT, SCREENS, STUDY } from './support/fixtures.js';
-import { serve, type Served } from './support/serve.js';
+import { servedPage, type Served } from './support/serve.js';
 
 test.describe.configure({ mode: 'serial' });
 
 let served: Served;
 let page: Page;
-
-test.beforeAll(async ({ browser }) => {
-  served = await serve();
-  page = await browser.newPage();
-});
-test.afterAll(async () => {
-  await page?.close();
-  await served?.stop();
-});
+servedPage((s, p) => ([served, page] = [s, p]));
 
 const lunglens = (dataDir: string, ...args: string[]) => execFileSync(process.execPath, [path.join(ROOT, 'bin', 'lunglens.js'), ...args], { env: { ...process.env, LUNGLENS_DATA_DIR: dataDir }, encoding: 'utf8' });
 

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { test, type Page } from '@playwright/test';
 import { ROOT } from './fixtures.js';
 
 export interface Served {
@@ -34,4 +35,19 @@ export async function serve(): Promise<Served> {
       child.kill('SIGTERM');
     }),
   };
+}
+
+/** A serial spec's server and page: started before its first test, stopped after its last. */
+export function servedPage(use: (served: Served, page: Page) => void): void {
+  let served: Served | undefined;
+  let page: Page | undefined;
+  test.beforeAll(async ({ browser }) => {
+    served = await serve();
+    page = await browser.newPage();
+    use(served, page);
+  });
+  test.afterAll(async () => {
+    await page?.close();
+    await served?.stop();
+  });
 }

@@ -18,6 +18,8 @@ export interface AnalyzeContext {
   compute: PreparePool;
   /** Keep the lung mask (before dilation, one byte per voxel) in the analysis: the viewer shows it. */
   keepLungMask?: boolean;
+  /** PNG thumbnails of the top slices (default true: the scan report shows them; the app does not need them). */
+  thumbnails?: boolean;
 }
 
 export interface Analysis {
@@ -142,8 +144,8 @@ export async function analyzeSeries(summary: SeriesSummary, volume: Volume, iden
     return { item: finish(), thumbnails: new Map(), ...lung };
   }
   t = performance.now();
-  const thumbnails = new Map(item.topSlices.map((k) => [k, sliceThumbnail(volume, k)] as const));
-  timings.thumbnails = round(performance.now() - t);
+  const thumbnails = new Map(ctx.thumbnails === false ? [] : item.topSlices.map((k) => [k, sliceThumbnail(volume, k)] as const));
+  if (ctx.thumbnails !== false) timings.thumbnails = round(performance.now() - t);
   return { item: finish(), thumbnails, ...lung };
 }
 

@@ -55,7 +55,6 @@ export const useReviewStore = defineStore('review', {
         this.current = await api().call('review', { key: row.key });
         this.cursor = 0;
         await studies.open([row.path]);
-        useAppStore().view = 'review';
         // the series of this study (a folder may hold several): the one whose analysis has this key
         for (const s of studies.series.filter((x) => x.path === row.path || row.path.startsWith(`${x.path}/`) || x.path.startsWith(row.path))) {
           await studies.select(s.id);

@@ -55,7 +55,7 @@ export const useStudiesStore = defineStore('studies', {
           app.notice = { code: 'nothing-found', message: `No image series was found there${result.rejected.length ? ` (${result.rejected.length} files were not readable)` : ''}.`, hint: 'Check the folder: LungLens reads DICOM, NIfTI, MetaImage and PNG/JPEG stacks.' };
           return;
         }
-        app.view = 'reading';
+        if (app.view !== 'review') app.view = 'reading'; // review mode opens its studies in place
         await this.select(result.series[0]!.id);
       } catch (error) {
         app.notify(error);

@@ -95,6 +95,15 @@ describe('lunglens serve transport', () => {
     expect(json(await request('/api/mask', { body: { seriesId: s.id, index: 0 } })).error!.code).toBe('not-analysed');
   });
 
+  it('a study opened again keeps its analysis (no second lung mask and model run)', async () => {
+    const open = async () => (json(await request('/api/open', { body: { paths: [study] } })) as unknown as { series: Array<{ id: string }> }).series[0]!.id;
+    const id = await open();
+    const first = json(await request('/api/analyze', { body: { seriesId: id } }));
+    expect(await open()).toBe(id);
+    const again = json(await request('/api/analyze', { body: { seriesId: id } }));
+    expect(again).toEqual(first); // the same analysis, timings included
+  });
+
   it('serves the page with its Content-Security-Policy, and nothing outside the renderer folder', async () => {
     const page = await request('/', { method: 'GET', token: null });
     expect(page.status).toBe(200);

@@ -131,10 +131,12 @@ export class Workstation {
     const views: SeriesView[] = [];
     const result = await inspectWithPool(paths, this.ingest, {
       onVolume: (summary, volume) => {
-        const view = seriesView(summary, volume);
+        // A series opened again (same UIDs and geometry) keeps its analysis and mesh.
+        const kept = this.series.get(summary.id);
+        const entry = kept ?? { summary, volume, view: seriesView(summary, volume) };
         this.series.delete(summary.id);
-        this.series.set(summary.id, { summary, volume, view });
-        views.push(view);
+        this.series.set(summary.id, entry);
+        views.push(entry.view);
       },
     });
     this.evict();

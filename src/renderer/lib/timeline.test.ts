@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attentionColour, highAttentionSlices, indexAtFraction, nextMark } from './timeline.js';
+import { attentionColour, attentionLevels, highAttentionSlices, indexAtFraction, nextMark } from './timeline.js';
 
 describe('timeline navigation', () => {
   it('maps a position along the bar to a slice, clamped', () => {
@@ -24,6 +24,14 @@ describe('timeline navigation', () => {
     expect(nextMark(marks, 6, -1)).toBe(2);
     expect(nextMark(marks, 1, -1)).toBe(9);
     expect(nextMark([], 4, 1)).toBe(4);
+  });
+
+  it('grades attention against the uniform weight: at or below it 0, the peak 1, uniform attention 0 everywhere', () => {
+    expect(attentionLevels([0.1, 0.1, 0.4, 0.4])).toEqual([0, 0, 1, 1]);
+    expect(attentionLevels([0.05, 0.25, 0.45, 0.25])).toEqual([0, 0, 1, 0]);
+    expect(attentionLevels([0.2, 0.3, 0.5]).map((v) => Math.round(v * 100) / 100)).toEqual([0, 0, 1]);
+    expect(attentionLevels([0.25, 0.25, 0.25, 0.25])).toEqual([0, 0, 0, 0]);
+    expect(attentionLevels([])).toEqual([]);
   });
 
   it('colours low attention blue and high attention red', () => {

@@ -28,7 +28,19 @@ export function nextMark(marks: readonly number[], current: number, direction: 1
   return marks[marks.length - 1]!;
 }
 
-/** Attention → colour on a dark-blue → amber → red ramp (t = weight / max weight, 0…1), as 0xRRGGBB. */
+/**
+ * How much a slice stands out, 0…1: its weight against the uniform weight 1/N, scaled so that the
+ * uniform weight (or less) is 0 and the volume's highest weight 1. A volume whose attention is
+ * (nearly) uniform has nothing that stands out: 0 everywhere.
+ */
+export function attentionLevels(attention: readonly number[]): number[] {
+  const n = attention.length;
+  const peak = Math.max(0, ...attention) * n;
+  if (!(peak > 1.05)) return attention.map(() => 0);
+  return attention.map((a) => Math.min(1, Math.max(0, (a * n - 1) / (peak - 1))));
+}
+
+/** Attention level (0…1, see attentionLevels) → colour on a dark-blue → amber → red ramp, as 0xRRGGBB. */
 export function attentionColour(t: number): number {
   const x = Math.min(1, Math.max(0, t));
   const stops: Array<[number, number, number]> = [[40, 70, 140], [240, 170, 40], [225, 45, 45]];

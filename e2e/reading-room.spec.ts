@@ -71,7 +71,7 @@ test('opening a study shows its verdict', async () => {
   await expect(page.getByTestId('provider')).toContainText('cpu');
   await expect(page.getByTestId('intended-use')).toContainText(/not a clinical device/i);
   await expect(page.getByTestId('attention-timeline').locator('rect.bar')).toHaveCount(truth.slicePositive.length);
-  expect(await drawnPixels('[data-testid=slice-viewer] canvas')).toBeGreaterThan(10_000);
+  await expect.poll(() => drawnPixels('[data-testid=slice-viewer] canvas')).toBeGreaterThan(10_000);
   await shot('03-verdict');
 });
 
@@ -142,7 +142,8 @@ test('the enhancement comparison shows three panes and refines the stochastic on
   const compare = page.getByTestId('enhance-compare');
   await expect(compare.locator('canvas')).toHaveCount(3);
   await expect(page.getByTestId('stochastic-progress')).toHaveText(/20 chains|refining: [1-9]\d* \/ 20 chains/, { timeout: 90_000 });
-  for (const i of [0, 1, 2]) expect(await drawnPixels(`[data-testid=enhance-compare] figure:nth-child(${i + 1}) canvas`)).toBeGreaterThan(10_000);
+  // each pane draws once its image has arrived (the stochastic one just after its progress event)
+  for (const i of [0, 1, 2]) await expect.poll(() => drawnPixels(`[data-testid=enhance-compare] figure:nth-child(${i + 1}) canvas`)).toBeGreaterThan(10_000);
   await shot('07-compare');
   await expect(page.getByTestId('stochastic-progress')).toHaveText('20 chains', { timeout: 120_000 });
   await shot('08-compare-refined');

@@ -8,13 +8,8 @@ import { toProblem } from './api-error.js';
 import { dispatch } from './dispatch.js';
 import type { Workstation } from './workstation.js';
 
-export class InProcessCallError extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message);
-  }
-}
-
-export function inProcessTransport(ws: Workstation, wrapError: (code: string, message: string) => Error = (c, m) => new InProcessCallError(c, m)) {
+/** `wrapError` makes the caller's own error from the backend's code and sentence (the renderer's ApiCallError). */
+export function inProcessTransport(ws: Workstation, wrapError: (code: string, message: string) => Error) {
   return {
     kind: 'http' as const,
     async call(method: MethodName, payload: unknown): Promise<unknown> {

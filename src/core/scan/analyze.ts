@@ -11,7 +11,8 @@ import type { Volume } from '../volume/volume.js';
 import type { Rejection } from '../errors.js';
 import { rejectionIdentity } from './identity.js';
 import { sliceThumbnail } from './thumbnail.js';
-import { TOP_SLICES, type ScanItem } from './types.js';
+import { topSlices } from './top-slices.js';
+import { type ScanItem } from './types.js';
 
 export interface AnalyzeContext {
   engine: InferenceEngine;
@@ -62,12 +63,6 @@ export function baseItem(summary: SeriesSummary, identity: string, engine: Infer
   };
 }
 
-/** Slice indices by attention, highest first (ties: lower index first), at most `count`. */
-export function topSlices(attention: ArrayLike<number>, count = TOP_SLICES): number[] {
-  return Array.from({ length: attention.length }, (_, k) => k)
-    .sort((a, b) => attention[b]! - attention[a]! || a - b)
-    .slice(0, count);
-}
 
 /** A file or series the reader rejected, as an `error` item. */
 export function rejectedItem(rejection: Rejection, engine: InferenceEngine): ScanItem {

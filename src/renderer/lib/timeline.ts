@@ -50,4 +50,3 @@ export function attentionColour(t: number): number {
   return (c[0]! << 16) | (c[1]! << 8) | c[2]!;
 }
 
-export const hex = (rgb: number) => `#${rgb.toString(16).padStart(6, '0')}`;

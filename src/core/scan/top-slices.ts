@@ -1,0 +1,9 @@
+/** Pure (no I/O): used by the scan and, through the review walk, by the renderer. */
+import { TOP_SLICES } from './types.js';
+
+/** Slice indices by attention, highest first (ties: lower index first), at most `count`. */
+export function topSlices(attention: ArrayLike<number>, count = TOP_SLICES): number[] {
+  return Array.from({ length: attention.length }, (_, k) => k)
+    .sort((a, b) => attention[b]! - attention[a]! || a - b)
+    .slice(0, count);
+}

@@ -40,7 +40,7 @@ test('studies from a batch scan and from the reading room join the review queue'
 test('three studies reviewed with the keyboard alone', async () => {
   await page.getByTestId('queue-row').first().click();
   for (let study = 0; study < 3; study++) {
-    await expect(page.getByTestId('review-panel')).toBeVisible();
+    await expect(page.getByTestId('review-panel')).toHaveAttribute('data-ready', 'true', { timeout: 60_000 });
     await expect(page.getByTestId('slice-viewer')).toBeVisible({ timeout: 60_000 });
     const panelKey = await page.getByTestId('review-status').textContent();
     expect(panelKey).toBe('unreviewed');

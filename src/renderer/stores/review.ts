@@ -1,13 +1,15 @@
 import { defineStore } from 'pinia';
+import { nextTick } from 'vue';
 import type { QueueRow, Review, ReviewVerdict, SliceMark } from '../../shared/api.js';
+import { topSlices } from '../../core/scan/top-slices.js';
 import { api } from '../api/client.js';
 import { useAppStore } from './app.js';
 import { useStudiesStore } from './studies.js';
 import { useViewerStore } from './viewer.js';
 
-/** Slice indices by attention, highest first (ties: lower index first): the order a reviewer walks. */
+/** Every slice, highest attention first (ties: lower index first): the order a reviewer walks. */
 export function attentionOrder(attention: readonly number[]): number[] {
-  return attention.map((_, k) => k).sort((a, b) => attention[b]! - attention[a]! || a - b);
+  return topSlices(attention, attention.length);
 }
 
 /**
@@ -21,8 +23,6 @@ export const useReviewStore = defineStore('review', {
     aiVerdict: '' as '' | 'covid' | 'non-covid',
     status: '' as '' | QueueRow['status'],
     current: null as Review | null,
-    /** Position in the attention order of the current study. */
-    cursor: 0,
     saving: 0,
     opening: false,
   }),
@@ -53,28 +53,32 @@ export const useReviewStore = defineStore('review', {
       this.opening = true;
       try {
         this.current = await api().call('review', { key: row.key });
-        this.cursor = 0;
         await studies.open([row.path]);
         // the series of this study (a folder may hold several): the one whose analysis has this key
         for (const s of studies.series.filter((x) => x.path === row.path || row.path.startsWith(`${x.path}/`) || x.path.startsWith(row.path))) {
           await studies.select(s.id);
           if (studies.analysis?.reviewKey === row.key) break;
         }
-        this.show();
+        // the viewer of this series mounts on the next render and starts at its middle slice: after it, the top slice
+        await nextTick();
+        const top = this.order[0];
+        if (top !== undefined) useViewerStore().goTo(top);
       } catch (error) {
         useAppStore().notify(error);
       } finally {
         this.opening = false;
       }
     },
-    show() {
-      const k = this.order[this.cursor];
-      if (k !== undefined) useViewerStore().goTo(k);
-    },
+    /**
+     * The next (or previous) slice in attention order after the one on screen. The walk's place is
+     * the viewer's slice itself, so scrolling or clicking the timeline never leaves it behind.
+     */
     step(delta: 1 | -1) {
       if (!this.current) return;
-      this.cursor = Math.min(this.order.length - 1, Math.max(0, this.cursor + delta));
-      this.show();
+      const viewer = useViewerStore();
+      const rank = this.order.indexOf(viewer.index);
+      const k = this.order[Math.min(this.order.length - 1, Math.max(0, rank + delta))];
+      if (k !== undefined) viewer.goTo(k);
     },
     async save(call: () => Promise<Review>) {
       if (!this.reviewer()) {

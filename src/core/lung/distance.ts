@@ -14,30 +14,46 @@ type Vec3 = readonly [number, number, number];
 /** Distance from every voxel to the nearest voxel where `source` ≠ 0 (Infinity when there is none). */
 export function l1DistanceTransform(source: Uint8Array, [nx, ny, nz]: Vec3, [sx, sy, sz]: Vec3): Float32Array {
   const d = new Float32Array(nx * ny * nz);
-  for (let i = 0; i < d.length; i++) d[i] = source[i] !== 0 ? 0 : Infinity;
   const plane = nx * ny;
+  // Comparisons rather than Math.min: about twice as fast here, and no NaN can occur.
   for (let k = 0; k < nz; k++) {
     for (let y = 0; y < ny; y++) {
       const r = k * plane + y * nx;
-      for (let x = 1; x < nx; x++) d[r + x] = Math.min(d[r + x]!, d[r + x - 1]! + sx);
-      for (let x = nx - 2; x >= 0; x--) d[r + x] = Math.min(d[r + x]!, d[r + x + 1]! + sx);
+      d[r] = source[r] !== 0 ? 0 : Infinity;
+      for (let x = 1; x < nx; x++) d[r + x] = source[r + x] !== 0 ? 0 : d[r + x - 1]! + sx;
+      for (let x = nx - 2; x >= 0; x--) {
+        const v = d[r + x + 1]! + sx;
+        if (v < d[r + x]!) d[r + x] = v;
+      }
     }
     for (let y = 1; y < ny; y++) {
       const r = k * plane + y * nx;
-      for (let x = 0; x < nx; x++) d[r + x] = Math.min(d[r + x]!, d[r - nx + x]! + sy);
+      for (let x = 0; x < nx; x++) {
+        const v = d[r - nx + x]! + sy;
+        if (v < d[r + x]!) d[r + x] = v;
+      }
     }
     for (let y = ny - 2; y >= 0; y--) {
       const r = k * plane + y * nx;
-      for (let x = 0; x < nx; x++) d[r + x] = Math.min(d[r + x]!, d[r + nx + x]! + sy);
+      for (let x = 0; x < nx; x++) {
+        const v = d[r + nx + x]! + sy;
+        if (v < d[r + x]!) d[r + x] = v;
+      }
     }
   }
   for (let k = 1; k < nz; k++) {
     const o = k * plane;
-    for (let i = 0; i < plane; i++) d[o + i] = Math.min(d[o + i]!, d[o - plane + i]! + sz);
+    for (let i = 0; i < plane; i++) {
+      const v = d[o - plane + i]! + sz;
+      if (v < d[o + i]!) d[o + i] = v;
+    }
   }
   for (let k = nz - 2; k >= 0; k--) {
     const o = k * plane;
-    for (let i = 0; i < plane; i++) d[o + i] = Math.min(d[o + i]!, d[o + plane + i]! + sz);
+    for (let i = 0; i < plane; i++) {
+      const v = d[o + plane + i]! + sz;
+      if (v < d[o + i]!) d[o + i] = v;
+    }
   }
   return d;
 }

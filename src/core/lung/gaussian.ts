@@ -4,15 +4,22 @@ import { RunBuilder, type RunVolume } from './runs.js';
 /**
  * In-plane Gaussian smoothing with σ = 1 voxel, as Liao et al. apply it slice by slice
  * (`scipy.ndimage.gaussian_filter(slice, 1, truncate=2.0)`): a normalised 5-tap kernel applied
- * along x then y, borders mirrored (scipy's `reflect`: d c b a | a b c d | d c b a).
+ * along x then y, borders mirrored (scipy's `reflect`: d c b a | a b c d | d c b a). On the
+ * lung mask's coarse grid (coarse-grid.ts) σ is ½ voxel: one pixel of the volume's own grid, in mm.
  */
 const RADIUS = 2;
-const RAW = [Math.exp(-2), Math.exp(-0.5), 1, Math.exp(-0.5), Math.exp(-2)];
-const SUM = RAW.reduce((a, b) => a + b, 0);
-export const GAUSSIAN_WEIGHTS: readonly number[] = RAW.map((w) => w / SUM);
-const W0 = GAUSSIAN_WEIGHTS[2]!;
-const W1 = GAUSSIAN_WEIGHTS[1]!;
-const W2 = GAUSSIAN_WEIGHTS[0]!;
+
+/** The 5-tap kernel [w(−2) … w(2)] for σ voxels, normalised. */
+export function gaussianWeights(sigmaVoxels = 1): readonly number[] {
+  const raw = [-2, -1, 0, 1, 2].map((d) => Math.exp(-(d * d) / (2 * sigmaVoxels * sigmaVoxels)));
+  const sum = raw.reduce((a, b) => a + b, 0);
+  return raw.map((w) => w / sum);
+}
+export const GAUSSIAN_WEIGHTS: readonly number[] = gaussianWeights(1);
+
+/** [centre, ±1, ±2] of a 5-tap kernel. */
+type Taps = readonly [number, number, number];
+const taps = (w: readonly number[]): Taps => [w[2]!, w[1]!, w[0]!];
 
 /** Index i mirrored into 0…n−1 (scipy `reflect`), for any i. */
 export function reflectIndex(i: number, n: number): number {
@@ -23,25 +30,26 @@ export function reflectIndex(i: number, n: number): number {
 }
 
 /** Smooths one slice along x into `out` (Float32, same layout). */
-function smoothRows(src: Int16Array, offset: number, nx: number, ny: number, out: Float32Array): void {
+function smoothRows(src: Int16Array, offset: number, nx: number, ny: number, out: Float32Array, [w0, w1, w2]: Taps): void {
   for (let y = 0; y < ny; y++) {
     const s = offset + y * nx;
     const o = y * nx;
     if (nx >= 2 * RADIUS + 1) {
       for (let x = RADIUS; x < nx - RADIUS; x++) {
         const p = s + x;
-        out[o + x] = W0 * src[p]! + W1 * (src[p - 1]! + src[p + 1]!) + W2 * (src[p - 2]! + src[p + 2]!);
+        out[o + x] = w0 * src[p]! + w1 * (src[p - 1]! + src[p + 1]!) + w2 * (src[p - 2]! + src[p + 2]!);
       }
-      for (const x of [0, 1, nx - 2, nx - 1]) out[o + x] = edgeSample(src, s, nx, x);
+      for (const x of [0, 1, nx - 2, nx - 1]) out[o + x] = edgeSample(src, s, nx, x, [w0, w1, w2]);
     } else {
-      for (let x = 0; x < nx; x++) out[o + x] = edgeSample(src, s, nx, x);
+      for (let x = 0; x < nx; x++) out[o + x] = edgeSample(src, s, nx, x, [w0, w1, w2]);
     }
   }
 }
 
-function edgeSample(src: Int16Array, s: number, nx: number, x: number): number {
+function edgeSample(src: Int16Array, s: number, nx: number, x: number, [w0, w1, w2]: Taps): number {
+  const w = [w2, w1, w0, w1, w2];
   let v = 0;
-  for (let d = -RADIUS; d <= RADIUS; d++) v += GAUSSIAN_WEIGHTS[d + RADIUS]! * src[s + reflectIndex(x + d, nx)]!;
+  for (let d = -RADIUS; d <= RADIUS; d++) v += w[d + RADIUS]! * src[s + reflectIndex(x + d, nx)]!;
   return v;
 }
 
@@ -80,8 +88,9 @@ export function smoothedBelowRuns(
   ny: number,
   nz: number,
   below: number,
-  options: { simd?: boolean; region?: SliceRegion } = {},
+  options: { simd?: boolean; region?: SliceRegion; sigmaVoxels?: number } = {},
 ): RunVolume {
+  const [W0, W1, W2] = taps(options.sigmaVoxels === undefined ? GAUSSIAN_WEIGHTS : gaussianWeights(options.sigmaVoxels));
   const out = new RunBuilder(nx, ny, nz, ny * nz * 4);
   const n = nx * ny;
   const region = options.region ?? { k0: 0, k1: nz - 1, y0: 0, y1: ny - 1 };
@@ -112,7 +121,7 @@ export function smoothedBelowRuns(
         out.endRow();
       }
     } else {
-      smoothRows(src, 0, nx, rows, tmp!);
+      smoothRows(src, 0, nx, rows, tmp!, [W0, W1, W2]);
       for (let y = y0; y <= y1; y++) {
         const [a, b, c, d, e] = rowOffsets(y - ya, nx, rows);
         let start = -1;
@@ -156,8 +165,9 @@ function bitsToRuns(bits: Uint16Array, first: number, words: number, nx: number,
 
 /** The smoothed slice itself (for tests and viewers; the mask uses `smoothedBelowRuns`). */
 export function smoothSlice(slice: Int16Array, nx: number, ny: number): Float32Array {
+  const [W0, W1, W2] = taps(GAUSSIAN_WEIGHTS);
   const tmp = new Float32Array(nx * ny);
-  smoothRows(slice, 0, nx, ny, tmp);
+  smoothRows(slice, 0, nx, ny, tmp, [W0, W1, W2]);
   const out = new Float32Array(nx * ny);
   for (let y = 0; y < ny; y++) {
     const [a, b, c, d, e] = rowOffsets(y, nx, ny);

@@ -11,6 +11,12 @@
 ;;   bits  the result, one u16 per 16 voxels, rows of q/16 words; bits at x ≥ nx are undefined
 ;;
 ;; planeReach and zReach: the dilation of distance.ts (`dilateRunsL1`), same results.
+;;
+;; blockMean2: the mean of each 2 × 2 block of a slice (coarse-grid.ts), rounded half up, for the
+;; whole blocks only (floor(nx/2) by floor(ny/2); the caller does a cut last column or row). Same results as
+;; the JavaScript of coarse-grid.ts (tested).
+;;   src   the slice, Int16, nx·ny values
+;;   dst   the block means, Int16, rows of `stride` values
 (module
   (memory (export "memory") 1 65536)
 
@@ -334,4 +340,56 @@
         (i32.store8 (local.get $p) (i32.ge_s (i32.load8_s (local.get $p)) (i32.const 0)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $cs))))
+
+  (func (export "blockMean2") (param $src i32) (param $nx i32) (param $ny i32) (param $dst i32) (param $stride i32)
+    (local $y i32) (local $c i32) (local $cx i32) (local $cy i32) (local $a i32) (local $b i32) (local $d i32)
+    (local $two v128) (local $s0 v128) (local $s1 v128)
+    (local.set $two (i32x4.splat (i32.const 2)))
+    (local.set $cx (i32.shr_u (local.get $nx) (i32.const 1)))
+    (local.set $cy (i32.shr_u (local.get $ny) (i32.const 1)))
+    (local.set $y (i32.const 0))
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $y) (local.get $cy)))
+        ;; Rows 2y and 2y + 1 of the slice, row y of the result.
+        (local.set $a (i32.add (local.get $src) (i32.shl (i32.mul (i32.shl (local.get $y) (i32.const 1)) (local.get $nx)) (i32.const 1))))
+        (local.set $b (i32.add (local.get $a) (i32.shl (local.get $nx) (i32.const 1))))
+        (local.set $d (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $y) (local.get $stride)) (i32.const 1))))
+        ;; Eight blocks at a time (16 pixels of each row), then one at a time.
+        (local.set $c (i32.const 0))
+        (block $done
+          (loop $chunks
+            (br_if $done (i32.gt_s (i32.add (local.get $c) (i32.const 8)) (local.get $cx)))
+            (local.set $s0
+              (i32x4.shr_s
+                (i32x4.add (local.get $two)
+                  (i32x4.add (i32x4.extadd_pairwise_i16x8_s (v128.load (i32.add (local.get $a) (i32.shl (local.get $c) (i32.const 2)))))
+                             (i32x4.extadd_pairwise_i16x8_s (v128.load (i32.add (local.get $b) (i32.shl (local.get $c) (i32.const 2)))))))
+                (i32.const 2)))
+            (local.set $s1
+              (i32x4.shr_s
+                (i32x4.add (local.get $two)
+                  (i32x4.add (i32x4.extadd_pairwise_i16x8_s (v128.load offset=16 (i32.add (local.get $a) (i32.shl (local.get $c) (i32.const 2)))))
+                             (i32x4.extadd_pairwise_i16x8_s (v128.load offset=16 (i32.add (local.get $b) (i32.shl (local.get $c) (i32.const 2)))))))
+                (i32.const 2)))
+            (v128.store (i32.add (local.get $d) (i32.shl (local.get $c) (i32.const 1)))
+              (i16x8.narrow_i32x4_s (local.get $s0) (local.get $s1)))
+            (local.set $c (i32.add (local.get $c) (i32.const 8)))
+            (br $chunks)))
+        (block $tailDone
+          (loop $tail
+            (br_if $tailDone (i32.ge_s (local.get $c) (local.get $cx)))
+            (i32.store16 (i32.add (local.get $d) (i32.shl (local.get $c) (i32.const 1)))
+              (i32.shr_s
+                (i32.add (i32.const 2)
+                  (i32.add
+                    (i32.add (i32.load16_s (i32.add (local.get $a) (i32.shl (local.get $c) (i32.const 2))))
+                             (i32.load16_s offset=2 (i32.add (local.get $a) (i32.shl (local.get $c) (i32.const 2)))))
+                    (i32.add (i32.load16_s (i32.add (local.get $b) (i32.shl (local.get $c) (i32.const 2))))
+                             (i32.load16_s offset=2 (i32.add (local.get $b) (i32.shl (local.get $c) (i32.const 2)))))))
+                (i32.const 2)))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $tail)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $rows))))
 )

@@ -34,6 +34,22 @@ describe('computeLungMask on phantoms of varied spacing and noise, against the g
     expect(fractionHeld(r.dilatedMask, phantom.lungMask)).toBeGreaterThanOrEqual(0.99);
   });
 
+  it('a 512² chest of 0.62 mm pixels is decided on 2 × 2 block means: as good as on its own grid', () => {
+    // Measured on five 512² phantoms (0.55–0.85 mm): Dice 0.969–0.983 against 0.971–0.985 on the
+    // full grid, the lung volume within 0.3 %, in about half the time.
+    const spec: PhantomCaseSpec = { ...base, id: '512', seed: 23, size: 512, slices: 40, pixelSpacingMm: 0.62, sliceThicknessMm: 4, noiseHu: 20, label: 'covid', covid: { findings: ['ground-glass', 'consolidation'], extent: 0.5 } };
+    const phantom = generateCase(spec);
+    const coarse = computeLungMask(phantom.volume);
+    const full = computeLungMask(phantom.volume, { maxGridMm: 0 });
+    expect(coarse.gridFactor).toBe(2);
+    expect(full.gridFactor).toBe(1);
+    expect(coarse.mask).toHaveLength(phantom.lungMask.length);
+    expect(dice(coarse.mask, phantom.lungMask)).toBeGreaterThanOrEqual(0.95);
+    expect(dice(coarse.mask, phantom.lungMask)).toBeGreaterThan(dice(full.mask, phantom.lungMask) - 0.005);
+    expect(Math.abs(coarse.lungVolumeMl / full.lungVolumeMl - 1)).toBeLessThan(0.01);
+    expect(fractionHeld(coarse.dilatedMask, phantom.lungMask)).toBeGreaterThanOrEqual(0.99);
+  });
+
   it('severe COVID-19 (extent 0.9, consolidation): both lungs found, dense opacities at the wall partly lost', () => {
     // A density threshold cannot tell consolidation at the chest wall from the wall: this case
     // measures 0.93 (98% inside the dilated mask); others as severe went down to 0.76 (79%).

@@ -1,4 +1,5 @@
 import type { Volume } from '../volume/volume.js';
+import { blockMeanVolume, gridFactor, upsampleRuns } from './coarse-grid.js';
 import { closeSlicesWithDisc } from './disc-closing.js';
 import { boundingBox, dilateRunsL1 } from './distance.js';
 import { fillHoles2d } from './fill-holes.js';
@@ -50,6 +51,12 @@ export interface LungMaskOptions {
   closingMm: number;
   /** Final 3-D dilation, mm along each axis (10; Liao: 10 voxels of 1 mm). */
   dilationMm: number;
+  /**
+   * The coarsest in-plane spacing, mm, of the grid the mask is decided on (1.8): where two pixels
+   * fit in it, 2 × 2 blocks are averaged first and the mask spread back (coarse-grid.ts). 0: the
+   * volume's own grid always.
+   */
+  maxGridMm: number;
   /** Use the WebAssembly SIMD kernel for the smoothing when available (true). */
   simd: boolean;
 }
@@ -70,6 +77,7 @@ export const DEFAULT_LUNG_MASK_OPTIONS: Readonly<LungMaskOptions> = Object.freez
   pocketMaxDepthMm: 25,
   closingMm: 10,
   dilationMm: 10,
+  maxGridMm: 1.8,
   simd: true,
 });
 
@@ -89,6 +97,8 @@ export interface LungMaskResult {
   sliceAreaMm2: Float64Array;
   /** Slices where `mask` is not empty. */
   slicesWithLung: number;
+  /** Pixels grouped per side on the grid the mask was decided on (1: the volume's own grid). */
+  gridFactor: number;
   /** Number of lungs the mask was split into for the hull (2 normally; 1 when no split was found). */
   lungCount: number;
   /** Every 3-D air component of at least 5 mL that reached the selection, and what became of it. */
@@ -105,8 +115,7 @@ export interface LungMaskResult {
 export function computeLungMask(volume: Volume, options: Partial<LungMaskOptions> = {}): LungMaskResult {
   const o: LungMaskOptions = { ...DEFAULT_LUNG_MASK_OPTIONS, ...options };
   const [nx, ny, nz] = volume.dimensions;
-  const spacing = volume.spacingMm;
-  const [sx, sy, sz] = spacing;
+  const [sx, sy, sz] = volume.spacingMm;
   const timingsMs: Record<string, number> = {};
   let clock = performance.now();
   const lap = (name: string) => {
@@ -114,30 +123,71 @@ export function computeLungMask(volume: Volume, options: Partial<LungMaskOptions
     timingsMs[name] = Math.round((now - clock) * 10) / 10;
     clock = now;
   };
-  const empty = (status: LungMaskStatus, reason: string, candidates: CandidateReport[] = []): LungMaskResult => ({
-    status,
-    reason,
-    mask: new Uint8Array(nx * ny * nz),
-    dilatedMask: new Uint8Array(nx * ny * nz),
-    lungVolumeMl: 0,
-    sliceAreaMm2: new Float64Array(nz),
-    slicesWithLung: 0,
-    lungCount: 0,
-    candidates,
+  const f = gridFactor(volume.spacingMm, o.maxGridMm);
+  const grid = f > 1 ? blockMeanVolume(volume, { simd: o.simd }) : volume;
+  if (f > 1) lap('downsample');
+  const found = lungRuns(grid, o, 1 / f, lap);
+  if (found.status !== 'ok') {
+    return {
+      status: found.status,
+      reason: found.reason,
+      mask: new Uint8Array(nx * ny * nz),
+      dilatedMask: new Uint8Array(nx * ny * nz),
+      lungVolumeMl: 0,
+      sliceAreaMm2: new Float64Array(nz),
+      slicesWithLung: 0,
+      gridFactor: f,
+      lungCount: 0,
+      candidates: found.candidates,
+      timingsMs,
+    };
+  }
+  const lungs = f > 1 ? upsampleRuns(found.lungs, f, nx, ny) : found.lungs;
+  const mask = runsToDense(lungs);
+  const counts = sliceVoxelCounts(lungs);
+  const sliceAreaMm2 = counts.map((c) => c * sx * sy);
+  const slicesWithLung = counts.reduce((n, c) => n + (c > 0 ? 1 : 0), 0);
+  const lungVolumeMl = (voxelCount(lungs) * sx * sy * sz) / 1000;
+  lap('writeMask');
+  const dilatedMask = dilateRunsL1(lungs, volume.spacingMm, o.dilationMm);
+  lap('dilate');
+  return {
+    status: 'ok',
+    mask,
+    dilatedMask,
+    lungVolumeMl,
+    sliceAreaMm2,
+    slicesWithLung,
+    gridFactor: f,
+    lungCount: found.lungCount,
+    candidates: found.candidates,
     timingsMs,
-  });
+  };
+}
 
+type LungRuns =
+  | { status: 'ok'; lungs: RunVolume; lungCount: number; candidates: CandidateReport[] }
+  | { status: Exclude<LungMaskStatus, 'ok'>; reason: string; candidates: CandidateReport[] };
+
+/**
+ * The recipe itself on the grid given (the volume's or its block means): the lungs as runs, or
+ * why none were found. `sigmaVoxels`: the smoothing's σ in voxels of this grid (one pixel of the
+ * volume's own grid, so that a coarse grid does not blur more).
+ */
+function lungRuns(volume: Volume, o: LungMaskOptions, sigmaVoxels: number, lap: (stage: string) => void): LungRuns {
+  const [nx, ny, nz] = volume.dimensions;
+  const spacing = volume.spacingMm;
   const hu = checkHu(volume);
   lap('huCheck');
-  if (hu) return empty('not-hu', hu);
+  if (hu) return { status: 'not-hu', reason: hu, candidates: [] };
 
-  const air = smoothedBelowRuns(volume.voxels, nx, ny, nz, o.thresholdHu, { simd: o.simd });
+  const air = smoothedBelowRuns(volume.voxels, nx, ny, nz, o.thresholdHu, { simd: o.simd, sigmaVoxels });
   lap('smoothThreshold');
   const axis = bodyAxis(air, spacing);
   const filtered = filterSliceComponents(air, spacing, o.minSliceAreaMm2, o.maxEccentricity);
   lap('sliceComponents');
 
-  const coverageMm = nz * sz;
+  const coverageMm = nz * spacing[2];
   const floorScale = Math.min(1, coverageMm / o.fullCoverageMm);
   const minVolumeMl = o.volumeRangeL[0] * 1000 * floorScale;
   const selection = selectLungComponents(filtered, volume.voxels, spacing, axis, {
@@ -150,7 +200,7 @@ export function computeLungMask(volume: Volume, options: Partial<LungMaskOptions
   });
   lap('select3d');
   if (selection.kept === 0) {
-    return empty('no-lung-found', noLungReason(selection.candidates, minVolumeMl, coverageMm), selection.candidates);
+    return { status: 'no-lung-found', reason: noLungReason(selection.candidates, minVolumeMl, coverageMm), candidates: selection.candidates };
   }
 
   const split = separateLungs(selection.runs, spacing, {
@@ -162,7 +212,7 @@ export function computeLungMask(volume: Volume, options: Partial<LungMaskOptions
   // The hulls lie within the selected air's box: lung-like voxels are only needed there.
   const box = boundingBox(selection.runs)!;
   const region = { k0: box.kmin, k1: box.kmax, y0: box.ymin, y1: box.ymax };
-  const lungLike = subtractRuns(smoothedBelowRuns(volume.voxels, nx, ny, nz, o.lungLikeMaxHu, { simd: o.simd, region }), air);
+  const lungLike = subtractRuns(smoothedBelowRuns(volume.voxels, nx, ny, nz, o.lungLikeMaxHu, { simd: o.simd, region, sigmaVoxels }), air);
   lap('lungLike');
   // Per lung, in place of Liao's whole per-slice convex hull (which fills the cardiac bay, the
   // mediastinal side and the lung base around the liver dome: ≈ 15% of the lung volume on
@@ -178,26 +228,7 @@ export function computeLungMask(volume: Volume, options: Partial<LungMaskOptions
     lungs = lungs ? unionRuns(lungs, closed) : closed;
   }
   lap('hullAndClose');
-
-  const mask = runsToDense(lungs!);
-  const counts = sliceVoxelCounts(lungs!);
-  const sliceAreaMm2 = counts.map((c) => c * sx * sy);
-  const slicesWithLung = counts.reduce((n, c) => n + (c > 0 ? 1 : 0), 0);
-  const lungVolumeMl = (voxelCount(lungs!) * sx * sy * sz) / 1000;
-  lap('writeMask');
-  const dilatedMask = dilateRunsL1(lungs!, spacing, o.dilationMm);
-  lap('dilate');
-  return {
-    status: 'ok',
-    mask,
-    dilatedMask,
-    lungVolumeMl,
-    sliceAreaMm2,
-    slicesWithLung,
-    lungCount: split.lungs.length,
-    candidates: selection.candidates,
-    timingsMs,
-  };
+  return { status: 'ok', lungs: lungs!, lungCount: split.lungs.length, candidates: selection.candidates };
 }
 
 function noLungReason(candidates: CandidateReport[], minVolumeMl: number, coverageMm: number): string {

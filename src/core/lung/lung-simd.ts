@@ -1,7 +1,8 @@
 /**
  * The WebAssembly SIMD kernels of lung-kernel.wat: the smoothing-and-threshold of a slice (about
  * 10× faster than the JavaScript loops of gaussian.ts, same results up to float32 rounding) and
- * the y and z sweeps of the dilation (distance.ts; same results). One kernel instance per thread,
+ * the y and z sweeps of the dilation (distance.ts; same results), the 2 × 2 block means of
+ * coarse-grid.ts (same results). One kernel instance per thread,
  * created on first use; null where the runtime has no WebAssembly SIMD (then JavaScript is used).
  */
 import { LUNG_KERNEL_WASM_BASE64 } from './lung-kernel.wasm.js';
@@ -13,6 +14,7 @@ type PlaneReachFn = (
   sy: number, radius: number, invSz: number, eps: number, limit: number, cap: number,
 ) => void;
 type ZReachFn = (reach: number, plane: number, total: number) => void;
+type BlockMean2Fn = (src: number, nx: number, ny: number, dst: number, stride: number) => void;
 
 /** Views on the dilation's buffers in the kernel's memory (valid until the memory grows). */
 export interface DilationBuffers {
@@ -38,6 +40,7 @@ export class LungKernel {
   private readonly fn: SmoothBelowFn;
   private readonly planeReachFn: PlaneReachFn;
   private readonly zReachFn: ZReachFn;
+  private readonly blockMean2Fn: BlockMean2Fn;
 
   constructor() {
     const wa = wasmApi();
@@ -47,6 +50,7 @@ export class LungKernel {
     this.fn = instance.exports['smoothBelow'] as SmoothBelowFn;
     this.planeReachFn = instance.exports['planeReach'] as PlaneReachFn;
     this.zReachFn = instance.exports['zReach'] as ZReachFn;
+    this.blockMean2Fn = instance.exports['blockMean2'] as BlockMean2Fn;
   }
 
   /** Bytes of memory the kernel holds (it never shrinks: see `releaseLargeLungKernel`). */
@@ -85,6 +89,23 @@ export class LungKernel {
   /** See `zReach` in lung-kernel.wat (plane ≥ 16). */
   zReach(b: DilationBuffers, plane: number, depth: number): void {
     this.zReachFn(b.reachPtr, plane, plane * depth);
+  }
+
+  /**
+   * The means of the whole 2 × 2 blocks of one slice (⌊nx/2⌋ × ⌊ny/2⌋, rounded half up), written
+   * into `out` with rows of `stride` values starting at `offset`.
+   */
+  blockMean2(slice: Int16Array, nx: number, ny: number, out: Int16Array, offset: number, stride: number): void {
+    const cx = nx >> 1;
+    const cy = ny >> 1;
+    const src = 0;
+    const dst = align(nx * ny * 2 + 16);
+    const buffer = this.ensure(dst + cx * cy * 2 + 64);
+    new Int16Array(buffer, src, nx * ny).set(slice);
+    this.blockMean2Fn(src, nx, ny, dst, cx);
+    const means = new Int16Array(buffer, dst, cx * cy);
+    if (stride === cx) out.set(means, offset);
+    else for (let y = 0; y < cy; y++) out.set(means.subarray(y * cx, (y + 1) * cx), offset + y * stride);
   }
 
   /**

@@ -19,6 +19,7 @@ export const KERNELS = {
   hu: { wat: 'src/core/ingest/hu-kernel.wat', out: 'src/core/ingest/hu-kernel.wasm.ts', constant: 'HU_KERNEL_WASM_BASE64' },
   lung: { wat: 'src/core/lung/lung-kernel.wat', out: 'src/core/lung/lung-kernel.wasm.ts', constant: 'LUNG_KERNEL_WASM_BASE64' },
   stochastic: { wat: 'src/core/enhance/stochastic-kernel.wat', out: 'src/core/enhance/stochastic-kernel.wasm.ts', constant: 'STOCHASTIC_KERNEL_WASM_BASE64' },
+  input: { wat: 'src/core/model/input-kernel.wat', out: 'src/core/model/input-kernel.wasm.ts', constant: 'INPUT_KERNEL_WASM_BASE64' },
 };
 
 /** The WebAssembly features the kernels use (all on by default in Node 20's V8; `threads` for the

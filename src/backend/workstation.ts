@@ -76,6 +76,8 @@ export class Workstation {
   static async start(options: WorkstationOptions): Promise<Workstation> {
     const ws = new Workstation(options, await Preferences.load(options.dataDir));
     await ws.openEngine();
+    // In the background while the user picks a study: the first one is then as fast as the next.
+    if (ws.engine) void ws.compute.warmUp(ws.engine.card.preprocessing);
     try {
       ws.reviews = ReviewStore.open(path.join(options.dataDir, 'review.sqlite'));
     } catch (error) {

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { defaultThreads } from '../ingest/worker-pool.js';
+import type { InputPreprocessing } from '../model/preprocess.js';
 import type { MaskInputsResult, MaskInputsTask, PrepareCaseResult, PrepareCaseTask, SliceInputsTask } from './prepare-worker.js';
 
 /** Worker threads that make the model inputs of volumes (prepare-worker.ts), one volume per thread at a time. */
@@ -26,6 +27,15 @@ export class PreparePool {
 
   maskInputs(task: MaskInputsTask): Promise<MaskInputsResult> {
     return this.piscina.run(task, { name: 'maskInputs' }) as Promise<MaskInputsResult>;
+  }
+
+  /**
+   * Compiles the workers' hot loops on a generated chest, one task per thread (prepare-worker.ts
+   * `warmUp`): for a process that will analyse studies later (the app). Never fails.
+   */
+  async warmUp(preprocessing: InputPreprocessing): Promise<void> {
+    const one = () => this.piscina.run({ preprocessing }, { name: 'warmUp' }).catch(() => undefined);
+    await Promise.all(Array.from({ length: this.threads }, one));
   }
 
   async close(): Promise<void> {

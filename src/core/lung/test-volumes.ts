@@ -1,6 +1,7 @@
 /**
- * Generated volumes for the lung mask's tests and benchmark: random masks, and a synthetic chest
- * (body, two lungs, trachea, table, outside air, bowel gas) with its exact lung truth.
+ * Generated volumes for the lung mask's tests and benchmark, and for the compute workers' warm-up
+ * (prepare-worker.ts): random masks, and a synthetic chest (body, two lungs, trachea, table,
+ * outside air, bowel gas) with its exact lung truth.
  */
 import { Volume } from '../volume/volume.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { placement, prepareMask, prepareSlice, windowToUnit, type InputPreprocessing } from './preprocess.js';
+import { inputSimdAvailable } from './input-simd.js';
+import { placement, prepareMask, prepareSlice, sliceInputMaker, windowToUnit, type InputPreprocessing } from './preprocess.js';
 
 const PRE: InputPreprocessing = { size: 4, huWindow: { lowHu: -1000, highHu: 0 }, normalization: { mean: 0, std: 1 } };
 
@@ -109,5 +110,32 @@ describe('model input at the edges', () => {
     expect(() => prepareSlice(hu, 5, 4, [1, 1], PRE)).toThrow(/values/);
     expect(() => prepareSlice(new Int16Array(0), 0, 0, [1, 1], PRE)).toThrow(/column/);
     expect(() => prepareMask(new Uint8Array(3), 2, 2, [1, 1], 4)).toThrow(/mask values/);
+  });
+});
+
+describe('the SIMD kernel of the slice input', () => {
+  // Shrinking a clinical slice, non-square pixels (padding rows), an odd width past the kernel's
+  // eight-column chunks, enlarging a small one; values beyond both ends of the window.
+  const cases: Array<[string, number, number, [number, number]]> = [
+    ['512² → 128', 512, 512, [0.7, 0.7]],
+    ['non-square pixels', 100, 60, [0.8, 1.6]],
+    ['odd width', 37, 53, [1, 1]],
+    ['enlarged', 64, 48, [2, 2]],
+  ];
+  it.each(cases)('%s: the same values as the JavaScript, to float32 rounding', (_name, cols, rows, spacing, ctx) => {
+    if (!inputSimdAvailable()) ctx.skip();
+    const pre: InputPreprocessing = { size: 128, huWindow: { lowHu: -1350, highHu: 150 }, normalization: { mean: 0.5, std: 0.5 } };
+    let seed = cols * 7919 + rows;
+    const hu = new Int16Array(cols * rows).map(() => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return Math.round((seed / 2 ** 32) * 3600) - 2000; // −2000 … 1600 HU
+    });
+    const js = sliceInputMaker(cols, rows, spacing, pre, { simd: false })(hu);
+    const simd = sliceInputMaker(cols, rows, spacing, pre)(hu);
+    let worst = 0;
+    for (let i = 0; i < js.length; i++) worst = Math.max(worst, Math.abs(js[i]! - simd[i]!));
+    expect(worst).toBeLessThan(1e-5);
+    // padding where the image does not reach (rows above and below non-square pixels): air, normalised
+    if (spacing[0] !== spacing[1]) expect(simd[0]).toBeCloseTo(-1, 5);
   });
 });

@@ -5,6 +5,7 @@
  * `lunglens prepare` writes with these functions).
  */
 import { windowHu } from '../enhance/tone-map.js';
+import { sliceInputKernel } from './input-simd.js';
 
 /** The model card's description of its input (DESIGN.md §4). */
 export interface InputPreprocessing {
@@ -142,19 +143,34 @@ export function windowToUnit(hu: Int16Array, window: InputPreprocessing['huWindo
 /**
  * The model's `slices` input for every slice of one geometry: windowed, resampled to S×S
  * (area-correct when shrinking, aspect ratio preserved, padded with the window's low end, i.e.
- * air), normalised. The resampling weights are computed once and reused for each slice.
+ * air), normalised. The resampling weights are computed once and reused for each slice. The
+ * WebAssembly SIMD kernel (input-kernel.wat: along y first, windowing as it reads) does it where
+ * available, else JavaScript (`simd: false` forces it): the same values up to float32 rounding.
  */
-export function sliceInputMaker(columns: number, rows: number, spacingMm: [number, number], pre: InputPreprocessing): (hu: Int16Array, out?: Float32Array) => Float32Array {
+export function sliceInputMaker(columns: number, rows: number, spacingMm: [number, number], pre: InputPreprocessing, options: { simd?: boolean } = {}): (hu: Int16Array, out?: Float32Array) => Float32Array {
   checkPreprocessing(pre);
   const p = placement(columns, rows, spacingMm, pre.size);
   const wx = axisWeights(columns, pre.size, p.offset[0], p.extent[0]);
   const wy = axisWeights(rows, pre.size, p.offset[1], p.extent[1]);
   const { mean, std } = pre.normalization;
+  const check = (hu: Int16Array) => {
+    if (hu.length !== columns * rows) throw new RangeError(`model input: ${hu.length} values for a ${columns}×${rows} slice`);
+  };
+  const kernel = options.simd === false ? null : sliceInputKernel();
+  if (kernel) {
+    const { lowHu, highHu } = pre.huWindow;
+    const window = { lo: lowHu, inv: 1 / (highHu - lowHu) };
+    const key = {}; // this maker's weights
+    return (hu, out = new Float32Array(pre.size * pre.size)) => {
+      check(hu);
+      return kernel.run(key, hu, columns, rows, pre.size, wy, wx, window, pre.normalization, out);
+    };
+  }
   // windowToUnit of every Int16 value once: the same numbers as windowing each slice, one pass fewer
   const lut = windowToUnit(Int16Array.from({ length: 65536 }, (_, i) => i - 32768), pre.huWindow);
   const tmp = new Float32Array(rows * pre.size);
   return (hu, out = new Float32Array(pre.size * pre.size)) => {
-    if (hu.length !== columns * rows) throw new RangeError(`model input: ${hu.length} values for a ${columns}×${rows} slice`);
+    check(hu);
     resampleWith(hu, lut, columns, rows, wx, wy, pre.size, 0, tmp, out);
     for (let i = 0; i < out.length; i++) out[i] = (out[i]! - mean) / std;
     return out;

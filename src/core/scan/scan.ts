@@ -37,6 +37,8 @@ export interface ScanOptions {
   signal?: AbortSignal;
   /** Called with each series analysed in this run and its item (the app adds them to the review queue). */
   onAnalysed?: (summary: SeriesSummary, item: ScanItem) => void;
+  /** Worker pools to use (and leave open) instead of the scan's own: a process that scans again keeps its threads warm. */
+  pools?: { ingest: IngestPool; compute: PreparePool };
 }
 
 export interface ScanProgress {
@@ -112,8 +114,8 @@ export async function scanPaths(paths: string[], options: ScanOptions): Promise<
     }
   };
 
-  const ingest = new IngestPool(options.workers);
-  const compute = new PreparePool(2); // the slices' tensors beside the lung mask
+  const ingest = options.pools?.ingest ?? new IngestPool(options.workers);
+  const compute = options.pools?.compute ?? new PreparePool(2); // the slices' tensors beside the lung mask
   let pending: Promise<void> = Promise.resolve();
   let failure: unknown = null;
   let readStarted = performance.now();
@@ -156,7 +158,7 @@ export async function scanPaths(paths: string[], options: ScanOptions): Promise<
       for (const r of inspected.rejected) if (!insideOutput(r.path)) await finished(rejectedItem(r, engine), false);
     }
   } finally {
-    await Promise.all([ingest.close(), compute.close(), journal.close()]);
+    await Promise.all([...(options.pools ? [] : [ingest.close(), compute.close()]), journal.close()]);
   }
   const complete = !options.signal?.aborted;
   await output('results', () => write(complete));

@@ -3,7 +3,8 @@
  *
  *  1. one 512×512×300 uncompressed DICOM study, from files on disk to verdict (median of runs,
  *     engine already loaded as in the app or a batch; with new worker threads and with warm ones),
- *     and each stage's time — target ≤ 2.0 s (DeCoVNet reported 1.93 s per volume on a GPU);
+ *     and each stage's time — target ≤ 2.0 s (DeCoVNet reported 1.93 s per volume on a GPU); the
+ *     content identity is hashed while the worker threads make the model inputs (not resuming);
  *  2. batch throughput in studies per minute over several phantom studies;
  *  3. peak memory (max RSS of a fresh process) scanning a 1,000-slice series — target ≤ 1.5 GB;
  *  4. the model's whole-volume time in onnxruntime (CPU provider) next to PyTorch's for the same

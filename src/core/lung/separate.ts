@@ -106,9 +106,13 @@ export function separateLungs(mask: RunVolume, spacingMm: Vec3, options: Separat
     for (let i = rowStart[r]!; i < rowStart[r + 1]!; i++) {
       const end = x1[i]!;
       for (let x = x0[i]!; x < end; ) {
-        const cx = Math.floor(x / fx);
-        const next = Math.min(end, (cx + 1) * fx);
-        (owner[rowCell + cx] === 2 ? two : one).pushMerged(x, next);
+        // The run's stretch of cells with the same owner, at once.
+        let cx = Math.floor(x / fx);
+        const second = owner[rowCell + cx] === 2;
+        do cx++;
+        while (cx * fx < end && (owner[rowCell + cx] === 2) === second);
+        const next = Math.min(end, cx * fx);
+        (second ? two : one).pushMerged(x, next);
         x = next;
       }
     }

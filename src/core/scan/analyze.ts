@@ -76,14 +76,22 @@ export function rejectedItem(rejection: Rejection, engine: InferenceEngine): Sca
 }
 
 /**
- * `identity` is the volume's content identity (identity.ts); `before` the time already spent on
- * it (reading, identity), which the item's timings report with its own stages.
+ * `identity` is the volume's content identity (identity.ts), or the function that computes it:
+ * then it runs here while the worker threads make the model inputs (its time overlaps theirs).
+ * `before` is the time already spent on the volume (reading, identity), which the item's timings
+ * report with its own stages.
  */
-export async function analyzeSeries(summary: SeriesSummary, volume: Volume, identity: string, before: { readMs: number; identityMs: number }, ctx: AnalyzeContext): Promise<Analysis> {
+export async function analyzeSeries(summary: SeriesSummary, volume: Volume, identity: string | (() => string), before: { readMs: number; identityMs: number }, ctx: AnalyzeContext): Promise<Analysis> {
   const timings: Partial<Record<Stage | 'total', number>> = { read: round(before.readMs), identity: round(before.identityMs) };
   const started = performance.now();
   let t = performance.now();
-  const item = baseItem(summary, identity, ctx.engine);
+  const item = baseItem(summary, typeof identity === 'string' ? identity : '', ctx.engine);
+  const identify = () => {
+    if (typeof identity === 'string') return;
+    const t0 = performance.now();
+    item.identity = identity();
+    timings.identity = round(performance.now() - t0);
+  };
   const finish = (): Analysis['item'] => {
     timings.total = round(before.readMs + before.identityMs + performance.now() - started);
     item.timingsMs = timings as Record<string, number>;
@@ -92,6 +100,7 @@ export async function analyzeSeries(summary: SeriesSummary, volume: Volume, iden
   if (summary.modality && summary.modality !== 'CT') {
     item.status = 'skipped';
     item.error = { code: 'not-ct', message: `The series is ${summary.modality}, not CT; the detector reads chest CT only.` };
+    identify();
     return { item: finish(), thumbnails: new Map(), slicesWithLung: 0 };
   }
   const pre = ctx.engine.card.preprocessing;
@@ -103,10 +112,12 @@ export async function analyzeSeries(summary: SeriesSummary, volume: Volume, iden
   // The slices' tensors and the lung mask (then its tensors) on two threads at once.
   const init = volumeInit(volume);
   const failed = (error: unknown) => ({ ok: false as const, code: 'prepare-failed', message: `The model input could not be made: ${(error as Error).message}`, timingsMs: { mask: 0, tensors: 0 } });
-  const [sliced, inputs] = await Promise.all([
+  const inputsMade = Promise.all([
     ctx.compute.sliceInputs({ volume: init, preprocessing: pre, slices }).catch((error: unknown) => failed(error)),
     ctx.compute.maskInputs({ volume: init, size: pre.size, masks, ...(lungMask ? { lungMask } : {}) }).catch((error: unknown) => failed(error)),
   ]);
+  identify();
+  const [sliced, inputs] = await inputsMade;
   timings.mask = round(inputs.timingsMs.mask);
   timings.maskTensors = round(inputs.timingsMs.tensors);
   if ('ms' in sliced) timings.tensors = round(sliced.ms); // concurrent with the mask

@@ -133,13 +133,19 @@ export async function scanPaths(paths: string[], options: ScanOptions): Promise<
         await pending;
         if (failure || options.signal?.aborted) return;
         const job = (async () => {
-          const t = performance.now();
-          const identity = contentIdentity(volume);
-          const identityMs = performance.now() - t;
-          const done = previous?.get(identity);
-          if (done && done.status !== 'error') {
-            const reused: ScanItem = { ...done, id: summary.id, path: summary.path };
-            return finished(reused, true);
+          // Resuming, the identity decides whether the series is done already; otherwise it is
+          // hashed while the worker threads make the model inputs.
+          let identity: string | (() => string) = () => contentIdentity(volume);
+          let identityMs = 0;
+          if (previous) {
+            const t = performance.now();
+            identity = contentIdentity(volume);
+            identityMs = performance.now() - t;
+            const done = previous.get(identity);
+            if (done && done.status !== 'error') {
+              const reused: ScanItem = { ...done, id: summary.id, path: summary.path };
+              return finished(reused, true);
+            }
           }
           const { item, thumbnails } = await analyzeSeries(summary, volume, identity, { readMs, identityMs }, { engine, compute });
           await output('thumbnails', async () => {

@@ -138,6 +138,9 @@ export class Workstation {
         const entry = kept ?? { summary, volume, view: seriesView(summary, volume) };
         this.series.delete(summary.id);
         this.series.set(summary.id, entry);
+        // The reading room shows the first series at once: its analysis starts as soon as it is
+        // read, not when the page asks (the rest of the study is read meanwhile).
+        if (views.length === 0) void this.startAnalysis(entry)?.catch(() => undefined);
         views.push(entry.view);
       },
     });
@@ -177,26 +180,30 @@ export class Workstation {
 
   async analyze(seriesId: string): Promise<Analysis> {
     const s = this.opened(seriesId);
-    const engine = this.engine;
-    if (!engine) throw new ApiError('no-model', this.modelProblem?.message ?? 'No model is loaded. Choose a model file in Settings.', 409);
-    const fresh = !s.analysis;
-    s.analysis ??= analyzeSeries(s.summary, s.volume, s.summary.id, { readMs: 0, identityMs: 0 }, { engine, compute: this.compute, keepLungMask: true, thumbnails: false });
-    let a: CoreAnalysis;
-    try {
-      a = await s.analysis;
-    } catch (error) {
-      delete s.analysis;
-      throw error;
-    }
-    if (fresh) this.log.event('analyze', { status: a.item.status, code: a.item.error?.code ?? '', slices: a.item.sliceAttention.length, ms: a.item.timingsMs['total'] ?? 0 });
-    // Into the review queue under its content identity (the key a batch scan of it would give;
-    // ≈ 0.15 s for 300 slices). Hashed after the analysis: beside it, a third busy thread on two
-    // cores slowed the lung mask more than it saved.
-    if (fresh && a.item.status === 'ok') {
-      s.reviewKey ??= contentIdentity(s.volume);
-      this.queueForReview(s.summary, { ...a.item, identity: s.reviewKey }, 'opened');
-    }
+    if (!this.engine) throw new ApiError('no-model', this.modelProblem?.message ?? 'No model is loaded. Choose a model file in Settings.', 409);
+    const a = await this.startAnalysis(s)!;
     return { ...analysisView(seriesId, a), reviewKey: a.item.status === 'ok' ? s.reviewKey ?? null : null };
+  }
+
+  /**
+   * The series' one analysis, started now unless it is under way or done (null without a model).
+   * Its item's identity is the content identity (the key a batch scan of it would give), hashed
+   * while the lung mask is made; an analysed series joins the review queue under it.
+   */
+  private startAnalysis(s: OpenedSeries): Promise<CoreAnalysis> | null {
+    const engine = this.engine;
+    if (!engine) return null;
+    if (s.analysis) return s.analysis;
+    const analysis = analyzeSeries(s.summary, s.volume, () => s.reviewKey ?? contentIdentity(s.volume), { readMs: 0, identityMs: 0 }, { engine, compute: this.compute, keepLungMask: true, thumbnails: false });
+    s.analysis = analysis;
+    analysis.then((a) => {
+      this.log.event('analyze', { status: a.item.status, code: a.item.error?.code ?? '', slices: a.item.sliceAttention.length, ms: a.item.timingsMs['total'] ?? 0 });
+      s.reviewKey = a.item.identity;
+      if (a.item.status === 'ok') this.queueForReview(s.summary, a.item, 'opened');
+    }, () => {
+      if (s.analysis === analysis) delete s.analysis; // a later call tries again
+    });
+    return analysis;
   }
 
   private queueForReview(summary: SeriesSummary, item: ScanItem, source: 'opened' | 'scan'): void {

@@ -77,7 +77,7 @@ export function rejectedItem(rejection: Rejection, engine: InferenceEngine): Sca
 
 /**
  * `identity` is the volume's content identity (identity.ts), or the function that computes it:
- * then it runs here while the worker threads make the model inputs (its time overlaps theirs).
+ * then it runs here while the lung mask is made (its time overlaps the mask's).
  * `before` is the time already spent on the volume (reading, identity), which the item's timings
  * report with its own stages.
  */
@@ -112,12 +112,12 @@ export async function analyzeSeries(summary: SeriesSummary, volume: Volume, iden
   // The slices' tensors and the lung mask (then its tensors) on two threads at once.
   const init = volumeInit(volume);
   const failed = (error: unknown) => ({ ok: false as const, code: 'prepare-failed', message: `The model input could not be made: ${(error as Error).message}`, timingsMs: { mask: 0, tensors: 0 } });
-  const inputsMade = Promise.all([
-    ctx.compute.sliceInputs({ volume: init, preprocessing: pre, slices }).catch((error: unknown) => failed(error)),
+  // The identity (when asked for) is hashed once the slices' tensors are done: their thread is
+  // then free while the lung mask goes on.
+  const [sliced, inputs] = await Promise.all([
+    ctx.compute.sliceInputs({ volume: init, preprocessing: pre, slices }).catch((error: unknown) => failed(error)).then((r) => (identify(), r)),
     ctx.compute.maskInputs({ volume: init, size: pre.size, masks, ...(lungMask ? { lungMask } : {}) }).catch((error: unknown) => failed(error)),
   ]);
-  identify();
-  const [sliced, inputs] = await inputsMade;
   timings.mask = round(inputs.timingsMs.mask);
   timings.maskTensors = round(inputs.timingsMs.tensors);
   if ('ms' in sliced) timings.tensors = round(sliced.ms); // concurrent with the mask

@@ -199,7 +199,11 @@ export class Workstation {
     analysis.then((a) => {
       this.log.event('analyze', { status: a.item.status, code: a.item.error?.code ?? '', slices: a.item.sliceAttention.length, ms: a.item.timingsMs['total'] ?? 0 });
       s.reviewKey = a.item.identity;
-      if (a.item.status === 'ok') this.queueForReview(s.summary, a.item, 'opened');
+      try {
+        if (a.item.status === 'ok') this.queueForReview(s.summary, a.item, 'opened');
+      } catch (error) {
+        this.log.event('review-queue-failed', { code: toProblem(error).code }); // the analysis stands
+      }
     }, () => {
       if (s.analysis === analysis) delete s.analysis; // a later call tries again
     });

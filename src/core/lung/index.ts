@@ -2,6 +2,12 @@
  * The lung mask (DESIGN.md §5): the only entry to this folder.
  *
  * Recipe (Liao et al., DSB 2017), in lung-mask.ts, with what had to be decided:
+ * - the grid: pixels of 0.9 mm or less (a clinical 512² chest) are averaged 2 × 2 first and the
+ *   mask decided on the block means, then spread back to the volume's grid and dilated there
+ *   (coarse-grid.ts); the smoothing keeps σ at one pixel of the volume in mm. On five 512²
+ *   phantoms of 0.55–0.85 mm: Dice 0.969–0.983 against 0.971–0.985 on the full grid, the lung
+ *   volume within 0.3 %, in about half the time. Coarser pixels — the 1.0–1.8 mm phantoms the
+ *   model was trained on among them — keep their own grid (`maxGridMm: 0` forces it always);
  * - in-plane Gaussian σ = 1 voxel (truncate 2, mirrored borders) and HU < −600, fused (gaussian.ts);
  * - per-slice 8-connected components kept when > 30 mm² and eccentricity < 0.99 (in mm) (select.ts);
  * - 3-D 6-connected components at the volume's corners and the edge midpoints of its first and

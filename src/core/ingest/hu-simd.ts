@@ -15,7 +15,7 @@
 import type { FrameInfo } from '../dicom/pixels/types.js';
 import type { HuTransform, SliceStats } from './hu.js';
 import { HU_KERNEL_WASM_BASE64 } from './hu-kernel.wasm.js';
-import { WASM_PAGE_BYTES, wasmApi, type WasmMemory } from '../wasm/wasm-api.js';
+import { KernelSlot, WASM_PAGE_BYTES, wasmApi, type WasmMemory } from '../wasm/wasm-api.js';
 
 /** hu-kernel.wat's `convert`: see the comment at the top of that file for the parameters. */
 type ConvertFn = (ptr: number, n: number, shift: number, mask: number, a: number, b: number, c: number, lo: number, hi: number, stats: number) => void;
@@ -25,29 +25,10 @@ const STATS_PTR = 0;
 /** Where samples are read into and converted in place (16-byte aligned for the vectors). */
 const DATA_PTR = 64;
 
-let kernelBytes: Uint8Array | undefined;
-function moduleBytes(): Uint8Array {
-  if (!kernelBytes) {
-    const bin = atob(HU_KERNEL_WASM_BASE64);
-    kernelBytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) kernelBytes[i] = bin.charCodeAt(i);
-  }
-  return kernelBytes;
-}
+const slot = new KernelSlot(HU_KERNEL_WASM_BASE64, () => new HuKernel());
 
-let available: boolean | undefined;
 /** Whether this runtime runs the kernel (WebAssembly with 128-bit SIMD); else use hu.ts. */
-export function simdAvailable(): boolean {
-  if (available === undefined) {
-    const wa = wasmApi();
-    try {
-      available = !!wa && wa.validate(moduleBytes());
-    } catch {
-      available = false;
-    }
-  }
-  return available;
-}
+export const simdAvailable = (): boolean => slot.available();
 
 /** The constants of the kernel for one kind of frame and transform; null: not applicable. */
 interface KernelParams {
@@ -120,7 +101,7 @@ export class HuKernel {
   constructor() {
     const wa = wasmApi();
     if (!wa || !simdAvailable()) throw new Error('WebAssembly SIMD is not available in this runtime');
-    const instance = new wa.Instance(new wa.Module(moduleBytes()), {});
+    const instance = new wa.Instance(new wa.Module(slot.bytes()), {});
     this.memory = instance.exports['memory'] as WasmMemory;
     this.kernel = instance.exports['convert'] as ConvertFn;
   }
@@ -179,9 +160,5 @@ export class HuKernel {
   }
 }
 
-let threadKernel: HuKernel | null | undefined;
 /** This thread's kernel, created on first use; null when WebAssembly SIMD is not available. */
-export function huKernel(): HuKernel | null {
-  if (threadKernel === undefined) threadKernel = simdAvailable() ? new HuKernel() : null;
-  return threadKernel;
-}
+export const huKernel = (): HuKernel | null => slot.get();

@@ -6,7 +6,7 @@
  * created on first use; null where the runtime has no WebAssembly SIMD (then JavaScript is used).
  */
 import { LUNG_KERNEL_WASM_BASE64 } from './lung-kernel.wasm.js';
-import { WASM_PAGE_BYTES, wasmApi, type WasmMemory } from '../wasm/wasm-api.js';
+import { KernelSlot, WASM_PAGE_BYTES, wasmApi, type WasmMemory } from '../wasm/wasm-api.js';
 
 type SmoothBelowFn = (src: number, nx: number, ny: number, tmp: number, q: number, bits: number, thr: number, w0: number, w1: number, w2: number) => void;
 type PlaneReachFn = (
@@ -31,10 +31,6 @@ export interface DilationBuffers {
 export const KERNEL_MIN_NX = 8;
 export const KERNEL_MIN_NY = 3;
 
-function moduleBytes(): Uint8Array {
-  return Uint8Array.from(Buffer.from(LUNG_KERNEL_WASM_BASE64, 'base64'));
-}
-
 export class LungKernel {
   private readonly memory: WasmMemory;
   private readonly fn: SmoothBelowFn;
@@ -45,7 +41,7 @@ export class LungKernel {
   constructor() {
     const wa = wasmApi();
     if (!wa) throw new Error('WebAssembly is not available in this runtime');
-    const instance = new wa.Instance(new wa.Module(moduleBytes()), {});
+    const instance = new wa.Instance(new wa.Module(slot.bytes()), {});
     this.memory = instance.exports['memory'] as WasmMemory;
     this.fn = instance.exports['smoothBelow'] as SmoothBelowFn;
     this.planeReachFn = instance.exports['planeReach'] as PlaneReachFn;
@@ -134,30 +130,18 @@ export class LungKernel {
 
 const align = (n: number) => Math.ceil(n / 64) * 64;
 
-let available: boolean | undefined;
-/** Whether this runtime validates the kernel (WebAssembly with 128-bit SIMD). */
-export function lungSimdAvailable(): boolean {
-  if (available === undefined) {
-    try {
-      available = wasmApi()?.validate(moduleBytes()) ?? false;
-    } catch {
-      available = false;
-    }
-  }
-  return available;
-}
+const slot = new KernelSlot(LUNG_KERNEL_WASM_BASE64, () => new LungKernel());
 
-let threadKernel: LungKernel | null | undefined;
+/** Whether this runtime validates the kernel (WebAssembly with 128-bit SIMD). */
+export const lungSimdAvailable = (): boolean => slot.available();
+
 /** This thread's kernel (null without WebAssembly SIMD). */
-export function lungKernel(): LungKernel | null {
-  if (threadKernel === undefined) threadKernel = lungSimdAvailable() ? new LungKernel() : null;
-  return threadKernel;
-}
+export const lungKernel = (): LungKernel | null => slot.get();
 
 /** WebAssembly memory never shrinks: past this, the kernel is dropped after use (a new one is cheap). */
 const KEEP_BYTES = 64 << 20;
 
 /** Lets the garbage collector take this thread's kernel back when a big volume grew its memory. */
 export function releaseLargeLungKernel(): void {
-  if (threadKernel && threadKernel.memoryBytes > KEEP_BYTES) threadKernel = undefined;
+  slot.releaseIf((kernel) => kernel.memoryBytes > KEEP_BYTES);
 }

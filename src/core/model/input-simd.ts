@@ -5,7 +5,7 @@
  * use; null where the runtime has no WebAssembly SIMD (then JavaScript is used).
  */
 import { INPUT_KERNEL_WASM_BASE64 } from './input-kernel.wasm.js';
-import { WASM_PAGE_BYTES, wasmApi, type WasmMemory } from '../wasm/wasm-api.js';
+import { KernelSlot, WASM_PAGE_BYTES, wasmApi, type WasmMemory } from '../wasm/wasm-api.js';
 
 type SliceInputFn = (
   src: number, cols: number, size: number, lo: number, inv: number, mean: number, std: number,
@@ -22,10 +22,6 @@ export interface KernelAxis {
 
 const align = (n: number) => Math.ceil(n / 64) * 64;
 
-function moduleBytes(): Uint8Array {
-  return Uint8Array.from(Buffer.from(INPUT_KERNEL_WASM_BASE64, 'base64'));
-}
-
 /** The kernel's memory laid out for one slice geometry, weights copied in once. */
 export class SliceInputKernel {
   private readonly memory: WasmMemory;
@@ -35,7 +31,7 @@ export class SliceInputKernel {
   constructor() {
     const wa = wasmApi();
     if (!wa) throw new Error('WebAssembly is not available in this runtime');
-    const instance = new wa.Instance(new wa.Module(moduleBytes()), {});
+    const instance = new wa.Instance(new wa.Module(slot.bytes()), {});
     this.memory = instance.exports['memory'] as WasmMemory;
     this.fn = instance.exports['sliceInput'] as SliceInputFn;
   }
@@ -77,22 +73,10 @@ export class SliceInputKernel {
   }
 }
 
-let available: boolean | undefined;
-/** Whether this runtime validates the kernel (WebAssembly with 128-bit SIMD). */
-export function inputSimdAvailable(): boolean {
-  if (available === undefined) {
-    try {
-      available = wasmApi()?.validate(moduleBytes()) ?? false;
-    } catch {
-      available = false;
-    }
-  }
-  return available;
-}
+const slot = new KernelSlot(INPUT_KERNEL_WASM_BASE64, () => new SliceInputKernel());
 
-let threadKernel: SliceInputKernel | null | undefined;
+/** Whether this runtime validates the kernel (WebAssembly with 128-bit SIMD). */
+export const inputSimdAvailable = (): boolean => slot.available();
+
 /** This thread's kernel (null without WebAssembly SIMD). */
-export function sliceInputKernel(): SliceInputKernel | null {
-  if (threadKernel === undefined) threadKernel = inputSimdAvailable() ? new SliceInputKernel() : null;
-  return threadKernel;
-}
+export const sliceInputKernel = (): SliceInputKernel | null => slot.get();

@@ -19,3 +19,44 @@ export function wasmApi(): WasmApi | undefined {
 }
 
 export const WASM_PAGE_BYTES = 65536;
+
+/**
+ * One SIMD kernel's module (base64, as the generated .wasm.ts holds it), decoded and validated
+ * once, and this thread's instance of it, made on first use (module state is per thread). Every
+ * kernel loader (hu, lung, model input) keeps one.
+ */
+export class KernelSlot<K> {
+  private decoded: Uint8Array | undefined;
+  private valid: boolean | undefined;
+  private instance: K | null | undefined;
+
+  constructor(private readonly base64: string, private readonly create: () => K) {}
+
+  /** The module's bytes. */
+  bytes(): Uint8Array {
+    return (this.decoded ??= Uint8Array.from(atob(this.base64), (c) => c.charCodeAt(0)));
+  }
+
+  /** Whether this runtime validates the module (WebAssembly with 128-bit SIMD). */
+  available(): boolean {
+    if (this.valid === undefined) {
+      try {
+        this.valid = wasmApi()?.validate(this.bytes()) ?? false;
+      } catch {
+        this.valid = false;
+      }
+    }
+    return this.valid;
+  }
+
+  /** This thread's instance (null without WebAssembly SIMD: the caller uses its JavaScript). */
+  get(): K | null {
+    if (this.instance === undefined) this.instance = this.available() ? this.create() : null;
+    return this.instance;
+  }
+
+  /** Drops this thread's instance when `drop` says so (the next `get` makes a new one). */
+  releaseIf(drop: (kernel: K) => boolean): void {
+    if (this.instance && drop(this.instance)) this.instance = undefined;
+  }
+}

@@ -4,4 +4,4 @@
 import { tsImport } from 'tsx/esm/api';
 
 const worker = await tsImport('./prepare-worker.ts', import.meta.url);
-export const { prepareCase, sliceInputs, maskInputs } = worker;
+export const { prepareCase, sliceInputs, maskInputs, lungsOf, lungHull, maskSlab, warmUp } = worker;

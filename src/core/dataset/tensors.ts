@@ -16,7 +16,7 @@ export function volumeTensors(volume: Volume, dilatedMask: Uint8Array, pre: Inpu
   return { slices: sliceTensors(volume, pre, into?.slices), masks: maskTensors(volume, dilatedMask, pre.size, into?.masks) };
 }
 
-function checkLength(what: string, array: { length: number }, volume: Volume, area: number): void {
+function checkLength(what: string, array: { length: number }, volume: Pick<Volume, 'dimensions'>, area: number): void {
   if (array.length !== volume.dimensions[2] * area) throw new RangeError(`model input: ${what} for ${array.length / area} slices given for a volume of ${volume.dimensions[2]}`);
 }
 
@@ -31,16 +31,20 @@ export function sliceTensors(volume: Volume, pre: InputPreprocessing, into?: Flo
   return slices;
 }
 
-/** The `masks` input of a whole volume ([N,1,S,S] in {0, 1}) from its dilated lung mask. */
-export function maskTensors(volume: Volume, dilatedMask: Uint8Array, size: number, into?: Uint8Array): Uint8Array {
+/**
+ * The `masks` input of a whole volume ([N,1,S,S] in {0, 1}) from its dilated lung mask — or of
+ * the slices k0 ≤ k < k1 only, from the dilated mask of those slices (`dilatedMask` then starts
+ * at slice k0; the rest of `into` is left as it is).
+ */
+export function maskTensors(volume: Pick<Volume, 'dimensions' | 'spacingMm'>, dilatedMask: Uint8Array, size: number, into?: Uint8Array, [k0, k1]: readonly [number, number] = [0, volume.dimensions[2]]): Uint8Array {
   const [columns, rows, n] = volume.dimensions;
   const area = size * size;
   const plane = columns * rows;
   const masks = into ?? new Uint8Array(n * area);
   checkLength('mask buffers', masks, volume, area);
   const spacing: [number, number] = [volume.spacingMm[0], volume.spacingMm[1]];
-  for (let k = 0; k < n; k++) {
-    const m = prepareMask(dilatedMask.subarray(k * plane, (k + 1) * plane), columns, rows, spacing, size);
+  for (let k = k0; k < k1; k++) {
+    const m = prepareMask(dilatedMask.subarray((k - k0) * plane, (k - k0 + 1) * plane), columns, rows, spacing, size);
     for (let i = 0, o = k * area; i < area; i++, o++) masks[o] = m[i]! > 0 ? 1 : 0;
   }
   return masks;

@@ -70,6 +70,20 @@ describe('L1 distances in millimetres', () => {
     }
   });
 
+  it('makes any slab of slices alone exactly as within the whole volume, with and without SIMD', () => {
+    const dims: Vec3 = [40, 30, 25];
+    const plane = dims[0] * dims[1];
+    const runs = runsFromDense(randomMask(...dims, 0.002, 7), ...dims);
+    for (const simd of [true, false]) {
+      const whole = dilateRunsL1(runs, [0.76, 0.76, 1], 6, undefined, { simd });
+      for (const [k0, k1] of [[0, 12], [12, 25], [3, 4], [0, 25]] as const) {
+        const slab = dilateRunsL1(runs, [0.76, 0.76, 1], 6, undefined, { simd, slices: [k0, k1] });
+        expect(slab.length).toBe((k1 - k0) * plane);
+        expect(Buffer.from(slab).equals(Buffer.from(whole.subarray(k0 * plane, k1 * plane))), `${k0}–${k1} simd ${simd}`).toBe(true);
+      }
+    }
+  });
+
   it('dilates random masks like brute force, clipped at the volume border', () => {
     const dims: Vec3 = [12, 10, 8];
     const spacing: Vec3 = [0.8, 0.8, 1.5];

@@ -73,16 +73,20 @@ const EPS_MM = 1e-4;
  * radius. Memory: one byte (two when more than 126 slices fit in the radius) per box voxel.
  * The sweeps along y and z run in the WebAssembly SIMD kernel when available (`simd: false`
  * forces JavaScript); both give the same voxels (tested).
+ *
+ * `slices: [k0, k1]` makes only those slices (a slab, so that two threads can share the work):
+ * `out` then holds (k1 − k0) slices from k0, and only runs within the radius of the slab are read.
  */
 export function dilateRunsL1(
   runs: RunVolume,
   [sx, sy, sz]: Vec3,
   radiusMm: number,
   out?: Uint8Array,
-  options: { simd?: boolean } = {},
+  options: { simd?: boolean; slices?: readonly [number, number] } = {},
 ): Uint8Array {
   const { nx, ny, nz, rowStart, x0, x1 } = runs;
-  const result = out ?? new Uint8Array(nx * ny * nz);
+  const [k0, k1] = options.slices ?? [0, nz];
+  const result = out ?? new Uint8Array(nx * ny * (k1 - k0));
   const box = boundingBox(runs);
   if (!box) return result;
   const radius = Math.max(0, radiusMm);
@@ -93,8 +97,9 @@ export function dilateRunsL1(
   const bx1 = Math.min(nx - 1, box.xmax + rx);
   const by0 = Math.max(0, box.ymin - ry);
   const by1 = Math.min(ny - 1, box.ymax + ry);
-  const bk0 = Math.max(0, box.kmin - rz);
-  const bk1 = Math.min(nz - 1, box.kmax + rz);
+  const bk0 = Math.max(0, box.kmin - rz, k0 - rz);
+  const bk1 = Math.min(nz - 1, box.kmax + rz, k1 - 1 + rz);
+  if (bk0 > bk1) return result;
   const bw = bx1 - bx0 + 1;
   const bh = by1 - by0 + 1;
   const bd = bk1 - bk0 + 1;
@@ -182,10 +187,10 @@ export function dilateRunsL1(
   }
   if (kernel && buffers) {
     kernel.zReach(buffers, plane, bd);
-    for (let kb = 0; kb < bd; kb++) {
+    for (let kb = Math.max(0, k0 - bk0); kb < Math.min(bd, k1 - bk0); kb++) {
       for (let yb = 0; yb < bh; yb++) {
         const src = kb * plane + yb * bw;
-        result.set(buffers.out.subarray(src, src + bw), ((bk0 + kb) * ny + by0 + yb) * nx + bx0);
+        result.set(buffers.out.subarray(src, src + bw), ((bk0 + kb - k0) * ny + by0 + yb) * nx + bx0);
       }
     }
     releaseLargeLungKernel();
@@ -202,16 +207,17 @@ export function dilateRunsL1(
   for (let kb = bd - 1; kb >= 0; kb--) {
     const o = kb * plane;
     const top = kb === bd - 1;
+    const write = bk0 + kb >= k0 && bk0 + kb < k1;
     for (let yb = 0; yb < bh; yb++) {
       const src = o + yb * bw;
-      const dst = ((bk0 + kb) * ny + by0 + yb) * nx + bx0;
+      const dst = write ? ((bk0 + kb - k0) * ny + by0 + yb) * nx + bx0 : -1;
       for (let xb = 0; xb < bw; xb++) {
         let v = reach[src + xb]!;
         if (!top) {
           const above = reach[src + plane + xb]! - 1;
           if (above > v) reach[src + xb] = v = above;
         }
-        if (v >= 0) result[dst + xb] = 1;
+        if (v >= 0 && write) result[dst + xb] = 1;
       }
     }
   }

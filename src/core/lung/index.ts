@@ -62,9 +62,17 @@
  */
 export {
   computeLungMask,
+  findLungs,
+  hullOfLung,
+  joinLungs,
+  lungMeasures,
+  type LungsFound,
+  type LungsNotFound,
   DEFAULT_LUNG_MASK_OPTIONS,
   type LungMaskOptions,
   type LungMaskResult,
   type LungMaskStatus,
 } from './lung-mask.js';
 export type { CandidateReport } from './select.js';
+export { boundingBox, dilateRunsL1 } from './distance.js';
+export { runsToDense, sliceVoxelCounts, type RunVolume } from './runs.js';

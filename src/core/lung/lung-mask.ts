@@ -7,7 +7,7 @@ import { smoothedBelowRuns } from './gaussian.js';
 import { growWithinHull } from './grow-in-hull.js';
 import { checkHu } from './hu-check.js';
 import { fillOuterPockets } from './outer-pockets.js';
-import { runsToDense, sliceVoxelCounts, subtractRuns, unionRuns, voxelCount, type RunVolume } from './runs.js';
+import { runsToDense, sliceVoxelCounts, subtractRuns, unionRuns, type RunVolume } from './runs.js';
 import { bodyAxis, filterSliceComponents, selectLungComponents, type CandidateReport } from './select.js';
 import { mainPart, separateLungs } from './separate.js';
 
@@ -111,22 +111,16 @@ export interface LungMaskResult {
  * adopts (DESIGN.md §5), spacing-aware and run-length based (the choices are listed in index.ts).
  * Never throws for odd input: a volume without HU gives `not-hu`, one without a lung-sized air
  * component near the body's axis `no-lung-found`, each with a sentence.
+ *
+ * It runs in three parts, which a caller with two threads may also run apart (prepare-pool.ts):
+ * `findLungs` (the stages that see the whole volume), `hullOfLung` (each lung on its own) and
+ * `joinLungs` with `dilateRunsL1` (the mask on the volume's grid, slab by slab if wanted).
  */
 export function computeLungMask(volume: Volume, options: Partial<LungMaskOptions> = {}): LungMaskResult {
-  const o: LungMaskOptions = { ...DEFAULT_LUNG_MASK_OPTIONS, ...options };
   const [nx, ny, nz] = volume.dimensions;
-  const [sx, sy, sz] = volume.spacingMm;
-  const timingsMs: Record<string, number> = {};
-  let clock = performance.now();
-  const lap = (name: string) => {
-    const now = performance.now();
-    timingsMs[name] = Math.round((now - clock) * 10) / 10;
-    clock = now;
-  };
-  const f = gridFactor(volume.spacingMm, o.maxGridMm);
-  const grid = f > 1 ? blockMeanVolume(volume, { simd: o.simd }) : volume;
-  if (f > 1) lap('downsample');
-  const found = lungRuns(grid, o, 1 / f, lap);
+  const o: LungMaskOptions = { ...DEFAULT_LUNG_MASK_OPTIONS, ...options };
+  const found = findLungs(volume, o);
+  const timingsMs = found.timingsMs;
   if (found.status !== 'ok') {
     return {
       status: found.status,
@@ -136,18 +130,18 @@ export function computeLungMask(volume: Volume, options: Partial<LungMaskOptions
       lungVolumeMl: 0,
       sliceAreaMm2: new Float64Array(nz),
       slicesWithLung: 0,
-      gridFactor: f,
+      gridFactor: found.gridFactor,
       lungCount: 0,
       candidates: found.candidates,
       timingsMs,
     };
   }
-  const lungs = f > 1 ? upsampleRuns(found.lungs, f, nx, ny) : found.lungs;
+  const lap = stopwatch(timingsMs);
+  const hulls = found.lungs.map((_, i) => hullOfLung(found, i, o));
+  lap('hullAndClose');
+  const lungs = joinLungs(hulls, found.gridFactor, nx, ny);
   const mask = runsToDense(lungs);
-  const counts = sliceVoxelCounts(lungs);
-  const sliceAreaMm2 = counts.map((c) => c * sx * sy);
-  const slicesWithLung = counts.reduce((n, c) => n + (c > 0 ? 1 : 0), 0);
-  const lungVolumeMl = (voxelCount(lungs) * sx * sy * sz) / 1000;
+  const measures = lungMeasures(sliceVoxelCounts(lungs), volume.spacingMm);
   lap('writeMask');
   const dilatedMask = dilateRunsL1(lungs, volume.spacingMm, o.dilationMm);
   lap('dilate');
@@ -155,24 +149,108 @@ export function computeLungMask(volume: Volume, options: Partial<LungMaskOptions
     status: 'ok',
     mask,
     dilatedMask,
-    lungVolumeMl,
-    sliceAreaMm2,
-    slicesWithLung,
-    gridFactor: f,
-    lungCount: found.lungCount,
+    ...measures,
+    gridFactor: found.gridFactor,
+    lungCount: found.lungs.length,
     candidates: found.candidates,
     timingsMs,
   };
 }
 
+/** The stages before the per-lung hull: each lung found, on the grid the mask is decided on. */
+export interface LungsFound {
+  status: 'ok';
+  /** One run volume per lung (two normally; one when no split was found), on the decision grid. */
+  lungs: RunVolume[];
+  /** Lung-like voxels (smoothed HU in [thresholdHu, lungLikeMaxHu)) within the lungs' box. */
+  lungLike: RunVolume;
+  /** The body's axis per slice (select.ts `bodyAxis`). */
+  axis: Float64Array;
+  /** Spacing of the decision grid, mm. */
+  gridSpacingMm: Vec3;
+  /** Pixels grouped per side on the decision grid (1: the volume's own grid). */
+  gridFactor: 1 | 2;
+  candidates: CandidateReport[];
+  timingsMs: Record<string, number>;
+}
+
+export interface LungsNotFound {
+  status: Exclude<LungMaskStatus, 'ok'>;
+  reason: string;
+  gridFactor: 1 | 2;
+  candidates: CandidateReport[];
+  timingsMs: Record<string, number>;
+}
+
+/**
+ * The recipe up to the two lungs apart (the grid, HU check, smoothing and threshold, per-slice
+ * and 3-D selection, separation, lung-like voxels): every stage that needs the whole volume.
+ */
+export function findLungs(volume: Volume, options: Partial<LungMaskOptions> = {}): LungsFound | LungsNotFound {
+  const o: LungMaskOptions = { ...DEFAULT_LUNG_MASK_OPTIONS, ...options };
+  const timingsMs: Record<string, number> = {};
+  const lap = stopwatch(timingsMs);
+  const f = gridFactor(volume.spacingMm, o.maxGridMm);
+  const grid = f > 1 ? blockMeanVolume(volume, { simd: o.simd }) : volume;
+  if (f > 1) lap('downsample');
+  const found = lungRuns(grid, o, 1 / f, lap);
+  return { ...found, gridFactor: f, timingsMs };
+}
+
+/**
+ * One lung of `findLungs` made whole, in place of Liao's whole per-slice convex hull (which fills
+ * the cardiac bay, the mediastinal side and the lung base around the liver dome: ≈ 15% of the lung
+ * volume on phantoms, Dice 0.89–0.91 against their truth), three bounded uses of it (index.ts):
+ * lung-like voxels of the hull (partial volume, ground glass), the hull's pockets on the costal
+ * side (nodules and opacities at the chest wall), a 10 mm disc closing (small notches anywhere).
+ * On the decision grid; independent of the other lung.
+ */
+export function hullOfLung(found: Pick<LungsFound, 'lungs' | 'lungLike' | 'axis' | 'gridSpacingMm'>, index: number, options: Partial<LungMaskOptions> = {}): RunVolume {
+  const o: LungMaskOptions = { ...DEFAULT_LUNG_MASK_OPTIONS, ...options };
+  const lung = found.lungs[index]!;
+  const spacing = found.gridSpacingMm;
+  const filled = fillHoles2d(found.lungs.length > 1 ? mainPart(lung) : lung);
+  const grown = fillHoles2d(growWithinHull(filled, found.lungLike));
+  const pockets = o.pocketMaxDepthMm >= 0 ? fillOuterPockets(grown, found.axis, spacing, o.pocketMaxDepthMm) : grown;
+  return closeSlicesWithDisc(pockets, spacing, o.closingMm);
+}
+
+/** The hulls of `hullOfLung` as one mask on the volume's grid (nx × ny), spread back from the decision grid. */
+export function joinLungs(hulls: RunVolume[], gridFactor: number, nx: number, ny: number): RunVolume {
+  const lungs = hulls.reduce((a, b) => unionRuns(a, b));
+  return gridFactor > 1 ? upsampleRuns(lungs, gridFactor, nx, ny) : lungs;
+}
+
+/** Lung volume, area per slice and slices with lung from the mask's voxel count per slice. */
+export function lungMeasures(counts: Float64Array, [sx, sy, sz]: Vec3): Pick<LungMaskResult, 'lungVolumeMl' | 'sliceAreaMm2' | 'slicesWithLung'> {
+  let voxels = 0;
+  let slicesWithLung = 0;
+  for (const c of counts) {
+    voxels += c;
+    if (c > 0) slicesWithLung++;
+  }
+  return { lungVolumeMl: (voxels * sx * sy * sz) / 1000, sliceAreaMm2: counts.map((c) => c * sx * sy), slicesWithLung };
+}
+
+type Vec3 = readonly [number, number, number];
+
+function stopwatch(timingsMs: Record<string, number>): (stage: string) => void {
+  let clock = performance.now();
+  return (name: string) => {
+    const now = performance.now();
+    timingsMs[name] = Math.round((now - clock) * 10) / 10;
+    clock = now;
+  };
+}
+
 type LungRuns =
-  | { status: 'ok'; lungs: RunVolume; lungCount: number; candidates: CandidateReport[] }
+  | { status: 'ok'; lungs: RunVolume[]; lungLike: RunVolume; axis: Float64Array; gridSpacingMm: Vec3; candidates: CandidateReport[] }
   | { status: Exclude<LungMaskStatus, 'ok'>; reason: string; candidates: CandidateReport[] };
 
 /**
- * The recipe itself on the grid given (the volume's or its block means): the lungs as runs, or
- * why none were found. `sigmaVoxels`: the smoothing's σ in voxels of this grid (one pixel of the
- * volume's own grid, so that a coarse grid does not blur more).
+ * The recipe itself on the grid given (the volume's or its block means), up to the lungs apart,
+ * or why none were found. `sigmaVoxels`: the smoothing's σ in voxels of this grid (one pixel of
+ * the volume's own grid, so that a coarse grid does not blur more).
  */
 function lungRuns(volume: Volume, o: LungMaskOptions, sigmaVoxels: number, lap: (stage: string) => void): LungRuns {
   const [nx, ny, nz] = volume.dimensions;
@@ -214,21 +292,7 @@ function lungRuns(volume: Volume, o: LungMaskOptions, sigmaVoxels: number, lap: 
   const region = { k0: box.kmin, k1: box.kmax, y0: box.ymin, y1: box.ymax };
   const lungLike = subtractRuns(smoothedBelowRuns(volume.voxels, nx, ny, nz, o.lungLikeMaxHu, { simd: o.simd, region, sigmaVoxels }), air);
   lap('lungLike');
-  // Per lung, in place of Liao's whole per-slice convex hull (which fills the cardiac bay, the
-  // mediastinal side and the lung base around the liver dome: ≈ 15% of the lung volume on
-  // phantoms, Dice 0.89–0.91 against their truth), three bounded uses of it (index.ts):
-  // lung-like voxels of the hull (partial volume, ground glass), the hull's pockets on the costal
-  // side (nodules and opacities at the chest wall), a 10 mm disc closing (small notches anywhere).
-  let lungs: RunVolume | null = null;
-  for (const lung of split.lungs) {
-    const filled = fillHoles2d(split.lungs.length > 1 ? mainPart(lung) : lung);
-    const grown = fillHoles2d(growWithinHull(filled, lungLike));
-    const pockets = o.pocketMaxDepthMm >= 0 ? fillOuterPockets(grown, axis, spacing, o.pocketMaxDepthMm) : grown;
-    const closed = closeSlicesWithDisc(pockets, spacing, o.closingMm);
-    lungs = lungs ? unionRuns(lungs, closed) : closed;
-  }
-  lap('hullAndClose');
-  return { status: 'ok', lungs: lungs!, lungCount: split.lungs.length, candidates: selection.candidates };
+  return { status: 'ok', lungs: split.lungs, lungLike, axis, gridSpacingMm: spacing, candidates: selection.candidates };
 }
 
 function noLungReason(candidates: CandidateReport[], minVolumeMl: number, coverageMm: number): string {

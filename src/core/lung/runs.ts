@@ -99,10 +99,13 @@ export function runsFromDense(mask: Uint8Array, nx: number, ny: number, nz: numb
   return runsAbove(mask, nx, ny, nz, 0);
 }
 
-/** Writes `value` into `out` (x fastest, then y, then slice) at every voxel of the runs. */
-export function runsToDense(runs: RunVolume, out = new Uint8Array(runs.nx * runs.ny * runs.nz), value = 1): Uint8Array {
-  const { nx, rowStart, x0, x1 } = runs;
-  for (let r = 0; r < rowStart.length - 1; r++) {
+/**
+ * Writes `value` into `out` (x fastest, then y, then slice) at every voxel of the runs — of the
+ * slices k0 ≤ k < k1 only when `slices` is given (at their place in the whole volume).
+ */
+export function runsToDense(runs: RunVolume, out: Uint8Array = new Uint8Array(runs.nx * runs.ny * runs.nz), value = 1, [k0, k1]: readonly [number, number] = [0, runs.nz]): Uint8Array {
+  const { nx, ny, rowStart, x0, x1 } = runs;
+  for (let r = k0 * ny; r < k1 * ny; r++) {
     const base = r * nx;
     for (let i = rowStart[r]!; i < rowStart[r + 1]!; i++) out.fill(value, base + x0[i]!, base + x1[i]!);
   }
@@ -165,11 +168,11 @@ export function voxelCount(runs: RunVolume): number {
   return n;
 }
 
-/** Voxels per slice. */
-export function sliceVoxelCounts(runs: RunVolume): Float64Array {
+/** Voxels per slice (of the slices k0 ≤ k < k1 when `slices` is given; 0 for the others). */
+export function sliceVoxelCounts(runs: RunVolume, [k0, k1]: readonly [number, number] = [0, runs.nz]): Float64Array {
   const { ny, nz, rowStart, x0, x1 } = runs;
   const out = new Float64Array(nz);
-  for (let k = 0; k < nz; k++) {
+  for (let k = k0; k < k1; k++) {
     let n = 0;
     for (let i = rowStart[k * ny]!; i < rowStart[(k + 1) * ny]!; i++) n += x1[i]! - x0[i]!;
     out[k] = n;

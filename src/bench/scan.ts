@@ -19,6 +19,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { optimiseOnCallingThread } from '../core/compiler-flags.js';
 import { InferenceEngine } from '../core/inference/engine.js';
 import { writePhantoms } from '../core/phantom/write-phantoms.js';
 import { scanPaths, type ScanOptions } from '../core/scan/scan.js';
@@ -75,6 +76,7 @@ async function childPeak(dir: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  optimiseOnCallingThread(); // as the CLI does
   if (flag('--child-peak')) return childPeak(args[args.indexOf('--child-peak') + 1]!);
   const runs = value('--runs', 3);
   const engine = await InferenceEngine.open({ provider: 'cpu' });

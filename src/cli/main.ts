@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { optimiseOnCallingThread } from '../core/compiler-flags.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEnhance } from './commands/enhance.js';
 import { registerEvaluate } from './commands/evaluate.js';
@@ -15,6 +16,7 @@ export const EXIT = { ok: 0, usage: 1, nothingUsable: 2 } as const;
 
 /** Runs the CLI with the given arguments and resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
+  optimiseOnCallingThread();
   let exitCode: number = EXIT.ok;
   const program = new Command()
     .name('lunglens')

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { app, BrowserWindow, crashReporter, dialog, ipcMain, session, shell } from 'electron';
 import { toProblem } from '../backend/api-error.js';
+import { optimiseOnCallingThread } from '../core/compiler-flags.js';
 import { appVersion } from '../backend/app-version.js';
 import { dataDir } from '../backend/data-dir.js';
 import { dispatch } from '../backend/dispatch.js';
@@ -23,6 +24,7 @@ let workstation: Workstation | null = null;
 
 // Minidumps stay on this machine (the crash log beside them is what a user hands to IT).
 crashReporter.start({ uploadToServer: false });
+optimiseOnCallingThread(); // before the workstation starts its worker threads
 app.enableSandbox();
 
 /** Every web contents: no webviews, no new windows, no navigation away from the reading room. */

@@ -4,7 +4,7 @@ import cliProgress from 'cli-progress';
 import { LungLensError } from '../../core/errors.js';
 import { InferenceEngine } from '../../core/inference/engine.js';
 import type { ProviderPreference } from '../../core/inference/execution-provider.js';
-import { scanPaths, ScanOutputError, type ScanProgress } from '../../core/scan/scan.js';
+import { closeScanPools, scanPaths, scanPools, ScanOutputError, type ScanProgress } from '../../core/scan/scan.js';
 import { parsePositiveInt } from '../options.js';
 
 /**
@@ -42,10 +42,13 @@ export function registerScan(program: Command, setExit: (code: number) => void):
         process.stderr.write(`lunglens scan: ${message}\n`);
         setExit(code);
       };
+      // The reading and compute threads start while the model loads.
+      const pools = scanPools(opts.workers);
       let engine: InferenceEngine;
       try {
         engine = await InferenceEngine.open({ ...(opts.model ? { model: opts.model } : {}), provider: opts.provider, ...(opts.threads ? { threads: opts.threads } : {}) });
       } catch (error) {
+        await closeScanPools(pools);
         return fail(error instanceof LungLensError ? error.message : String(error), SCAN_EXIT.usage);
       }
       const id = engine.identity;
@@ -59,7 +62,7 @@ export function registerScan(program: Command, setExit: (code: number) => void):
       process.on('SIGINT', onSigint);
       const progress = progressReporter(Boolean(process.stderr.isTTY));
       try {
-        const results = await scanPaths(paths, { out: opts.out, engine, resume: Boolean(opts.resume), signal: controller.signal, onProgress: progress.update, ...(opts.workers ? { workers: opts.workers } : {}) });
+        const results = await scanPaths(paths, { out: opts.out, engine, pools, resume: Boolean(opts.resume), signal: controller.signal, onProgress: progress.update });
         progress.stop();
         const s = results.summary;
         process.stderr.write(`${s.series} series: ${s.ok} analysed (${s.covid} COVID-19 suspected, ${s.nonCovid} not), ${s.error} errors, ${s.skipped} skipped → ${path.join(path.resolve(opts.out), 'results.json')}\n`);
@@ -72,7 +75,7 @@ export function registerScan(program: Command, setExit: (code: number) => void):
         throw error;
       } finally {
         process.off('SIGINT', onSigint);
-        await engine.close();
+        await Promise.all([engine.close(), closeScanPools(pools)]);
       }
     });
 }

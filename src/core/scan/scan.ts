@@ -37,8 +37,30 @@ export interface ScanOptions {
   signal?: AbortSignal;
   /** Called with each series analysed in this run and its item (the app adds them to the review queue). */
   onAnalysed?: (summary: SeriesSummary, item: ScanItem) => void;
-  /** Worker pools to use (and leave open) instead of the scan's own: a process that scans again keeps its threads warm. */
-  pools?: { ingest: IngestPool; compute: PreparePool };
+  /**
+   * Worker pools to use (and leave open) instead of the scan's own: a process that scans again
+   * keeps its threads warm; the CLI starts them while the model loads (`scanPools`).
+   */
+  pools?: ScanPools;
+}
+
+/** The worker threads of a scan: reading (`workers`, default all cores), and the model inputs (two). */
+export interface ScanPools {
+  ingest: IngestPool;
+  compute: PreparePool;
+}
+
+/**
+ * A scan's worker threads, started now: made before the model is loaded, they start beside it
+ * (≈ 0.1–0.2 s of thread start and module loading that the first series no longer waits for).
+ * Close them with `closeScanPools`.
+ */
+export function scanPools(workers?: number): ScanPools {
+  return { ingest: new IngestPool(workers), compute: new PreparePool(2) }; // the slices' tensors beside the lung mask
+}
+
+export async function closeScanPools(pools: ScanPools): Promise<void> {
+  await Promise.all([pools.ingest.close(), pools.compute.close()]);
 }
 
 export interface ScanProgress {
@@ -114,8 +136,8 @@ export async function scanPaths(paths: string[], options: ScanOptions): Promise<
     }
   };
 
-  const ingest = options.pools?.ingest ?? new IngestPool(options.workers);
-  const compute = options.pools?.compute ?? new PreparePool(2); // the slices' tensors beside the lung mask
+  const pools = options.pools ?? scanPools(options.workers);
+  const { ingest, compute } = pools;
   let pending: Promise<void> = Promise.resolve();
   let failure: unknown = null;
   let readStarted = performance.now();
@@ -164,7 +186,7 @@ export async function scanPaths(paths: string[], options: ScanOptions): Promise<
       for (const r of inspected.rejected) if (!insideOutput(r.path)) await finished(rejectedItem(r, engine), false);
     }
   } finally {
-    await Promise.all([...(options.pools ? [] : [ingest.close(), compute.close()]), journal.close()]);
+    await Promise.all([...(options.pools ? [] : [closeScanPools(pools)]), journal.close()]);
   }
   const complete = !options.signal?.aborted;
   await output('results', () => write(complete));

@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument('--lr-half-cycle-epochs', type=float, default=1.0)
     t.add_argument('--bn-warmup-volumes', type=int, default=32)
     t.add_argument('--batchnorm', choices=['frozen', 'refresh', 'live'], default='frozen', help='BatchNorm running statistics in stage 2 (README)')
-    t.add_argument('--pretrain-steps', type=int, default=2000, help='stage 1: slice-encoder pretraining steps (0: none)')
+    t.add_argument('--pretrain-steps', type=int, default=4000, help='stage 1: slice-encoder pretraining steps (0: none)')
     t.add_argument('--pretrain-volumes', type=int, default=8, help='volumes per pretraining step')
     t.add_argument('--pretrain-slices', type=int, default=4, help='slices drawn from each of them')
     t.add_argument('--pretrain-lr', type=float, default=1e-3)

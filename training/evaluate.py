@@ -17,7 +17,7 @@ from typing import Callable, Optional, Sequence
 import torch
 
 from .data import PreparedSet, TrainingError
-from .export import PROJECT_ROOT, sha256_file
+from .export import PROJECT_ROOT, evaluation_records, sha256_file
 from .inference import predict_volume, slice_positives
 from .train import CHECKPOINT_BEST, load_run_model, resolve_device
 
@@ -152,7 +152,10 @@ def evaluate_runs(runs: Sequence[str | Path], test: str | Path, out: Optional[st
                   'checkpointSha256': results['model']['sha256'],
                   'epoch': results['model']['epoch'],
                   'measuredWith': 'lunglens evaluate', 'createdAt': datetime.now(timezone.utc).isoformat(timespec='seconds')}
-        (run / 'evaluation.json').write_text(json.dumps(record, indent=2) + '\n')
+        # One record per test split (by its manifest) for this checkpoint: a second split adds one.
+        kept = [r for r in evaluation_records(run / 'evaluation.json')
+                if r.get('checkpointSha256') == record['checkpointSha256'] and r.get('data', {}).get('manifestSha256') != identity.get('manifestSha256')]
+        (run / 'evaluation.json').write_text(json.dumps({'evaluations': kept + [record]}, indent=2) + '\n')
         vol, sl = metrics.get('volume') or {}, metrics.get('slice') or {}
         log(f'{run.name}: volume ACC {_fmt(vol.get("acc"))} F1 {_fmt(vol.get("f1"))} AUC {_fmt(vol.get("auc"))}; '
             f'slice PRE {_fmt(sl.get("pre"))} F1 {_fmt(sl.get("f1"))} AUC {_fmt(sl.get("auc"))}; not analysed {metrics.get("errors", 0)}')

@@ -172,21 +172,29 @@ def _read_json(path: Path) -> Optional[dict]:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def evaluation_records(path: Path) -> list[dict]:
+    """The test evaluations a run's `evaluation.json` holds, one per test split (`evaluate` keeps
+    one record per split's manifest; a file of the older single-record form is one record)."""
+    recorded = _read_json(path)
+    if recorded is None:
+        return []
+    return list(recorded['evaluations']) if 'evaluations' in recorded else [recorded]
+
+
 def build_card(run: Path, onnx_path: Path, name: str, model: ResNeXtPlus, checkpoint: dict, parity: Optional[dict], opset: int) -> dict:
     config = _read_json(run / 'config.json')
     calibration = _read_json(run / 'calibration.json')
     summary = _read_json(run / 'summary.json') or {}
     history = _read_json(run / 'history.json') or []
-    evaluation = _read_json(run / 'evaluation.json')
     if config is None or calibration is None:
         raise ExportError(f'{run}: config.json and calibration.json are needed (run `python -m training train` to the end, or `calibrate`)')
     spec = model.spec
     recipe = config['config']
     slice_count = int(recipe['slices_per_step'])
     metrics = []
-    if evaluation is not None and evaluation.get('checkpointSha256') != sha256_file(run / CHECKPOINT_BEST):
-        evaluation = None  # measured on another checkpoint of this run (it was trained further since): stale
-    if evaluation is not None:
+    best = sha256_file(run / CHECKPOINT_BEST)
+    # Records measured on another checkpoint of this run (it was trained further since) are stale.
+    for evaluation in (e for e in evaluation_records(run / 'evaluation.json') if e.get('checkpointSha256') == best):
         metrics.append({'split': 'test', 'data': evaluation['data'], 'volume': evaluation['metrics'].get('volume'),
                         'slice': evaluation['metrics'].get('slice'), 'sliceScore': evaluation['metrics'].get('sliceScore'),
                         'notAnalysed': {'count': evaluation['metrics'].get('errors'),
@@ -249,7 +257,10 @@ def build_card(run: Path, onnx_path: Path, name: str, model: ResNeXtPlus, checkp
             'data': config['data'],
             'recipe': {
                 'epochsPlanned': recipe['epochs'], 'epochsRun': summary.get('epochsRun'), 'stopped': summary.get('stopped'),
-                'bestEpoch': checkpoint.get('epoch'), 'seed': recipe['seed'], 'slicesPerStep': slice_count,
+                'bestEpoch': checkpoint.get('epoch'), 'seed': recipe['seed'],
+                # Stage 1 (pretrain.py): the slice encoder from volume labels, before the paper's recipe.
+                'pretraining': config.get('pretraining'),
+                'slicesPerStep': slice_count,
                 'sliceSampling': 'stratified jitter: [0, N) cut into slicesPerStep equal bins, one slice drawn per bin, order kept',
                 'batch': 'one volume', 'classBalance': 'positive-class resampling (minority class repeated to the majority count)',
                 'augmentation': {'applyTo': recipe['augment'], **config.get('augment', {})},

@@ -71,7 +71,7 @@ class TrainConfig:
     augment: str = 'all'  # all | positive | none
     bn_warmup_volumes: int = 32
     batchnorm: str = 'frozen'  # frozen | refresh | live (see the module docstring)
-    pretrain_steps: int = 2000  # stage 1 (pretrain.py); 0 starts stage 2 from random weights
+    pretrain_steps: int = 4000  # stage 1 (pretrain.py); 0 starts stage 2 from random weights
     pretrain_volumes: int = 8
     pretrain_slices: int = 4
     pretrain_lr: float = 1e-3

@@ -6,6 +6,7 @@ import shutil
 import pytest
 
 from training.evaluate import EvaluateError, evaluate_runs, lunglens_command
+from training.export import sha256_file
 from training.train import TrainConfig, train
 
 
@@ -39,8 +40,13 @@ def test_results_labels_and_report(runs, tiny_sets, tmp_path, fake_lunglens):
     assert metrics['fake'] and metrics['volume']['count'] == 3 and metrics['slice']['count'] == 11 + 13 + 70
     md = (tmp_path / 'report' / 'report.md').read_text()
     assert '| proposed |' in md and '| N-SLA |' in md and 'vol ACC' in md and 'slice F1' in md
-    recorded = json.loads((runs['none'] / 'evaluation.json').read_text())
+    [recorded] = json.loads((runs['none'] / 'evaluation.json').read_text())['evaluations']
     assert recorded['data']['cases'] == 4 and recorded['metrics'] == metrics
+    # A second test split adds its own record (the card lists both); the same split again replaces its record.
+    evaluate_runs([runs['none']], tiny_sets['val'], tmp_path / 'second', device='cpu', log=lambda _: None)
+    evaluate_runs([runs['none']], tiny_sets['test'], tmp_path / 'again', device='cpu', log=lambda _: None)
+    records = json.loads((runs['none'] / 'evaluation.json').read_text())['evaluations']
+    assert [r['data']['manifestSha256'] for r in records] == [sha256_file(tiny_sets[s] / 'manifest.json') for s in ('val', 'test')]
 
 
 def test_failing_cli_is_reported(runs, tiny_sets, tmp_path, monkeypatch):

@@ -50,8 +50,13 @@ def test_onnxruntime_node_matches_pytorch(tmp_path, ablation):
 def test_export_run_writes_a_complete_card(tiny_sets, tmp_path):
     run = tmp_path / 'run'
     train(TrainConfig(train=str(tiny_sets['train']), val=str(tiny_sets['val']), out=str(run), epochs=1, slices_per_step=8, pretrain_steps=2, pretrain_volumes=2, pretrain_slices=2), log=lambda _: None)
+    # Two test splits measured on the best checkpoint, and one record left from an older checkpoint.
+    record = lambda path, checkpoint: {'data': {'path': path}, 'metrics': {'volume': {'auc': 0.9}, 'slice': {'f1': 0.8}, 'errors': 0}, 'checkpointSha256': checkpoint}
+    best = sha256_file(run / 'best.pt')
+    (run / 'evaluation.json').write_text(json.dumps({'evaluations': [record('/t1', best), record('/old', 'f' * 64), record('/t2', best)]}))
     out = tmp_path / 'models' / 'tiny.onnx'
     card = export_run(run, out, log=lambda _: None)
+    assert [(m['split'], m['data'].get('path')) for m in card['metrics'][:-1]] == [('test', '/t1'), ('test', '/t2')]
     on_disk = json.loads((tmp_path / 'models' / 'tiny.card.json').read_text())
     assert on_disk == json.loads(json.dumps(card))
     assert card['sha256'] == sha256_file(out) and card['opset'] == OPSET
@@ -61,5 +66,6 @@ def test_export_run_writes_a_complete_card(tiny_sets, tmp_path):
     assert 0 <= card['threshold'] <= 1 and card['labels'] == ['non-covid', 'covid']
     assert card['verification']['passed'] and [c['slices'] for c in card['verification']['cases']] == list(PARITY_SLICE_COUNTS)
     assert card['training']['data']['train']['cases'] == 4 and card['training']['recipe']['optimizer'] == 'Adam'
+    assert card['training']['recipe']['pretraining']['steps'] == 2  # stage 1 is part of the recipe
     assert 'not a clinical device' in card['intendedUse'].lower()
     assert card['metrics'][-1]['split'] == 'validation'

@@ -54,9 +54,7 @@ async function study(name: string, slices: number, count = 1, positiveRate = 0.5
 
 const seriesDirs = async (dir: string) => (await fs.readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name));
 
-type Pools = ScanPools;
-
-async function scanOnce(engine: InferenceEngine, paths: string[], pools?: Pools): Promise<{ seconds: number; items: ScanItem[] }> {
+async function scanOnce(engine: InferenceEngine, paths: string[], pools?: ScanPools): Promise<{ seconds: number; items: ScanItem[] }> {
   const out = await fs.mkdtemp(path.join(os.tmpdir(), 'lunglens-bench-out-'));
   const start = performance.now();
   const results = await scanPaths(paths, { out, engine, ...(pools ? { pools } : {}) });
@@ -101,7 +99,7 @@ async function main(): Promise<void> {
   // loops while it works; onnxruntime's session runs for the first time) — and with threads and
   // engine kept warm from a study before (the app, whose threads warm up at start; every study of
   // a batch after the first).
-  const pools: Pools = scanPools();
+  const pools = scanPools();
   for (const [name, rate] of [['s512x300-clear', 0], ['s512x300-covid', 1]] as const) {
     const [series] = await seriesDirs(await study(name, 300, 1, rate));
     await scanOnce(engine, [series!]); // onnxruntime's first run, the files in the page cache

@@ -15,7 +15,7 @@
 import type { FrameInfo } from '../dicom/pixels/types.js';
 import type { HuTransform, SliceStats } from './hu.js';
 import { HU_KERNEL_WASM_BASE64 } from './hu-kernel.wasm.js';
-import { KernelSlot, WASM_PAGE_BYTES, wasmApi, type WasmMemory } from '../wasm/wasm-api.js';
+import { KernelSlot, WASM_PAGE_BYTES, type WasmMemory } from '../wasm/wasm-api.js';
 
 /** hu-kernel.wat's `convert`: see the comment at the top of that file for the parameters. */
 type ConvertFn = (ptr: number, n: number, shift: number, mask: number, a: number, b: number, c: number, lo: number, hi: number, stats: number) => void;
@@ -99,11 +99,9 @@ export class HuKernel {
   private inputLength = 0;
 
   constructor() {
-    const wa = wasmApi();
-    if (!wa || !simdAvailable()) throw new Error('WebAssembly SIMD is not available in this runtime');
-    const instance = new wa.Instance(new wa.Module(slot.bytes()), {});
-    this.memory = instance.exports['memory'] as WasmMemory;
-    this.kernel = instance.exports['convert'] as ConvertFn;
+    const exports = slot.instantiate();
+    this.memory = exports['memory'] as WasmMemory;
+    this.kernel = exports['convert'] as ConvertFn;
   }
 
   /**

@@ -6,7 +6,7 @@
  * created on first use; null where the runtime has no WebAssembly SIMD (then JavaScript is used).
  */
 import { LUNG_KERNEL_WASM_BASE64 } from './lung-kernel.wasm.js';
-import { KernelSlot, WASM_PAGE_BYTES, wasmApi, type WasmMemory } from '../wasm/wasm-api.js';
+import { KernelSlot, WASM_PAGE_BYTES, type WasmMemory } from '../wasm/wasm-api.js';
 
 type SmoothBelowFn = (src: number, nx: number, ny: number, tmp: number, q: number, bits: number, thr: number, w0: number, w1: number, w2: number) => void;
 type PlaneReachFn = (
@@ -39,14 +39,12 @@ export class LungKernel {
   private readonly blockMean2Fn: BlockMean2Fn;
 
   constructor() {
-    const wa = wasmApi();
-    if (!wa) throw new Error('WebAssembly is not available in this runtime');
-    const instance = new wa.Instance(new wa.Module(slot.bytes()), {});
-    this.memory = instance.exports['memory'] as WasmMemory;
-    this.fn = instance.exports['smoothBelow'] as SmoothBelowFn;
-    this.planeReachFn = instance.exports['planeReach'] as PlaneReachFn;
-    this.zReachFn = instance.exports['zReach'] as ZReachFn;
-    this.blockMean2Fn = instance.exports['blockMean2'] as BlockMean2Fn;
+    const exports = slot.instantiate();
+    this.memory = exports['memory'] as WasmMemory;
+    this.fn = exports['smoothBelow'] as SmoothBelowFn;
+    this.planeReachFn = exports['planeReach'] as PlaneReachFn;
+    this.zReachFn = exports['zReach'] as ZReachFn;
+    this.blockMean2Fn = exports['blockMean2'] as BlockMean2Fn;
   }
 
   /** Bytes of memory the kernel holds (it never shrinks: see `releaseLargeLungKernel`). */

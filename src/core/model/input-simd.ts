@@ -5,7 +5,7 @@
  * use; null where the runtime has no WebAssembly SIMD (then JavaScript is used).
  */
 import { INPUT_KERNEL_WASM_BASE64 } from './input-kernel.wasm.js';
-import { KernelSlot, WASM_PAGE_BYTES, wasmApi, type WasmMemory } from '../wasm/wasm-api.js';
+import { KernelSlot, WASM_PAGE_BYTES, type WasmMemory } from '../wasm/wasm-api.js';
 
 type SliceInputFn = (
   src: number, cols: number, size: number, lo: number, inv: number, mean: number, std: number,
@@ -29,11 +29,9 @@ export class SliceInputKernel {
   private layout: { key: unknown; ptrs: number[]; src: number; tmp: number; stride: number; out: number } | null = null;
 
   constructor() {
-    const wa = wasmApi();
-    if (!wa) throw new Error('WebAssembly is not available in this runtime');
-    const instance = new wa.Instance(new wa.Module(slot.bytes()), {});
-    this.memory = instance.exports['memory'] as WasmMemory;
-    this.fn = instance.exports['sliceInput'] as SliceInputFn;
+    const exports = slot.instantiate();
+    this.memory = exports['memory'] as WasmMemory;
+    this.fn = exports['sliceInput'] as SliceInputFn;
   }
 
   /**

@@ -49,7 +49,14 @@ export class KernelSlot<K> {
     return this.valid;
   }
 
-  /** This thread's instance (null without WebAssembly SIMD: the caller uses its JavaScript). */
+  /** A new instance of the module (no imports), its exports; throws without WebAssembly SIMD. */
+  instantiate(): Record<string, unknown> {
+    const wa = wasmApi();
+    if (!wa || !this.available()) throw new Error('WebAssembly SIMD is not available in this runtime');
+    return new wa.Instance(new wa.Module(this.bytes()), {}).exports;
+  }
+
+  /** This thread's kernel object (null without WebAssembly SIMD: the caller uses its JavaScript). */
   get(): K | null {
     if (this.instance === undefined) this.instance = this.available() ? this.create() : null;
     return this.instance;

@@ -7,19 +7,17 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PreparePool } from '../core/dataset/prepare-pool.js';
 import { enhanceStochastic } from '../core/enhance/stochastic.js';
 import { windowHu } from '../core/enhance/tone-map.js';
 import { InferenceEngine } from '../core/inference/engine.js';
 import { inspectWithPool } from '../core/ingest/inspect.js';
 import type { SeriesSummary } from '../core/ingest/types.js';
-import { IngestPool } from '../core/ingest/worker-pool.js';
 import { encodeMesh, surfaceNets } from '../core/mesh/surface-nets.js';
 import { writePhantoms, type PhantomLabels } from '../core/phantom/index.js';
 import { ReviewStore, type ReviewChanges, type SliceMark as CoreSliceMark } from '../core/review/review-store.js';
 import { analyzeSeries, type Analysis as CoreAnalysis } from '../core/scan/analyze.js';
 import { contentIdentity } from '../core/scan/identity.js';
-import { scanPaths } from '../core/scan/scan.js';
+import { closeScanPools, scanPaths, scanPools } from '../core/scan/scan.js';
 import { sliceThumbnail } from '../core/scan/thumbnail.js';
 import type { ScanItem } from '../core/scan/types.js';
 import type { Volume } from '../core/volume/volume.js';
@@ -61,8 +59,8 @@ export class Workstation {
   private readonly series = new Map<string, OpenedSeries>();
   private readonly jobs = new Map<string, Job>();
   private readonly listeners = new Set<(event: JobEvent) => void>();
-  private readonly ingest = new IngestPool();
-  private readonly compute = new PreparePool(2);
+  /** Reading and compute threads for everything: opening, analysis, batch scans (warm after start). */
+  private readonly pools = scanPools();
   private enhancing: string | null = null;
   private reviews: ReviewStore | null = null;
   private reviewProblem: string | null = null;
@@ -77,7 +75,7 @@ export class Workstation {
     const ws = new Workstation(options, await Preferences.load(options.dataDir));
     await ws.openEngine();
     // In the background while the user picks a study: the first one is then as fast as the next.
-    if (ws.engine) void ws.compute.warmUp(ws.engine.card.preprocessing);
+    if (ws.engine) void ws.pools.compute.warmUp(ws.engine.card.preprocessing);
     try {
       ws.reviews = ReviewStore.open(path.join(options.dataDir, 'review.sqlite'));
     } catch (error) {
@@ -131,7 +129,7 @@ export class Workstation {
   async open(paths: string[]): Promise<OpenResult> {
     const started = performance.now();
     const views: SeriesView[] = [];
-    const result = await inspectWithPool(paths, this.ingest, {
+    const result = await inspectWithPool(paths, this.pools.ingest, {
       onVolume: (summary, volume) => {
         // A series opened again (same UIDs and geometry) keeps its analysis and mesh.
         const kept = this.series.get(summary.id);
@@ -194,7 +192,7 @@ export class Workstation {
     const engine = this.engine;
     if (!engine) return null;
     if (s.analysis) return s.analysis;
-    const analysis = analyzeSeries(s.summary, s.volume, () => s.reviewKey ?? contentIdentity(s.volume), { readMs: 0, identityMs: 0 }, { engine, compute: this.compute, keepLungMask: true, thumbnails: false });
+    const analysis = analyzeSeries(s.summary, s.volume, () => s.reviewKey ?? contentIdentity(s.volume), { readMs: 0, identityMs: 0 }, { engine, compute: this.pools.compute, keepLungMask: true, thumbnails: false });
     s.analysis = analysis;
     analysis.then((a) => {
       this.log.event('analyze', { status: a.item.status, code: a.item.error?.code ?? '', slices: a.item.sliceAttention.length, ms: a.item.timingsMs['total'] ?? 0 });
@@ -319,7 +317,7 @@ export class Workstation {
     const out = path.join(this.options.dataDir, 'scans', new Date().toISOString().replace(/[:.]/g, '-'));
     const { jobId, job } = this.newJob();
     void scanPaths(paths, {
-      out, engine, signal: job.controller.signal,
+      out, engine, pools: this.pools, signal: job.controller.signal,
       onAnalysed: (summary, item) => this.queueForReview(summary, item, 'scan'),
       onProgress: (e) => this.emit({ type: 'progress', jobId, done: e.done, total: e.total, ...(e.item ? { row: scanRow(e.item) } : {}) }),
     }).then(
@@ -371,7 +369,7 @@ export class Workstation {
 
   async close(): Promise<void> {
     for (const job of this.jobs.values()) job.controller.abort();
-    await Promise.allSettled([this.engine?.close(), this.ingest.close(), this.compute.close()]);
+    await Promise.allSettled([this.engine?.close(), closeScanPools(this.pools)]);
     this.reviews?.close();
   }
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { componentSizes, labelAt, labelRuns, type Connectivity } from './components.js';
 import { runsFromDense } from './runs.js';
 import { randomMask } from './test-volumes.js';
+import { lungSimdAvailable } from './lung-simd.js';
 
 /** Brute-force flood fill: the number of components and each voxel's component. */
 function floodFill(mask: Uint8Array, [nx, ny, nz]: [number, number, number], connectivity: Connectivity): { count: number; label: Int32Array } {
@@ -50,11 +51,11 @@ function floodFill(mask: Uint8Array, [nx, ny, nz]: [number, number, number], con
 describe('labelRuns', () => {
   const dims: [number, number, number] = [13, 9, 6];
   for (const connectivity of ['2d-4', '2d-8', '3d-6', '3d-26'] as const) {
-    it(`matches a flood fill with ${connectivity} connectivity on random volumes`, () => {
-      for (const [density, seed] of [[0.3, 1], [0.45, 2], [0.6, 3]] as const) {
+    it(`matches a flood fill with ${connectivity} connectivity on random volumes (kernel and JavaScript)`, () => {
+      for (const [density, seed, simd] of [[0.3, 1, true], [0.45, 2, true], [0.6, 3, true], [0.3, 4, false], [0.6, 5, false]] as const) {
         const mask = randomMask(...dims, density, seed);
         const runs = runsFromDense(mask, ...dims);
-        const labels = labelRuns(runs, connectivity);
+        const labels = labelRuns(runs, connectivity, { simd });
         const truth = floodFill(mask, dims, connectivity);
         expect(labels.count).toBe(truth.count);
         // Same partition: a one-to-one map between the two labelings.
@@ -73,6 +74,20 @@ describe('labelRuns', () => {
       }
     });
   }
+
+  it('numbers the components the same with the WebAssembly kernel as in JavaScript', (ctx) => {
+    if (!lungSimdAvailable()) ctx.skip();
+    const big: [number, number, number] = [70, 41, 23];
+    for (const connectivity of ['2d-4', '2d-8', '3d-6', '3d-26'] as const) {
+      for (const density of [0.2, 0.5, 0.7]) {
+        const runs = runsFromDense(randomMask(...big, density, 9), ...big);
+        const simd = labelRuns(runs, connectivity);
+        const js = labelRuns(runs, connectivity, { simd: false });
+        expect(simd.count).toBe(js.count);
+        expect(Buffer.from(simd.label.buffer).equals(Buffer.from(js.label.buffer)), `${connectivity} ${density}`).toBe(true);
+      }
+    }
+  });
 
   it('tells diagonal neighbours apart by connectivity and counts sizes', () => {
     // Two voxels touching by a corner in-plane, and a voxel in the next slice under one of them.

@@ -1,3 +1,4 @@
+import { lungKernel } from './lung-simd.js';
 import type { RunVolume } from './runs.js';
 
 /**
@@ -17,8 +18,19 @@ export interface RunLabels {
  * Connected components of a RunVolume by union-find over runs: each run is joined with the runs
  * it touches in the neighbouring rows already visited (previous row; and for 3-D the rows of the
  * previous slice), found with one merge-like sweep per pair of rows. Cost: O(runs), never per voxel.
+ * The labels do not depend on how the union-find is done (each component is numbered by its first
+ * run), so the WebAssembly kernel gives the same where available (`simd: false`: JavaScript):
+ * compiled before first use, it is as fast in a new thread as in a warm one.
  */
-export function labelRuns(runs: RunVolume, connectivity: Connectivity): RunLabels {
+export function labelRuns(runs: RunVolume, connectivity: Connectivity, options: { simd?: boolean } = {}): RunLabels {
+  const grow = connectivity === '2d-8' || connectivity === '3d-26' ? 1 : 0;
+  const threeD = connectivity === '3d-6' || connectivity === '3d-26';
+  const kernel = options.simd === false ? null : lungKernel();
+  if (kernel) return kernel.labelRuns(runs, grow, threeD, connectivity === '3d-26');
+  return labelRunsJs(runs, grow, threeD, connectivity === '3d-26');
+}
+
+function labelRunsJs(runs: RunVolume, grow: 0 | 1, threeD: boolean, corners: boolean): RunLabels {
   const { ny, nz, rowStart, x0, x1, count } = runs;
   const parent = new Int32Array(count);
   for (let i = 0; i < count; i++) parent[i] = i;
@@ -50,8 +62,6 @@ export function labelRuns(runs: RunVolume, connectivity: Connectivity): RunLabel
     }
   };
 
-  const grow = connectivity === '2d-8' || connectivity === '3d-26' ? 1 : 0;
-  const threeD = connectivity === '3d-6' || connectivity === '3d-26';
   for (let k = 0; k < nz; k++) {
     for (let y = 0; y < ny; y++) {
       const r = k * ny + y;
@@ -60,7 +70,7 @@ export function labelRuns(runs: RunVolume, connectivity: Connectivity): RunLabel
       if (threeD && k > 0) {
         const below = r - ny;
         joinRows(r, below, grow);
-        if (connectivity === '3d-26') {
+        if (corners) {
           if (y > 0) joinRows(r, below - 1, 1);
           if (y < ny - 1) joinRows(r, below + 1, 1);
         }

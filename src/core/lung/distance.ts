@@ -11,8 +11,21 @@ import type { RunVolume } from './runs.js';
 
 type Vec3 = readonly [number, number, number];
 
-/** Distance from every voxel to the nearest voxel where `source` ≠ 0 (Infinity when there is none). */
-export function l1DistanceTransform(source: Uint8Array, [nx, ny, nz]: Vec3, [sx, sy, sz]: Vec3): Float32Array {
+/**
+ * Distance from every voxel to the nearest voxel where `source` ≠ 0 (Infinity when there is none).
+ * Through the WebAssembly SIMD kernel where available (`simd: false`: JavaScript, the same values
+ * to the bit): compiled before its first use, it costs the same in a new thread as in a warm one,
+ * where the JavaScript is interpreted and then compiled while the first volume goes through it.
+ */
+export function l1DistanceTransform(source: Uint8Array, dims: Vec3, spacing: Vec3, options: { simd?: boolean } = {}): Float32Array {
+  const kernel = options.simd === false || dims[0] < 4 ? null : lungKernel();
+  if (!kernel) return l1DistanceJs(source, dims, spacing);
+  const d = kernel.l1Distance(source, dims, spacing);
+  releaseLargeLungKernel();
+  return d;
+}
+
+function l1DistanceJs(source: Uint8Array, [nx, ny, nz]: Vec3, [sx, sy, sz]: Vec3): Float32Array {
   const d = new Float32Array(nx * ny * nz);
   const plane = nx * ny;
   // Comparisons rather than Math.min: about twice as fast here, and no NaN can occur.

@@ -17,6 +17,32 @@
 ;; the JavaScript of coarse-grid.ts (tested).
 ;;   src   the slice, Int16, nx·ny values
 ;;   dst   the block means, Int16, rows of `stride` values
+;;
+;; l1Rows and l1Sweep: the city-block distance transform of distance.ts (`l1DistanceTransform`),
+;; the same float32 values to the bit: every step is that code's f32 → f64, + spacing (f64),
+;; → f32 rounding; "take v when v < d" is min(f32(v), d) because rounding is monotonic.
+;;   l1Rows   the sweeps along x: rows of nx voxels, `rows` of them; d = 0 where src ≠ 0
+;;   l1Sweep  d[i] = min(f32(d[i + step] + s), d[i]) for i in [from, to), in the order that lets
+;;            each voxel see its neighbour's final value: upwards when step < 0, downwards when
+;;            step > 0 (step = ∓nx along y within a slice, ∓nx·ny along z); 4 voxels at a time,
+;;            so |step| ≥ 4 (indices are voxels, `d` a byte address)
+;;
+;; growWithin: the geodesic split of separate.ts (`growWithin`), the same owners: breadth-first
+;; from every voxel with an owner (1, 2), in index order, through the voxels where `outside` is 0,
+;; by face neighbours in the order −1, +1, −w, +w, −plane, +plane. The grid's one-voxel background
+;; margin keeps every neighbour of a queued voxel inside it.
+;;   owner   Uint8, n voxels, updated in place
+;;   outside Uint8, n voxels
+;;   queue   Int32, n entries of room
+;;
+;; labelRuns: the connected components of a run volume (components.ts `labelRuns`), the same
+;; labels: union-find over runs, each run joined with the runs it touches in the rows already
+;; visited; the root of a component is its first run, and labels number the roots in run order.
+;;   rowStart, x0, x1   the run volume (Int32: rows + 1, count, count)
+;;   parent, label      Int32, count entries each (parent is scratch)
+;;   grow               1 when runs touching by a corner join (8- and 26-connectivity), else 0
+;;   threeD, corners    join the previous slice's row; and its rows y ∓ 1 (26-connectivity)
+;;   returns the number of components
 (module
   (memory (export "memory") 1 65536)
 
@@ -392,4 +418,235 @@
             (br $tail)))
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
         (br $rows))))
+
+  ;; f32(f64(a) + s), rounded once to f64 and once to f32, lane-wise (the JavaScript's arithmetic).
+  (func $plus4 (param $a v128) (param $s v128) (result v128)
+    (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+      (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4 (local.get $a)) (local.get $s)))
+      (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4
+        (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a) (local.get $a))) (local.get $s)))))
+
+  (func $plus1 (param $a f32) (param $s f64) (result f32)
+    (f32.demote_f64 (f64.add (f64.promote_f32 (local.get $a)) (local.get $s))))
+
+  (func (export "l1Rows") (param $src i32) (param $d i32) (param $nx i32) (param $rows i32) (param $sx f64)
+    (local $r i32) (local $x i32) (local $p i32) (local $q i32) (local $prev f32) (local $inf f32)
+    (local.set $inf (f32.div (f32.const 1) (f32.const 0)))
+    (block $rowsDone
+      (loop $rowsLoop
+        (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+        ;; p: the row's first voxel index.
+        (local.set $p (i32.mul (local.get $r) (local.get $nx)))
+        ;; Forward: 0 on the source, else the left neighbour + sx (Infinity before any source).
+        (local.set $prev (local.get $inf))
+        (local.set $x (i32.const 0))
+        (block $fDone
+          (loop $f
+            (br_if $fDone (i32.ge_s (local.get $x) (local.get $nx)))
+            (local.set $q (i32.add (local.get $p) (local.get $x)))
+            (local.set $prev
+              (if (result f32) (i32.load8_u (i32.add (local.get $src) (local.get $q)))
+                (then (f32.const 0))
+                (else (if (result f32) (local.get $x)
+                  (then (call $plus1 (local.get $prev) (local.get $sx)))
+                  (else (local.get $inf))))))
+            (f32.store (i32.add (local.get $d) (i32.shl (local.get $q) (i32.const 2))) (local.get $prev))
+            (local.set $x (i32.add (local.get $x) (i32.const 1)))
+            (br $f)))
+        ;; Backward: the right neighbour + sx when smaller.
+        (local.set $x (i32.sub (local.get $nx) (i32.const 2)))
+        (block $bDone
+          (loop $b
+            (br_if $bDone (i32.lt_s (local.get $x) (i32.const 0)))
+            (local.set $q (i32.add (local.get $d) (i32.shl (i32.add (local.get $p) (local.get $x)) (i32.const 2))))
+            (local.set $prev (f32.min (call $plus1 (local.get $prev) (local.get $sx)) (f32.load (local.get $q))))
+            (f32.store (local.get $q) (local.get $prev))
+            (local.set $x (i32.sub (local.get $x) (i32.const 1)))
+            (br $b)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rowsLoop))))
+
+  (func (export "l1Sweep") (param $d i32) (param $from i32) (param $to i32) (param $step i32) (param $s f64)
+    (local $i i32) (local $p i32) (local $off i32) (local $s2 v128)
+    (local.set $s2 (f64x2.splat (local.get $s)))
+    (local.set $off (i32.shl (local.get $step) (i32.const 2)))
+    (if (i32.lt_s (local.get $step) (i32.const 0))
+      (then
+        ;; Upwards: 4 at a time, then the tail one by one.
+        (local.set $i (local.get $from))
+        (block $vDone
+          (loop $v
+            (br_if $vDone (i32.gt_s (i32.add (local.get $i) (i32.const 4)) (local.get $to)))
+            (local.set $p (i32.add (local.get $d) (i32.shl (local.get $i) (i32.const 2))))
+            (v128.store (local.get $p)
+              (f32x4.min (call $plus4 (v128.load (i32.add (local.get $p) (local.get $off))) (local.get $s2)) (v128.load (local.get $p))))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $v)))
+        (block $tDone
+          (loop $t
+            (br_if $tDone (i32.ge_s (local.get $i) (local.get $to)))
+            (local.set $p (i32.add (local.get $d) (i32.shl (local.get $i) (i32.const 2))))
+            (f32.store (local.get $p)
+              (f32.min (call $plus1 (f32.load (i32.add (local.get $p) (local.get $off))) (local.get $s)) (f32.load (local.get $p))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $t))))
+      (else
+        ;; Downwards: chunks from the top, then the head one by one, downwards.
+        (local.set $i (i32.sub (local.get $to) (i32.const 4)))
+        (block $wDone
+          (loop $w
+            (br_if $wDone (i32.lt_s (local.get $i) (local.get $from)))
+            (local.set $p (i32.add (local.get $d) (i32.shl (local.get $i) (i32.const 2))))
+            (v128.store (local.get $p)
+              (f32x4.min (call $plus4 (v128.load (i32.add (local.get $p) (local.get $off))) (local.get $s2)) (v128.load (local.get $p))))
+            (local.set $i (i32.sub (local.get $i) (i32.const 4)))
+            (br $w)))
+        (local.set $i (i32.add (local.get $i) (i32.const 3)))
+        (block $hDone
+          (loop $h
+            (br_if $hDone (i32.lt_s (local.get $i) (local.get $from)))
+            (local.set $p (i32.add (local.get $d) (i32.shl (local.get $i) (i32.const 2))))
+            (f32.store (local.get $p)
+              (f32.min (call $plus1 (f32.load (i32.add (local.get $p) (local.get $off))) (local.get $s)) (f32.load (local.get $p))))
+            (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+            (br $h))))))
+;; Voxel j joins `label` when it is inside the mask and has no owner yet; returns the new tail.
+  (func $claim (param $owner i32) (param $outside i32) (param $queue i32) (param $j i32) (param $label i32) (param $tail i32) (result i32)
+    (if (result i32)
+      (i32.or (i32.load8_u (i32.add (local.get $outside) (local.get $j))) (i32.load8_u (i32.add (local.get $owner) (local.get $j))))
+      (then (local.get $tail))
+      (else
+        (i32.store8 (i32.add (local.get $owner) (local.get $j)) (local.get $label))
+        (i32.store (i32.add (local.get $queue) (i32.shl (local.get $tail) (i32.const 2))) (local.get $j))
+        (i32.add (local.get $tail) (i32.const 1)))))
+
+  (func (export "growWithin") (param $owner i32) (param $outside i32) (param $queue i32) (param $n i32) (param $w i32) (param $plane i32)
+    (local $i i32) (local $head i32) (local $tail i32) (local $label i32)
+    ;; The seeds, in index order.
+    (block $seedsDone
+      (loop $seeds
+        (br_if $seedsDone (i32.ge_u (local.get $i) (local.get $n)))
+        (if (i32.load8_u (i32.add (local.get $owner) (local.get $i)))
+          (then
+            (i32.store (i32.add (local.get $queue) (i32.shl (local.get $tail) (i32.const 2))) (local.get $i))
+            (local.set $tail (i32.add (local.get $tail) (i32.const 1)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $seeds)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $head) (local.get $tail)))
+        (local.set $i (i32.load (i32.add (local.get $queue) (i32.shl (local.get $head) (i32.const 2)))))
+        (local.set $label (i32.load8_u (i32.add (local.get $owner) (local.get $i))))
+        (local.set $tail (call $claim (local.get $owner) (local.get $outside) (local.get $queue) (i32.sub (local.get $i) (i32.const 1)) (local.get $label) (local.get $tail)))
+        (local.set $tail (call $claim (local.get $owner) (local.get $outside) (local.get $queue) (i32.add (local.get $i) (i32.const 1)) (local.get $label) (local.get $tail)))
+        (local.set $tail (call $claim (local.get $owner) (local.get $outside) (local.get $queue) (i32.sub (local.get $i) (local.get $w)) (local.get $label) (local.get $tail)))
+        (local.set $tail (call $claim (local.get $owner) (local.get $outside) (local.get $queue) (i32.add (local.get $i) (local.get $w)) (local.get $label) (local.get $tail)))
+        (local.set $tail (call $claim (local.get $owner) (local.get $outside) (local.get $queue) (i32.sub (local.get $i) (local.get $plane)) (local.get $label) (local.get $tail)))
+        (local.set $tail (call $claim (local.get $owner) (local.get $outside) (local.get $queue) (i32.add (local.get $i) (local.get $plane)) (local.get $label) (local.get $tail)))
+        (local.set $head (i32.add (local.get $head) (i32.const 1)))
+        (br $next)))
+  )
+
+  ;; The root of run i, halving the path on the way (parent: Int32 byte address).
+  (func $find (param $parent i32) (param $i i32) (result i32)
+    (local $p i32)
+    (block $done
+      (loop $up
+        (local.set $p (i32.load (i32.add (local.get $parent) (i32.shl (local.get $i) (i32.const 2)))))
+        (br_if $done (i32.eq (local.get $p) (local.get $i)))
+        (local.set $p (i32.load (i32.add (local.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+        (i32.store (i32.add (local.get $parent) (i32.shl (local.get $i) (i32.const 2))) (local.get $p))
+        (local.set $i (local.get $p))
+        (br $up)))
+    (local.get $i))
+
+  ;; Joins the runs of rows a and b that overlap when widened by `grow` voxels; the smaller root wins.
+  (func $joinRows (param $rowStart i32) (param $x0 i32) (param $x1 i32) (param $parent i32) (param $a i32) (param $b i32) (param $grow i32)
+    (local $i i32) (local $j i32) (local $ie i32) (local $je i32) (local $ri i32) (local $rj i32)
+    (local $x0i i32) (local $x1i i32) (local $x0j i32) (local $x1j i32)
+    (local.set $i (i32.load (i32.add (local.get $rowStart) (i32.shl (local.get $a) (i32.const 2)))))
+    (local.set $ie (i32.load (i32.add (local.get $rowStart) (i32.shl (i32.add (local.get $a) (i32.const 1)) (i32.const 2)))))
+    (local.set $j (i32.load (i32.add (local.get $rowStart) (i32.shl (local.get $b) (i32.const 2)))))
+    (local.set $je (i32.load (i32.add (local.get $rowStart) (i32.shl (i32.add (local.get $b) (i32.const 1)) (i32.const 2)))))
+    (block $done
+      (loop $step
+        (br_if $done (i32.ge_s (local.get $i) (local.get $ie)))
+        (br_if $done (i32.ge_s (local.get $j) (local.get $je)))
+        (local.set $x0i (i32.load (i32.add (local.get $x0) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $x1i (i32.load (i32.add (local.get $x1) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $x0j (i32.load (i32.add (local.get $x0) (i32.shl (local.get $j) (i32.const 2)))))
+        (local.set $x1j (i32.load (i32.add (local.get $x1) (i32.shl (local.get $j) (i32.const 2)))))
+        (if (i32.and
+              (i32.lt_s (local.get $x0i) (i32.add (local.get $x1j) (local.get $grow)))
+              (i32.lt_s (local.get $x0j) (i32.add (local.get $x1i) (local.get $grow))))
+          (then
+            (local.set $ri (call $find (local.get $parent) (local.get $i)))
+            (local.set $rj (call $find (local.get $parent) (local.get $j)))
+            (if (i32.lt_s (local.get $ri) (local.get $rj))
+              (then (i32.store (i32.add (local.get $parent) (i32.shl (local.get $rj) (i32.const 2))) (local.get $ri)))
+              (else (if (i32.lt_s (local.get $rj) (local.get $ri))
+                (then (i32.store (i32.add (local.get $parent) (i32.shl (local.get $ri) (i32.const 2))) (local.get $rj))))))))
+        (if (i32.lt_s (local.get $x1i) (local.get $x1j))
+          (then (local.set $i (i32.add (local.get $i) (i32.const 1))))
+          (else (local.set $j (i32.add (local.get $j) (i32.const 1)))))
+        (br $step))))
+
+  (func (export "labelRuns") (param $rowStart i32) (param $x0 i32) (param $x1 i32) (param $parent i32) (param $label i32)
+    (param $ny i32) (param $nz i32) (param $count i32) (param $grow i32) (param $threeD i32) (param $corners i32) (result i32)
+    (local $i i32) (local $k i32) (local $y i32) (local $r i32) (local $below i32) (local $root i32) (local $n i32)
+    (block $initDone
+      (loop $init
+        (br_if $initDone (i32.ge_s (local.get $i) (local.get $count)))
+        (i32.store (i32.add (local.get $parent) (i32.shl (local.get $i) (i32.const 2))) (local.get $i))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $init)))
+    (block $slicesDone
+      (loop $slices
+        (br_if $slicesDone (i32.ge_s (local.get $k) (local.get $nz)))
+        (local.set $y (i32.const 0))
+        (block $rowsDone
+          (loop $rows
+            (br_if $rowsDone (i32.ge_s (local.get $y) (local.get $ny)))
+            (local.set $r (i32.add (i32.mul (local.get $k) (local.get $ny)) (local.get $y)))
+            ;; Rows without runs join nothing.
+            (if (i32.ne
+                  (i32.load (i32.add (local.get $rowStart) (i32.shl (local.get $r) (i32.const 2))))
+                  (i32.load (i32.add (local.get $rowStart) (i32.shl (i32.add (local.get $r) (i32.const 1)) (i32.const 2)))))
+              (then
+                (if (local.get $y)
+                  (then (call $joinRows (local.get $rowStart) (local.get $x0) (local.get $x1) (local.get $parent)
+                    (local.get $r) (i32.sub (local.get $r) (i32.const 1)) (local.get $grow))))
+                (if (i32.and (local.get $threeD) (i32.gt_s (local.get $k) (i32.const 0)))
+                  (then
+                    (local.set $below (i32.sub (local.get $r) (local.get $ny)))
+                    (call $joinRows (local.get $rowStart) (local.get $x0) (local.get $x1) (local.get $parent)
+                      (local.get $r) (local.get $below) (local.get $grow))
+                    (if (local.get $corners)
+                      (then
+                        (if (local.get $y)
+                          (then (call $joinRows (local.get $rowStart) (local.get $x0) (local.get $x1) (local.get $parent)
+                            (local.get $r) (i32.sub (local.get $below) (i32.const 1)) (i32.const 1))))
+                        (if (i32.lt_s (local.get $y) (i32.sub (local.get $ny) (i32.const 1)))
+                          (then (call $joinRows (local.get $rowStart) (local.get $x0) (local.get $x1) (local.get $parent)
+                            (local.get $r) (i32.add (local.get $below) (i32.const 1)) (i32.const 1))))))))))
+            (local.set $y (i32.add (local.get $y) (i32.const 1)))
+            (br $rows)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $slices)))
+    ;; Labels: roots numbered in run order; every other run takes its root's (the root comes first).
+    (local.set $i (i32.const 0))
+    (block $labelsDone
+      (loop $labels
+        (br_if $labelsDone (i32.ge_s (local.get $i) (local.get $count)))
+        (local.set $root (call $find (local.get $parent) (local.get $i)))
+        (if (i32.eq (local.get $root) (local.get $i))
+          (then
+            (i32.store (i32.add (local.get $label) (i32.shl (local.get $i) (i32.const 2))) (local.get $n))
+            (local.set $n (i32.add (local.get $n) (i32.const 1))))
+          (else
+            (i32.store (i32.add (local.get $label) (i32.shl (local.get $i) (i32.const 2)))
+              (i32.load (i32.add (local.get $label) (i32.shl (local.get $root) (i32.const 2)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $labels)))
+    (local.get $n))
 )

@@ -57,7 +57,10 @@ export interface LungMaskOptions {
    * volume's own grid always.
    */
   maxGridMm: number;
-  /** Use the WebAssembly SIMD kernel for the smoothing when available (true). */
+  /**
+   * Use the WebAssembly SIMD kernel when available (true): the block means, the smoothing, the
+   * separation's distances and growth. False: JavaScript throughout, the same mask.
+   */
   simd: boolean;
 }
 
@@ -285,6 +288,7 @@ function lungRuns(volume: Volume, o: LungMaskOptions, sigmaVoxels: number, lap: 
     maxErosionMm: o.separationMaxErosionMm,
     maxRatio: o.separationMaxRatio,
     gridSpacingMm: o.separationGridMm,
+    simd: o.simd,
   });
   lap('separate');
   // The hulls lie within the selected air's box: lung-like voxels are only needed there.

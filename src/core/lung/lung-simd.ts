@@ -1,12 +1,14 @@
 /**
  * The WebAssembly SIMD kernels of lung-kernel.wat: the smoothing-and-threshold of a slice (about
  * 10× faster than the JavaScript loops of gaussian.ts, same results up to float32 rounding) and
- * the y and z sweeps of the dilation (distance.ts; same results), the 2 × 2 block means of
- * coarse-grid.ts (same results). One kernel instance per thread,
+ * the y and z sweeps of the dilation and the L1 distance transform (distance.ts; the same
+ * values), the 2 × 2 block means of coarse-grid.ts, the growth of the lung separation
+ * (separate.ts) and the connected components of runs (components.ts), each with the same results. One kernel instance per thread,
  * created on first use; null where the runtime has no WebAssembly SIMD (then JavaScript is used).
  */
 import { LUNG_KERNEL_WASM_BASE64 } from './lung-kernel.wasm.js';
 import { KernelSlot, WASM_PAGE_BYTES, type WasmMemory } from '../wasm/wasm-api.js';
+import type { RunVolume } from './runs.js';
 
 type SmoothBelowFn = (src: number, nx: number, ny: number, tmp: number, q: number, bits: number, thr: number, w0: number, w1: number, w2: number) => void;
 type PlaneReachFn = (
@@ -15,6 +17,13 @@ type PlaneReachFn = (
 ) => void;
 type ZReachFn = (reach: number, plane: number, total: number) => void;
 type BlockMean2Fn = (src: number, nx: number, ny: number, dst: number, stride: number) => void;
+type L1RowsFn = (src: number, d: number, nx: number, rows: number, sx: number) => void;
+type L1SweepFn = (d: number, from: number, to: number, step: number, s: number) => void;
+type GrowWithinFn = (owner: number, outside: number, queue: number, n: number, w: number, plane: number) => void;
+type LabelRunsFn = (
+  rowStart: number, x0: number, x1: number, parent: number, label: number,
+  ny: number, nz: number, count: number, grow: number, threeD: number, corners: number,
+) => number;
 
 /** Views on the dilation's buffers in the kernel's memory (valid until the memory grows). */
 export interface DilationBuffers {
@@ -37,6 +46,10 @@ export class LungKernel {
   private readonly planeReachFn: PlaneReachFn;
   private readonly zReachFn: ZReachFn;
   private readonly blockMean2Fn: BlockMean2Fn;
+  private readonly l1RowsFn: L1RowsFn;
+  private readonly l1SweepFn: L1SweepFn;
+  private readonly growWithinFn: GrowWithinFn;
+  private readonly labelRunsFn: LabelRunsFn;
 
   constructor() {
     const exports = slot.instantiate();
@@ -45,6 +58,10 @@ export class LungKernel {
     this.planeReachFn = exports['planeReach'] as PlaneReachFn;
     this.zReachFn = exports['zReach'] as ZReachFn;
     this.blockMean2Fn = exports['blockMean2'] as BlockMean2Fn;
+    this.l1RowsFn = exports['l1Rows'] as L1RowsFn;
+    this.l1SweepFn = exports['l1Sweep'] as L1SweepFn;
+    this.growWithinFn = exports['growWithin'] as GrowWithinFn;
+    this.labelRunsFn = exports['labelRuns'] as LabelRunsFn;
   }
 
   /** Bytes of memory the kernel holds (it never shrinks: see `releaseLargeLungKernel`). */
@@ -100,6 +117,65 @@ export class LungKernel {
     const means = new Int16Array(buffer, dst, cx * cy);
     if (stride === cx) out.set(means, offset);
     else for (let y = 0; y < cy; y++) out.set(means.subarray(y * cx, (y + 1) * cx), offset + y * stride);
+  }
+
+  /**
+   * `l1DistanceTransform` of distance.ts (the same float32 values to the bit): the sweeps along x
+   * row by row, then along y slice by slice, then along z. Needs nx ≥ 4 (the sweeps move 4 voxels
+   * at a time, each a row or a slice away from the voxels it reads).
+   */
+  l1Distance(source: Uint8Array, [nx, ny, nz]: readonly [number, number, number], [sx, sy, sz]: readonly [number, number, number]): Float32Array {
+    const plane = nx * ny;
+    const total = plane * nz;
+    const src = 0;
+    const d = align(total + 16);
+    const buffer = this.ensure(d + total * 4 + 64);
+    new Uint8Array(buffer, src, total).set(source);
+    this.l1RowsFn(src, d, nx, ny * nz, sx);
+    for (let k = 0; k < nz; k++) {
+      this.l1SweepFn(d, k * plane + nx, (k + 1) * plane, -nx, sy);
+      this.l1SweepFn(d, k * plane, (k + 1) * plane - nx, nx, sy);
+    }
+    this.l1SweepFn(d, plane, total, -plane, sz);
+    this.l1SweepFn(d, 0, total - plane, plane, sz);
+    return new Float32Array(buffer, d, total).slice();
+  }
+
+  /**
+   * `growWithin` of separate.ts (the same owners): breadth-first growth of the owners 1 and 2
+   * through the voxels where `outside` is 0, on a grid of rows of w voxels with a one-voxel
+   * background margin. Updates `owner` in place.
+   */
+  growWithin(owner: Uint8Array, outside: Uint8Array, w: number, plane: number): void {
+    const n = owner.length;
+    const ownerPtr = 0;
+    const outsidePtr = align(n + 16);
+    const queue = align(outsidePtr + n + 16);
+    const buffer = this.ensure(queue + n * 4 + 64);
+    new Uint8Array(buffer, ownerPtr, n).set(owner);
+    new Uint8Array(buffer, outsidePtr, n).set(outside);
+    this.growWithinFn(ownerPtr, outsidePtr, queue, n, w, plane);
+    owner.set(new Uint8Array(buffer, ownerPtr, n));
+  }
+
+  /**
+   * `labelRuns` of components.ts (the same labels): `grow` 1 joins runs that touch by a corner,
+   * `threeD` joins the previous slice, `corners` its diagonal rows too.
+   */
+  labelRuns(runs: RunVolume, grow: 0 | 1, threeD: boolean, corners: boolean): { label: Int32Array; count: number } {
+    const { ny, nz, count } = runs;
+    const rows = ny * nz + 1;
+    const rowStart = 0;
+    const x0 = align(rows * 4 + 16);
+    const x1 = align(x0 + count * 4 + 16);
+    const parent = align(x1 + count * 4 + 16);
+    const label = align(parent + count * 4 + 16);
+    const buffer = this.ensure(label + count * 4 + 64);
+    new Int32Array(buffer, rowStart, rows).set(runs.rowStart);
+    new Int32Array(buffer, x0, count).set(runs.x0.subarray(0, count));
+    new Int32Array(buffer, x1, count).set(runs.x1.subarray(0, count));
+    const n = this.labelRunsFn(rowStart, x0, x1, parent, label, ny, nz, count, grow, threeD ? 1 : 0, corners ? 1 : 0);
+    return { label: new Int32Array(buffer, label, count).slice(), count: n };
   }
 
   /**

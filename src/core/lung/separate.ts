@@ -1,5 +1,6 @@
 import { componentSizes, labelRuns } from './components.js';
 import { boundingBox, l1DistanceTransform } from './distance.js';
+import { lungKernel } from './lung-simd.js';
 import { filterRuns, RunBuilder, runsAbove, type RunVolume } from './runs.js';
 
 type Vec3 = readonly [number, number, number];
@@ -11,6 +12,11 @@ export interface SeparationOptions {
   maxRatio: number;
   /** Spacing the decision grid aims at, in mm (each axis is downsampled by round(target / spacing), at least 1). */
   gridSpacingMm: number;
+  /**
+   * The distance transform and the growth through the WebAssembly SIMD kernel where available
+   * (true; false: JavaScript, the same result).
+   */
+  simd?: boolean;
 }
 
 export interface Separation {
@@ -64,7 +70,8 @@ export function separateLungs(mask: RunVolume, spacingMm: Vec3, options: Separat
   }
 
   // Inside distance: to the nearest coarse background voxel.
-  const inside = l1DistanceTransform(outside, dims, coarseSpacing);
+  const simd = { simd: options.simd ?? true };
+  const inside = l1DistanceTransform(outside, dims, coarseSpacing, simd);
 
   const step = Math.min(...coarseSpacing);
   let seeds: Uint8Array | null = null;
@@ -94,7 +101,9 @@ export function separateLungs(mask: RunVolume, spacingMm: Vec3, options: Separat
 
   // Grow back within the mask: each coarse mask voxel goes to the part it reaches first.
   const owner = seeds;
-  growWithin(owner, outside, dims);
+  const kernel = simd.simd ? lungKernel() : null;
+  if (kernel) kernel.growWithin(owner, outside, cw, cw * ch);
+  else growWithin(owner, outside, dims);
 
   // Split the fine runs cell by cell.
   const one = new RunBuilder(nx, ny, nz, mask.count);
@@ -126,6 +135,7 @@ export function separateLungs(mask: RunVolume, spacingMm: Vec3, options: Separat
  * Breadth-first growth of the labels in `owner` (1, 2; 0 = none) through the voxels where
  * `outside` is 0, by face neighbours: a geodesic split of the mask between the two parts. The
  * grid's one-voxel background margin keeps every neighbour of a mask voxel inside the grid.
+ * (The kernel's `growWithin` does the same in WebAssembly; this is its fallback and reference.)
  */
 function growWithin(owner: Uint8Array, outside: Uint8Array, [w, h]: Vec3): void {
   const plane = w * h;

@@ -1,4 +1,4 @@
-import { prepareMask, sliceInputMaker, type InputPreprocessing } from '../model/preprocess.js';
+import { maskInputMaker, sliceInputMaker, type InputPreprocessing } from '../model/preprocess.js';
 import type { Volume } from '../volume/volume.js';
 
 export interface VolumeTensors {
@@ -10,7 +10,7 @@ export interface VolumeTensors {
 
 /**
  * The model's two inputs for a whole volume: every slice through `sliceInputMaker`, its mask
- * through `prepareMask` — into `into` when given (e.g. shared memory), else into new arrays.
+ * through `prepareMask` (`maskInputMaker`) — into `into` when given (e.g. shared memory), else into new arrays.
  */
 export function volumeTensors(volume: Volume, dilatedMask: Uint8Array, pre: InputPreprocessing, into?: VolumeTensors): VolumeTensors {
   return { slices: sliceTensors(volume, pre, into?.slices), masks: maskTensors(volume, dilatedMask, pre.size, into?.masks) };
@@ -42,10 +42,7 @@ export function maskTensors(volume: Pick<Volume, 'dimensions' | 'spacingMm'>, di
   const plane = columns * rows;
   const masks = into ?? new Uint8Array(n * area);
   checkLength('mask buffers', masks, volume, area);
-  const spacing: [number, number] = [volume.spacingMm[0], volume.spacingMm[1]];
-  for (let k = k0; k < k1; k++) {
-    const m = prepareMask(dilatedMask.subarray((k - k0) * plane, (k - k0 + 1) * plane), columns, rows, spacing, size);
-    for (let i = 0, o = k * area; i < area; i++, o++) masks[o] = m[i]! > 0 ? 1 : 0;
-  }
+  const make = maskInputMaker(columns, rows, [volume.spacingMm[0], volume.spacingMm[1]], size);
+  for (let k = k0; k < k1; k++) make(dilatedMask.subarray((k - k0) * plane, (k - k0 + 1) * plane), masks.subarray(k * area, (k + 1) * area));
   return masks;
 }

@@ -189,20 +189,34 @@ export function prepareSlice(hu: Int16Array, columns: number, rows: number, spac
  * the slice does, even where the image is less than a pixel wide.
  */
 export function prepareMask(mask: Uint8Array, columns: number, rows: number, spacingMm: [number, number], size: number): Float32Array {
+  return Float32Array.from(maskInputMaker(columns, rows, spacingMm, size)(mask));
+}
+
+/**
+ * `prepareMask` for every slice of one geometry, as bytes: the placement and the nearest input
+ * pixel of each output pixel are worked out once; each call writes all size² values of `out`.
+ */
+export function maskInputMaker(columns: number, rows: number, spacingMm: [number, number], size: number): (mask: Uint8Array, out?: Uint8Array) => Uint8Array {
   const p = placement(columns, rows, spacingMm, size);
-  if (mask.length !== columns * rows) throw new RangeError(`model input: ${mask.length} mask values for a ${columns}×${rows} slice`);
   const xs = nearestIndex(columns, size, p.offset[0], p.extent[0]);
   const ys = nearestIndex(rows, size, p.offset[1], p.extent[1]);
-  const out = new Float32Array(size * size);
-  for (let oy = 0; oy < size; oy++) {
-    const y = ys[oy]!;
-    if (y < 0) continue;
-    for (let ox = 0; ox < size; ox++) {
-      const x = xs[ox]!;
-      if (x >= 0) out[oy * size + ox] = mask[y * columns + x] ? 1 : 0;
+  return (mask, out = new Uint8Array(size * size)) => {
+    if (mask.length !== columns * rows) throw new RangeError(`model input: ${mask.length} mask values for a ${columns}×${rows} slice`);
+    for (let oy = 0; oy < size; oy++) {
+      const y = ys[oy]!;
+      const o = oy * size;
+      if (y < 0) {
+        out.fill(0, o, o + size);
+        continue;
+      }
+      const row = y * columns;
+      for (let ox = 0; ox < size; ox++) {
+        const x = xs[ox]!;
+        out[o + ox] = x >= 0 && mask[row + x] ? 1 : 0;
+      }
     }
-  }
-  return out;
+    return out;
+  };
 }
 
 /** Per output index, the input index nearest its centre when it overlaps the input, else −1. */

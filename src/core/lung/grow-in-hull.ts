@@ -1,6 +1,6 @@
 import { labelRuns } from './components.js';
 import { convexHullPerSlice } from './convex-hull.js';
-import { filterRuns, intersectRuns, unionRuns, type RunVolume } from './runs.js';
+import { intersectRuns, keepComponents, unionRuns, type RunVolume } from './runs.js';
 
 /**
  * Each slice of one lung grown into the lung-like voxels of its convex hull: the voxels of
@@ -30,5 +30,5 @@ export function growWithinHull(lung: RunVolume, lungLike: RunVolume): RunVolume 
       if (i < ie) keep[labels.label[i]!] = 1;
     }
   }
-  return filterRuns(joined, (i) => keep[labels.label[i]!] === 1);
+  return keepComponents(joined, labels.label, keep);
 }

@@ -14,7 +14,7 @@ import { Volume } from '../volume/volume.js';
 import { labelRuns, componentSizes } from './components.js';
 import { fillHoles2d } from './fill-holes.js';
 import { computeLungMask, type LungMaskResult } from './index.js';
-import { filterRuns, runsFromDense, runsToDense } from './runs.js';
+import { keepComponents, runsFromDense, runsToDense } from './runs.js';
 
 let pool: IngestPool;
 beforeAll(() => {
@@ -60,8 +60,9 @@ function bodyOf(v: Volume): Uint8Array {
       if (b === undefined || sizes[c]! > sizes[b]!) best.set(k, c);
     }
   }
-  const keep = new Set(best.values());
-  return runsToDense(fillHoles2d(filterRuns(runs, (i) => keep.has(labels.label[i]!))));
+  const keep = new Uint8Array(labels.count);
+  for (const c of best.values()) keep[c] = 1;
+  return runsToDense(fillHoles2d(keepComponents(runs, labels.label, keep)));
 }
 
 function expectInsideBody(v: Volume, r: LungMaskResult): void {

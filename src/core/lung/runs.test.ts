@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomMask } from './test-volumes.js';
-import { complementRuns, filterRuns, intersectRuns, runsFromDense, runsToDense, sliceVoxelCounts, subtractRuns, unionRuns, voxelCount } from './runs.js';
+import { complementRuns, intersectRuns, keepComponents, runsFromDense, runsToDense, sliceVoxelCounts, subtractRuns, unionRuns, voxelCount } from './runs.js';
 
 describe('RunVolume', () => {
   it('round-trips a dense mask, including runs that touch both ends of a row', () => {
@@ -25,7 +25,7 @@ describe('RunVolume', () => {
     expect(Array.from(runsToDense(intersectRuns(ra, rb)))).toEqual(Array.from(a, (v, i) => v & b[i]!));
     expect(Array.from(runsToDense(subtractRuns(ra, rb)))).toEqual(Array.from(a, (v, i) => v & (1 - b[i]!)));
     expect(Array.from(runsToDense(subtractRuns(rb, ra)))).toEqual(Array.from(b, (v, i) => v & (1 - a[i]!)));
-    const firstHalf = filterRuns(ra, (i) => i < ra.count / 2);
+    const firstHalf = keepComponents(ra, Int32Array.from({ length: ra.count }, (_, i) => i), Uint8Array.from({ length: ra.count }, (_, i) => (i < ra.count / 2 ? 1 : 0)));
     expect(voxelCount(firstHalf)).toBeLessThanOrEqual(voxelCount(ra));
     // Touching runs from the two inputs merge into one.
     const left = runsFromDense(Uint8Array.from([1, 1, 0, 0]), 4, 1, 1);

@@ -112,12 +112,12 @@ export function runsToDense(runs: RunVolume, out: Uint8Array = new Uint8Array(ru
   return out;
 }
 
-/** The runs for which `keep(i)` is true. */
-export function filterRuns(runs: RunVolume, keep: (run: number) => boolean): RunVolume {
+/** The runs of the kept components: run i stays when `keep[label[i]]` is 1 (labels from components.ts). */
+export function keepComponents(runs: RunVolume, label: Int32Array, keep: Uint8Array): RunVolume {
   const b = new RunBuilder(runs.nx, runs.ny, runs.nz, runs.count);
   const { rowStart, x0, x1 } = runs;
   for (let r = 0; r < rowStart.length - 1; r++) {
-    for (let i = rowStart[r]!; i < rowStart[r + 1]!; i++) if (keep(i)) b.push(x0[i]!, x1[i]!);
+    for (let i = rowStart[r]!; i < rowStart[r + 1]!; i++) if (keep[label[i]!] === 1) b.push(x0[i]!, x1[i]!);
     b.endRow();
   }
   return b.finish();

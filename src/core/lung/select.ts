@@ -1,6 +1,6 @@
 import { componentSizes, labelAt, labelRuns } from './components.js';
 import { eccentricity, componentMoments2d } from './region-props.js';
-import { filterRuns, type RunVolume } from './runs.js';
+import { keepComponents, type RunVolume } from './runs.js';
 
 type Vec3 = readonly [number, number, number];
 
@@ -16,7 +16,7 @@ export function filterSliceComponents(air: RunVolume, [sx, sy]: Vec3, minAreaMm2
     const area = m[c * 6]! * sx * sy;
     keep[c] = area > minAreaMm2 && eccentricity(m, c * 6, sx, sy) < maxEccentricity ? 1 : 0;
   }
-  return filterRuns(air, (i) => keep[labels.label[i]!] === 1);
+  return keepComponents(air, labels.label, keep);
 }
 
 /**
@@ -229,10 +229,8 @@ export function selectLungComponents(
       slotReport[best]!.outcome = 'kept-pair';
     }
   }
-  const runs = filterRuns(filtered, (i) => {
-    const s = slot[labels.label[i]!]!;
-    return s >= 0 && keepSlot[s] === 1;
-  });
+  const keep = Uint8Array.from(slot, (s) => (s >= 0 && keepSlot[s] === 1 ? 1 : 0));
+  const runs = keepComponents(filtered, labels.label, keep);
   return { runs, kept: keepSlot.reduce((a, b) => a + b, 0), candidates: reports.sort((a, b) => b.volumeMl - a.volumeMl) };
 }
 

@@ -1,7 +1,7 @@
 import { componentSizes, labelRuns } from './components.js';
 import { boundingBox, l1DistanceTransform } from './distance.js';
-import { lungKernel } from './lung-simd.js';
-import { filterRuns, RunBuilder, runsAbove, type RunVolume } from './runs.js';
+import { lungKernel, releaseLargeLungKernel } from './lung-simd.js';
+import { keepComponents, RunBuilder, runsAbove, type RunVolume } from './runs.js';
 
 type Vec3 = readonly [number, number, number];
 
@@ -102,8 +102,12 @@ export function separateLungs(mask: RunVolume, spacingMm: Vec3, options: Separat
   // Grow back within the mask: each coarse mask voxel goes to the part it reaches first.
   const owner = seeds;
   const kernel = simd.simd ? lungKernel() : null;
-  if (kernel) kernel.growWithin(owner, outside, cw, cw * ch);
-  else growWithin(owner, outside, dims);
+  if (kernel) {
+    kernel.growWithin(owner, outside, cw, cw * ch);
+    releaseLargeLungKernel();
+  } else {
+    growWithin(owner, outside, dims);
+  }
 
   // Split the fine runs cell by cell.
   const one = new RunBuilder(nx, ny, nz, mask.count);
@@ -209,11 +213,13 @@ export function mainPart(lung: RunVolume, cover = 0.95): RunVolume {
       sum += sizes[c]!;
     }
   }
-  const kept = filterRuns(lung, (i) => keep[labels.label[i]!] === 1);
+  const kept = keepComponents(lung, labels.label, keep);
   const labels3d = labelRuns(kept, '3d-6');
   if (labels3d.count <= 1) return kept;
   const sizes3d = componentSizes(kept, labels3d);
   let best = 0;
   for (let c = 1; c < labels3d.count; c++) if (sizes3d[c]! > sizes3d[best]!) best = c;
-  return filterRuns(kept, (i) => labels3d.label[i] === best);
+  const largest = new Uint8Array(labels3d.count);
+  largest[best] = 1;
+  return keepComponents(kept, labels3d.label, largest);
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { closeSlicesWithDisc } from './disc-closing.js';
 import { runsFromDense, runsToDense } from './runs.js';
 import { randomMask } from './test-volumes.js';
+import { lungSimdAvailable } from './lung-simd.js';
 
 /** Closing by brute force on an unbounded plane: dilate, then erode, with the disc's offsets. */
 function bruteClosing(mask: Uint8Array, nx: number, ny: number, sx: number, sy: number, radius: number): Uint8Array {
@@ -25,14 +26,37 @@ function bruteClosing(mask: Uint8Array, nx: number, ny: number, sx: number, sy: 
 }
 
 describe('closeSlicesWithDisc', () => {
-  it('is the closing by a disc in millimetres, voxel for voxel (random shapes, anisotropic pixels)', () => {
+  it('is the closing by a disc in millimetres, voxel for voxel (random shapes, anisotropic pixels; kernel and JavaScript)', () => {
     for (const seed of [1, 2, 3]) {
       for (const [sx, sy, radius] of [[1, 1, 3], [0.7, 1.3, 4], [1.5, 0.8, 2.5], [1, 1, 0.5]] as const) {
         const [nx, ny] = [24, 20];
         const mask = randomMask(nx, ny, 1, 0.25, seed);
-        const ours = runsToDense(closeSlicesWithDisc(runsFromDense(mask, nx, ny, 1), [sx, sy, 1], radius));
+        const ours = runsToDense(closeSlicesWithDisc(runsFromDense(mask, nx, ny, 1), [sx, sy, 1], radius, { simd: seed !== 3 }));
         expect(Array.from(ours), `seed ${seed}, ${sx}×${sy} mm, r ${radius}`).toEqual(Array.from(bruteClosing(mask, nx, ny, sx, sy, radius)));
       }
+    }
+  });
+
+  it('closes the same with the WebAssembly kernel as in JavaScript (many slices, lung-sized shapes)', (ctx) => {
+    if (!lungSimdAvailable()) ctx.skip();
+    const dims: [number, number, number] = [90, 70, 12];
+    const noise = randomMask(...dims, 0.5, 4);
+    const mask = new Uint8Array(dims[0] * dims[1] * dims[2]);
+    // A ragged lung with notches, holes and stray bits, touching the image's left border.
+    for (let k = 0; k < dims[2]; k++) {
+      for (let y = 0; y < dims[1]; y++) {
+        for (let x = 0; x < dims[0]; x++) {
+          const i = (k * dims[1] + y) * dims[0] + x;
+          const e = ((x - 30) / 32) ** 2 + ((y - 35) / (22 + k)) ** 2;
+          mask[i] = (e < 1 && noise[i]! + (x % 9 === 0 ? 1 : 0) < 2 && !(Math.abs(y - 35) < 3 && x > 40)) || (noise[i]! && x > 80 && y % 7 === 0) ? 1 : 0;
+        }
+      }
+    }
+    const runs = runsFromDense(mask, ...dims);
+    for (const [sx, sy, radius] of [[0.7, 0.7, 10], [1.3, 1.1, 6], [0.8, 1.4, 3]] as const) {
+      const simd = runsToDense(closeSlicesWithDisc(runs, [sx, sy, 2], radius));
+      const js = runsToDense(closeSlicesWithDisc(runs, [sx, sy, 2], radius, { simd: false }));
+      expect(Buffer.from(simd).equals(Buffer.from(js)), `${sx}×${sy} mm, r ${radius}`).toBe(true);
     }
   });
 

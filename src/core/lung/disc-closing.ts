@@ -1,3 +1,4 @@
+import { lungKernel } from './lung-simd.js';
 import { RunBuilder, type RunVolume } from './runs.js';
 
 /**
@@ -15,8 +16,10 @@ import { RunBuilder, type RunVolume } from './runs.js';
  * pass over voxels. The plane is treated as unbounded (the
  * slice's box is grown by twice the radius, beyond the image if need be), so a lung touching the
  * image border is not eroded there; the result is clipped to the image and always holds the input.
+ * Each slice's box is closed in the WebAssembly kernel where available (`closeRows`, the same
+ * intervals; `simd: false`: the JavaScript below, its reference).
  */
-export function closeSlicesWithDisc(runs: RunVolume, [sx, sy]: readonly [number, number, number], radiusMm: number): RunVolume {
+export function closeSlicesWithDisc(runs: RunVolume, [sx, sy]: readonly [number, number, number], radiusMm: number, options: { simd?: boolean } = {}): RunVolume {
   const { nx, ny, nz, rowStart, x0, x1 } = runs;
   const out = new RunBuilder(nx, ny, nz, runs.count);
   if (!(radiusMm > 0)) {
@@ -30,7 +33,8 @@ export function closeSlicesWithDisc(runs: RunVolume, [sx, sy]: readonly [number,
   // Half-chord of the disc (in whole pixels along x) at each row offset |dy| ≤ r.
   const half = new Int32Array(r + 1);
   for (let dy = 0; dy <= r; dy++) half[dy] = Math.floor(Math.sqrt(Math.max(0, radiusMm ** 2 - (dy * sy) ** 2)) / sx + 1e-9);
-  let scratch: Scratch = { a: new Int32Array(0), b: new Int32Array(0) };
+  const kernel = options.simd === false ? null : lungKernel();
+  const scratch: Scratch = { a: new Int32Array(0), b: new Int32Array(0) };
 
   for (let k = 0; k < nz; k++) {
     let ymin = -1;
@@ -64,45 +68,60 @@ export function closeSlicesWithDisc(runs: RunVolume, [sx, sy]: readonly [number,
       }
       input.endRow();
     }
-    // A row holds at most width / 2 + 1 disjoint intervals.
-    if (scratch.a.length < width + 4) scratch = { a: new Int32Array(width + 4), b: new Int32Array(width + 4) };
-    const dilated = dilate(input, half, width, scratch);
-    const eroded = erode(dilated, half, scratch);
+    const closed = kernel ? kernel.closeRows(input, half, width) : closeRows(input, half, width, scratch);
     for (let y = 0; y < ny; y++) {
       const j = y - top;
-      if (j >= 0 && j < h) {
-        // The closing holds the input in theory; the union keeps it so whatever the rounding.
-        const a = eroded;
-        let i = a.start[j]!;
-        const ie = a.start[j + 1]!;
-        let m = input.start[j]!;
-        const me = input.start[j + 1]!;
-        let runStart = -1;
-        let runEnd = -1;
-        const emit = (s: number, e: number) => {
-          if (runStart >= 0 && s <= runEnd) {
-            if (e > runEnd) runEnd = e;
-            return;
-          }
-          if (runStart >= 0) pushClipped(out, runStart + left, runEnd + left, nx);
-          runStart = s;
-          runEnd = e;
-        };
-        while (i < ie || m < me) {
-          if (m >= me || (i < ie && a.a[i]! <= input.a[m]!)) {
-            emit(a.a[i]!, a.b[i]!);
-            i++;
-          } else {
-            emit(input.a[m]!, input.b[m]!);
-            m++;
-          }
-        }
-        if (runStart >= 0) pushClipped(out, runStart + left, runEnd + left, nx);
-      }
+      if (j >= 0 && j < h) for (let i = closed.start[j]!; i < closed.start[j + 1]!; i++) pushClipped(out, closed.a[i]! + left, closed.b[i]! + left, nx);
       out.endRow();
     }
   }
   return out.finish();
+}
+
+/**
+ * The closing of one slice's box: its rows dilated, then eroded, then united with the input rows
+ * (the closing holds the input in theory; the union keeps it whatever the rounding).
+ */
+function closeRows(input: Rows, half: Int32Array, width: number, scratch: Scratch): Rows {
+  // A row holds at most width / 2 + 1 disjoint intervals.
+  if (scratch.a.length < width + 4) {
+    scratch.a = new Int32Array(width + 4);
+    scratch.b = new Int32Array(width + 4);
+  }
+  const eroded = erode(dilate(input, half, width, scratch), half, scratch);
+  const h = input.rows;
+  const out = new Rows(h, eroded.count + input.count);
+  for (let j = 0; j < h; j++) {
+    let i = eroded.start[j]!;
+    const ie = eroded.start[j + 1]!;
+    let m = input.start[j]!;
+    const me = input.start[j + 1]!;
+    let runStart = -1;
+    let runEnd = -1;
+    while (i < ie || m < me) {
+      let a: number;
+      let b: number;
+      if (m >= me || (i < ie && eroded.a[i]! <= input.a[m]!)) {
+        a = eroded.a[i]!;
+        b = eroded.b[i]!;
+        i++;
+      } else {
+        a = input.a[m]!;
+        b = input.b[m]!;
+        m++;
+      }
+      if (runStart >= 0 && a <= runEnd) {
+        if (b > runEnd) runEnd = b;
+        continue;
+      }
+      if (runStart >= 0) out.push(runStart, runEnd);
+      runStart = a;
+      runEnd = b;
+    }
+    if (runStart >= 0) out.push(runStart, runEnd);
+    out.endRow();
+  }
+  return out;
 }
 
 function pushClipped(out: RunBuilder, a: number, b: number, nx: number): void {

@@ -43,6 +43,17 @@
 ;;   grow               1 when runs touching by a corner join (8- and 26-connectivity), else 0
 ;;   threeD, corners    join the previous slice's row; and its rows y ∓ 1 (26-connectivity)
 ;;   returns the number of components
+;;
+;; closeRows: one slice's closing by a disc (disc-closing.ts `closeSlicesWithDisc`), the same
+;; intervals: the rows of a local box dilated by the disc, eroded by it, then united with the
+;; input rows (a closing holds its input; the union keeps it whatever the rounding). Rows are
+;; interval lists: S (Int32, h + 1 starts), A and B (Int32 [a, b) pairs).
+;;   in*      the slice's rows in the box (local x)
+;;   half     Int32, r + 1 half-chords (whole pixels along x) per row offset
+;;   d*, e*   room for the dilated and eroded rows (h·(width/2 + 1) intervals each)
+;;   cur, next  room for two interval lists of width/2 + 2 pairs
+;;   o*       the result (room for the eroded and the input intervals together)
+;;   returns the number of result intervals
 (module
   (memory (export "memory") 1 65536)
 
@@ -419,16 +430,6 @@
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
         (br $rows))))
 
-  ;; f32(f64(a) + s), rounded once to f64 and once to f32, lane-wise (the JavaScript's arithmetic).
-  (func $plus4 (param $a v128) (param $s v128) (result v128)
-    (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-      (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4 (local.get $a)) (local.get $s)))
-      (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4
-        (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a) (local.get $a))) (local.get $s)))))
-
-  (func $plus1 (param $a f32) (param $s f64) (result f32)
-    (f32.demote_f64 (f64.add (f64.promote_f32 (local.get $a)) (local.get $s))))
-
   (func (export "l1Rows") (param $src i32) (param $d i32) (param $nx i32) (param $rows i32) (param $sx f64)
     (local $r i32) (local $x i32) (local $p i32) (local $q i32) (local $prev f32) (local $inf f32)
     (local.set $inf (f32.div (f32.const 1) (f32.const 0)))
@@ -448,7 +449,7 @@
               (if (result f32) (i32.load8_u (i32.add (local.get $src) (local.get $q)))
                 (then (f32.const 0))
                 (else (if (result f32) (local.get $x)
-                  (then (call $plus1 (local.get $prev) (local.get $sx)))
+                  (then (f32.demote_f64 (f64.add (f64.promote_f32 (local.get $prev)) (local.get $sx))))
                   (else (local.get $inf))))))
             (f32.store (i32.add (local.get $d) (i32.shl (local.get $q) (i32.const 2))) (local.get $prev))
             (local.set $x (i32.add (local.get $x) (i32.const 1)))
@@ -459,7 +460,7 @@
           (loop $b
             (br_if $bDone (i32.lt_s (local.get $x) (i32.const 0)))
             (local.set $q (i32.add (local.get $d) (i32.shl (i32.add (local.get $p) (local.get $x)) (i32.const 2))))
-            (local.set $prev (f32.min (call $plus1 (local.get $prev) (local.get $sx)) (f32.load (local.get $q))))
+            (local.set $prev (f32.min (f32.demote_f64 (f64.add (f64.promote_f32 (local.get $prev)) (local.get $sx))) (f32.load (local.get $q))))
             (f32.store (local.get $q) (local.get $prev))
             (local.set $x (i32.sub (local.get $x) (i32.const 1)))
             (br $b)))
@@ -467,7 +468,7 @@
         (br $rowsLoop))))
 
   (func (export "l1Sweep") (param $d i32) (param $from i32) (param $to i32) (param $step i32) (param $s f64)
-    (local $i i32) (local $p i32) (local $off i32) (local $s2 v128)
+    (local $i i32) (local $p i32) (local $off i32) (local $s2 v128) (local $v v128)
     (local.set $s2 (f64x2.splat (local.get $s)))
     (local.set $off (i32.shl (local.get $step) (i32.const 2)))
     (if (i32.lt_s (local.get $step) (i32.const 0))
@@ -479,7 +480,12 @@
             (br_if $vDone (i32.gt_s (i32.add (local.get $i) (i32.const 4)) (local.get $to)))
             (local.set $p (i32.add (local.get $d) (i32.shl (local.get $i) (i32.const 2))))
             (v128.store (local.get $p)
-              (f32x4.min (call $plus4 (v128.load (i32.add (local.get $p) (local.get $off))) (local.get $s2)) (v128.load (local.get $p))))
+              (f32x4.min (block (result v128)
+                (local.set $v (v128.load (i32.add (local.get $p) (local.get $off))))
+                (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                  (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4 (local.get $v)) (local.get $s2)))
+                  (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4
+                    (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))) (local.get $s2))))) (v128.load (local.get $p))))
             (local.set $i (i32.add (local.get $i) (i32.const 4)))
             (br $v)))
         (block $tDone
@@ -487,7 +493,7 @@
             (br_if $tDone (i32.ge_s (local.get $i) (local.get $to)))
             (local.set $p (i32.add (local.get $d) (i32.shl (local.get $i) (i32.const 2))))
             (f32.store (local.get $p)
-              (f32.min (call $plus1 (f32.load (i32.add (local.get $p) (local.get $off))) (local.get $s)) (f32.load (local.get $p))))
+              (f32.min (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $off)))) (local.get $s))) (f32.load (local.get $p))))
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
             (br $t))))
       (else
@@ -498,7 +504,12 @@
             (br_if $wDone (i32.lt_s (local.get $i) (local.get $from)))
             (local.set $p (i32.add (local.get $d) (i32.shl (local.get $i) (i32.const 2))))
             (v128.store (local.get $p)
-              (f32x4.min (call $plus4 (v128.load (i32.add (local.get $p) (local.get $off))) (local.get $s2)) (v128.load (local.get $p))))
+              (f32x4.min (block (result v128)
+                (local.set $v (v128.load (i32.add (local.get $p) (local.get $off))))
+                (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                  (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4 (local.get $v)) (local.get $s2)))
+                  (f32x4.demote_f64x2_zero (f64x2.add (f64x2.promote_low_f32x4
+                    (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))) (local.get $s2))))) (v128.load (local.get $p))))
             (local.set $i (i32.sub (local.get $i) (i32.const 4)))
             (br $w)))
         (local.set $i (i32.add (local.get $i) (i32.const 3)))
@@ -507,21 +518,12 @@
             (br_if $hDone (i32.lt_s (local.get $i) (local.get $from)))
             (local.set $p (i32.add (local.get $d) (i32.shl (local.get $i) (i32.const 2))))
             (f32.store (local.get $p)
-              (f32.min (call $plus1 (f32.load (i32.add (local.get $p) (local.get $off))) (local.get $s)) (f32.load (local.get $p))))
+              (f32.min (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $off)))) (local.get $s))) (f32.load (local.get $p))))
             (local.set $i (i32.sub (local.get $i) (i32.const 1)))
             (br $h))))))
-;; Voxel j joins `label` when it is inside the mask and has no owner yet; returns the new tail.
-  (func $claim (param $owner i32) (param $outside i32) (param $queue i32) (param $j i32) (param $label i32) (param $tail i32) (result i32)
-    (if (result i32)
-      (i32.or (i32.load8_u (i32.add (local.get $outside) (local.get $j))) (i32.load8_u (i32.add (local.get $owner) (local.get $j))))
-      (then (local.get $tail))
-      (else
-        (i32.store8 (i32.add (local.get $owner) (local.get $j)) (local.get $label))
-        (i32.store (i32.add (local.get $queue) (i32.shl (local.get $tail) (i32.const 2))) (local.get $j))
-        (i32.add (local.get $tail) (i32.const 1)))))
 
   (func (export "growWithin") (param $owner i32) (param $outside i32) (param $queue i32) (param $n i32) (param $w i32) (param $plane i32)
-    (local $i i32) (local $head i32) (local $tail i32) (local $label i32)
+    (local $i i32) (local $j i32) (local $head i32) (local $tail i32) (local $label i32)
     ;; The seeds, in index order.
     (block $seedsDone
       (loop $seeds
@@ -537,33 +539,50 @@
         (br_if $done (i32.ge_u (local.get $head) (local.get $tail)))
         (local.set $i (i32.load (i32.add (local.get $queue) (i32.shl (local.get $head) (i32.const 2)))))
         (local.set $label (i32.load8_u (i32.add (local.get $owner) (local.get $i))))
-        (local.set $tail (call $claim (local.get $owner) (local.get $outside) (local.get $queue) (i32.sub (local.get $i) (i32.const 1)) (local.get $label) (local.get $tail)))
-        (local.set $tail (call $claim (local.get $owner) (local.get $outside) (local.get $queue) (i32.add (local.get $i) (i32.const 1)) (local.get $label) (local.get $tail)))
-        (local.set $tail (call $claim (local.get $owner) (local.get $outside) (local.get $queue) (i32.sub (local.get $i) (local.get $w)) (local.get $label) (local.get $tail)))
-        (local.set $tail (call $claim (local.get $owner) (local.get $outside) (local.get $queue) (i32.add (local.get $i) (local.get $w)) (local.get $label) (local.get $tail)))
-        (local.set $tail (call $claim (local.get $owner) (local.get $outside) (local.get $queue) (i32.sub (local.get $i) (local.get $plane)) (local.get $label) (local.get $tail)))
-        (local.set $tail (call $claim (local.get $owner) (local.get $outside) (local.get $queue) (i32.add (local.get $i) (local.get $plane)) (local.get $label) (local.get $tail)))
+        (local.set $j (i32.sub (local.get $i) (i32.const 1)))
+        (if (i32.eqz (i32.or (i32.load8_u (i32.add (local.get $outside) (local.get $j))) (i32.load8_u (i32.add (local.get $owner) (local.get $j)))))
+          (then
+            (i32.store8 (i32.add (local.get $owner) (local.get $j)) (local.get $label))
+            (i32.store (i32.add (local.get $queue) (i32.shl (local.get $tail) (i32.const 2))) (local.get $j))
+            (local.set $tail (i32.add (local.get $tail) (i32.const 1)))))
+        (local.set $j (i32.add (local.get $i) (i32.const 1)))
+        (if (i32.eqz (i32.or (i32.load8_u (i32.add (local.get $outside) (local.get $j))) (i32.load8_u (i32.add (local.get $owner) (local.get $j)))))
+          (then
+            (i32.store8 (i32.add (local.get $owner) (local.get $j)) (local.get $label))
+            (i32.store (i32.add (local.get $queue) (i32.shl (local.get $tail) (i32.const 2))) (local.get $j))
+            (local.set $tail (i32.add (local.get $tail) (i32.const 1)))))
+        (local.set $j (i32.sub (local.get $i) (local.get $w)))
+        (if (i32.eqz (i32.or (i32.load8_u (i32.add (local.get $outside) (local.get $j))) (i32.load8_u (i32.add (local.get $owner) (local.get $j)))))
+          (then
+            (i32.store8 (i32.add (local.get $owner) (local.get $j)) (local.get $label))
+            (i32.store (i32.add (local.get $queue) (i32.shl (local.get $tail) (i32.const 2))) (local.get $j))
+            (local.set $tail (i32.add (local.get $tail) (i32.const 1)))))
+        (local.set $j (i32.add (local.get $i) (local.get $w)))
+        (if (i32.eqz (i32.or (i32.load8_u (i32.add (local.get $outside) (local.get $j))) (i32.load8_u (i32.add (local.get $owner) (local.get $j)))))
+          (then
+            (i32.store8 (i32.add (local.get $owner) (local.get $j)) (local.get $label))
+            (i32.store (i32.add (local.get $queue) (i32.shl (local.get $tail) (i32.const 2))) (local.get $j))
+            (local.set $tail (i32.add (local.get $tail) (i32.const 1)))))
+        (local.set $j (i32.sub (local.get $i) (local.get $plane)))
+        (if (i32.eqz (i32.or (i32.load8_u (i32.add (local.get $outside) (local.get $j))) (i32.load8_u (i32.add (local.get $owner) (local.get $j)))))
+          (then
+            (i32.store8 (i32.add (local.get $owner) (local.get $j)) (local.get $label))
+            (i32.store (i32.add (local.get $queue) (i32.shl (local.get $tail) (i32.const 2))) (local.get $j))
+            (local.set $tail (i32.add (local.get $tail) (i32.const 1)))))
+        (local.set $j (i32.add (local.get $i) (local.get $plane)))
+        (if (i32.eqz (i32.or (i32.load8_u (i32.add (local.get $outside) (local.get $j))) (i32.load8_u (i32.add (local.get $owner) (local.get $j)))))
+          (then
+            (i32.store8 (i32.add (local.get $owner) (local.get $j)) (local.get $label))
+            (i32.store (i32.add (local.get $queue) (i32.shl (local.get $tail) (i32.const 2))) (local.get $j))
+            (local.set $tail (i32.add (local.get $tail) (i32.const 1)))))
         (local.set $head (i32.add (local.get $head) (i32.const 1)))
         (br $next)))
   )
 
-  ;; The root of run i, halving the path on the way (parent: Int32 byte address).
-  (func $find (param $parent i32) (param $i i32) (result i32)
-    (local $p i32)
-    (block $done
-      (loop $up
-        (local.set $p (i32.load (i32.add (local.get $parent) (i32.shl (local.get $i) (i32.const 2)))))
-        (br_if $done (i32.eq (local.get $p) (local.get $i)))
-        (local.set $p (i32.load (i32.add (local.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
-        (i32.store (i32.add (local.get $parent) (i32.shl (local.get $i) (i32.const 2))) (local.get $p))
-        (local.set $i (local.get $p))
-        (br $up)))
-    (local.get $i))
-
   ;; Joins the runs of rows a and b that overlap when widened by `grow` voxels; the smaller root wins.
   (func $joinRows (param $rowStart i32) (param $x0 i32) (param $x1 i32) (param $parent i32) (param $a i32) (param $b i32) (param $grow i32)
     (local $i i32) (local $j i32) (local $ie i32) (local $je i32) (local $ri i32) (local $rj i32)
-    (local $x0i i32) (local $x1i i32) (local $x0j i32) (local $x1j i32)
+    (local $x0i i32) (local $x1i i32) (local $x0j i32) (local $x1j i32) (local $p i32)
     (local.set $i (i32.load (i32.add (local.get $rowStart) (i32.shl (local.get $a) (i32.const 2)))))
     (local.set $ie (i32.load (i32.add (local.get $rowStart) (i32.shl (i32.add (local.get $a) (i32.const 1)) (i32.const 2)))))
     (local.set $j (i32.load (i32.add (local.get $rowStart) (i32.shl (local.get $b) (i32.const 2)))))
@@ -580,8 +599,24 @@
               (i32.lt_s (local.get $x0i) (i32.add (local.get $x1j) (local.get $grow)))
               (i32.lt_s (local.get $x0j) (i32.add (local.get $x1i) (local.get $grow))))
           (then
-            (local.set $ri (call $find (local.get $parent) (local.get $i)))
-            (local.set $rj (call $find (local.get $parent) (local.get $j)))
+            (local.set $ri (local.get $i))
+            (block $findIDone
+              (loop $findI
+                (local.set $p (i32.load (i32.add (local.get $parent) (i32.shl (local.get $ri) (i32.const 2)))))
+                (br_if $findIDone (i32.eq (local.get $p) (local.get $ri)))
+                (local.set $p (i32.load (i32.add (local.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+                (i32.store (i32.add (local.get $parent) (i32.shl (local.get $ri) (i32.const 2))) (local.get $p))
+                (local.set $ri (local.get $p))
+                (br $findI)))
+            (local.set $rj (local.get $j))
+            (block $findJDone
+              (loop $findJ
+                (local.set $p (i32.load (i32.add (local.get $parent) (i32.shl (local.get $rj) (i32.const 2)))))
+                (br_if $findJDone (i32.eq (local.get $p) (local.get $rj)))
+                (local.set $p (i32.load (i32.add (local.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+                (i32.store (i32.add (local.get $parent) (i32.shl (local.get $rj) (i32.const 2))) (local.get $p))
+                (local.set $rj (local.get $p))
+                (br $findJ)))
             (if (i32.lt_s (local.get $ri) (local.get $rj))
               (then (i32.store (i32.add (local.get $parent) (i32.shl (local.get $rj) (i32.const 2))) (local.get $ri)))
               (else (if (i32.lt_s (local.get $rj) (local.get $ri))
@@ -593,7 +628,7 @@
 
   (func (export "labelRuns") (param $rowStart i32) (param $x0 i32) (param $x1 i32) (param $parent i32) (param $label i32)
     (param $ny i32) (param $nz i32) (param $count i32) (param $grow i32) (param $threeD i32) (param $corners i32) (result i32)
-    (local $i i32) (local $k i32) (local $y i32) (local $r i32) (local $below i32) (local $root i32) (local $n i32)
+    (local $i i32) (local $k i32) (local $y i32) (local $r i32) (local $below i32) (local $root i32) (local $n i32) (local $p i32)
     (block $initDone
       (loop $init
         (br_if $initDone (i32.ge_s (local.get $i) (local.get $count)))
@@ -638,7 +673,15 @@
     (block $labelsDone
       (loop $labels
         (br_if $labelsDone (i32.ge_s (local.get $i) (local.get $count)))
-        (local.set $root (call $find (local.get $parent) (local.get $i)))
+        (local.set $root (local.get $i))
+            (block $findRootDone
+              (loop $findRoot
+                (local.set $p (i32.load (i32.add (local.get $parent) (i32.shl (local.get $root) (i32.const 2)))))
+                (br_if $findRootDone (i32.eq (local.get $p) (local.get $root)))
+                (local.set $p (i32.load (i32.add (local.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+                (i32.store (i32.add (local.get $parent) (i32.shl (local.get $root) (i32.const 2))) (local.get $p))
+                (local.set $root (local.get $p))
+                (br $findRoot)))
         (if (i32.eq (local.get $root) (local.get $i))
           (then
             (i32.store (i32.add (local.get $label) (i32.shl (local.get $i) (i32.const 2))) (local.get $n))
@@ -649,4 +692,219 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $labels)))
     (local.get $n))
+
+  ;; Rows dilated by the disc, within [0, width): per row the union of the rows within reach, each
+  ;; interval widened by that row offset's half-chord, merged list by list (cur/next: pairs).
+  (func $discDilate (param $sS i32) (param $sA i32) (param $sB i32) (param $h i32) (param $half i32) (param $r i32) (param $width i32)
+    (param $cur i32) (param $next i32) (param $oS i32) (param $oA i32) (param $oB i32) (result i32)
+    (local $y i32) (local $dy i32) (local $row i32) (local $first i32) (local $last i32) (local $w i32)
+    (local $n i32) (local $m i32) (local $i i32) (local $j i32) (local $a i32) (local $b i32) (local $t i32) (local $count i32)
+    (i32.store (i32.add (local.get $oS) (i32.shl (i32.const 0) (i32.const 2))) (i32.const 0))
+    (block $yDone
+      (loop $yLoop
+        (br_if $yDone (i32.ge_s (local.get $y) (local.get $h)))
+        (local.set $n (i32.const 0))
+        ;; dy from max(−r, −y) while dy ≤ r and y + dy < h
+        (local.set $dy (i32.sub (i32.const 0) (local.get $r)))
+        (if (i32.lt_s (local.get $dy) (i32.sub (i32.const 0) (local.get $y)))
+          (then (local.set $dy (i32.sub (i32.const 0) (local.get $y)))))
+        (block $dyDone
+          (loop $dyLoop
+            (br_if $dyDone (i32.gt_s (local.get $dy) (local.get $r)))
+            (local.set $row (i32.add (local.get $y) (local.get $dy)))
+            (br_if $dyDone (i32.ge_s (local.get $row) (local.get $h)))
+            (local.set $first (i32.load (i32.add (local.get $sS) (i32.shl (local.get $row) (i32.const 2)))))
+            (local.set $last (i32.load (i32.add (local.get $sS) (i32.shl (i32.add (local.get $row) (i32.const 1)) (i32.const 2)))))
+            (if (i32.ne (local.get $first) (local.get $last))
+              (then
+                (local.set $w (i32.load (i32.add (local.get $half) (i32.shl (select (i32.sub (i32.const 0) (local.get $dy)) (local.get $dy) (i32.lt_s (local.get $dy) (i32.const 0))) (i32.const 2)))))
+                (local.set $m (i32.const 0))
+                (local.set $i (i32.const 0))
+                (local.set $j (local.get $first))
+                (block $mDone
+                  (loop $mLoop
+                    (br_if $mDone (i32.and (i32.ge_s (local.get $i) (local.get $n)) (i32.ge_s (local.get $j) (local.get $last))))
+                    (if (i32.or (i32.ge_s (local.get $j) (local.get $last))
+                          (i32.and (i32.lt_s (local.get $i) (local.get $n))
+                            (i32.le_s (i32.load (i32.add (local.get $cur) (i32.shl (i32.shl (local.get $i) (i32.const 1)) (i32.const 2))))
+                              (i32.sub (i32.load (i32.add (local.get $sA) (i32.shl (local.get $j) (i32.const 2)))) (local.get $w)))))
+                      (then
+                        (local.set $a (i32.load (i32.add (local.get $cur) (i32.shl (i32.shl (local.get $i) (i32.const 1)) (i32.const 2)))))
+                        (local.set $b (i32.load (i32.add (local.get $cur) (i32.shl (i32.add (i32.shl (local.get $i) (i32.const 1)) (i32.const 1)) (i32.const 2)))))
+                        (local.set $i (i32.add (local.get $i) (i32.const 1))))
+                      (else
+                        (local.set $a (i32.sub (i32.load (i32.add (local.get $sA) (i32.shl (local.get $j) (i32.const 2)))) (local.get $w)))
+                        (if (i32.lt_s (local.get $a) (i32.const 0)) (then (local.set $a (i32.const 0))))
+                        (local.set $b (i32.add (i32.load (i32.add (local.get $sB) (i32.shl (local.get $j) (i32.const 2)))) (local.get $w)))
+                        (if (i32.gt_s (local.get $b) (local.get $width)) (then (local.set $b (local.get $width))))
+                        (local.set $j (i32.add (local.get $j) (i32.const 1)))))
+                    (if (i32.and (i32.gt_s (local.get $m) (i32.const 0))
+                          (i32.le_s (local.get $a) (i32.load (i32.add (local.get $next) (i32.shl (i32.sub (i32.shl (local.get $m) (i32.const 1)) (i32.const 1)) (i32.const 2))))))
+                      (then
+                        (if (i32.gt_s (local.get $b) (i32.load (i32.add (local.get $next) (i32.shl (i32.sub (i32.shl (local.get $m) (i32.const 1)) (i32.const 1)) (i32.const 2)))))
+                          (then (i32.store (i32.add (local.get $next) (i32.shl (i32.sub (i32.shl (local.get $m) (i32.const 1)) (i32.const 1)) (i32.const 2))) (local.get $b)))))
+                      (else
+                        (i32.store (i32.add (local.get $next) (i32.shl (i32.shl (local.get $m) (i32.const 1)) (i32.const 2))) (local.get $a))
+                        (i32.store (i32.add (local.get $next) (i32.shl (i32.add (i32.shl (local.get $m) (i32.const 1)) (i32.const 1)) (i32.const 2))) (local.get $b))
+                        (local.set $m (i32.add (local.get $m) (i32.const 1)))))
+                    (br $mLoop)))
+                (local.set $t (local.get $cur))
+                (local.set $cur (local.get $next))
+                (local.set $next (local.get $t))
+                (local.set $n (local.get $m))))
+            (local.set $dy (i32.add (local.get $dy) (i32.const 1)))
+            (br $dyLoop)))
+        (local.set $i (i32.const 0))
+        (block $cDone
+          (loop $cLoop
+            (br_if $cDone (i32.ge_s (local.get $i) (local.get $n)))
+            (i32.store (i32.add (local.get $oA) (i32.shl (local.get $count) (i32.const 2))) (i32.load (i32.add (local.get $cur) (i32.shl (i32.shl (local.get $i) (i32.const 1)) (i32.const 2)))))
+            (i32.store (i32.add (local.get $oB) (i32.shl (local.get $count) (i32.const 2))) (i32.load (i32.add (local.get $cur) (i32.shl (i32.add (i32.shl (local.get $i) (i32.const 1)) (i32.const 1)) (i32.const 2)))))
+            (local.set $count (i32.add (local.get $count) (i32.const 1)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $cLoop)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (i32.store (i32.add (local.get $oS) (i32.shl (local.get $y) (i32.const 2))) (local.get $count))
+        (br $yLoop)))
+    (local.get $count))
+
+  ;; Rows eroded by the disc: x stays where every row y + dy (|dy| ≤ r) holds [x − half, x + half],
+  ;; the intersection of the rows' intervals each shrunk by its half-chord (none beyond the box).
+  (func $discErode (param $sS i32) (param $sA i32) (param $sB i32) (param $h i32) (param $half i32) (param $r i32)
+    (param $cur i32) (param $next i32) (param $oS i32) (param $oA i32) (param $oB i32) (result i32)
+    (local $y i32) (local $dy i32) (local $row i32) (local $first i32) (local $last i32) (local $w i32)
+    (local $n i32) (local $m i32) (local $i i32) (local $j i32) (local $a i32) (local $b i32) (local $t i32) (local $count i32)
+    (local $ca i32) (local $cb i32) (local $sb i32)
+    (i32.store (i32.add (local.get $oS) (i32.shl (i32.const 0) (i32.const 2))) (i32.const 0))
+    (block $yDone
+      (loop $yLoop
+        (br_if $yDone (i32.ge_s (local.get $y) (local.get $h)))
+        (local.set $n (i32.const -1))
+        (local.set $dy (i32.sub (i32.const 0) (local.get $r)))
+        (block $dyDone
+          (loop $dyLoop
+            (br_if $dyDone (i32.gt_s (local.get $dy) (local.get $r)))
+            (br_if $dyDone (i32.eqz (local.get $n)))
+            (local.set $row (i32.add (local.get $y) (local.get $dy)))
+            (if (i32.or (i32.lt_s (local.get $row) (i32.const 0)) (i32.ge_s (local.get $row) (local.get $h)))
+              (then
+                (local.set $n (i32.const 0))
+                (br $dyDone)))
+            (local.set $w (i32.load (i32.add (local.get $half) (i32.shl (select (i32.sub (i32.const 0) (local.get $dy)) (local.get $dy) (i32.lt_s (local.get $dy) (i32.const 0))) (i32.const 2)))))
+            (local.set $first (i32.load (i32.add (local.get $sS) (i32.shl (local.get $row) (i32.const 2)))))
+            (local.set $last (i32.load (i32.add (local.get $sS) (i32.shl (i32.add (local.get $row) (i32.const 1)) (i32.const 2)))))
+            (local.set $m (i32.const 0))
+            (if (i32.lt_s (local.get $n) (i32.const 0))
+              (then
+                (local.set $j (local.get $first))
+                (block $fDone
+                  (loop $fLoop
+                    (br_if $fDone (i32.ge_s (local.get $j) (local.get $last)))
+                    (local.set $a (i32.add (i32.load (i32.add (local.get $sA) (i32.shl (local.get $j) (i32.const 2)))) (local.get $w)))
+                    (local.set $b (i32.sub (i32.load (i32.add (local.get $sB) (i32.shl (local.get $j) (i32.const 2)))) (local.get $w)))
+                    (if (i32.gt_s (local.get $b) (local.get $a))
+                      (then
+                        (i32.store (i32.add (local.get $next) (i32.shl (i32.shl (local.get $m) (i32.const 1)) (i32.const 2))) (local.get $a))
+                        (i32.store (i32.add (local.get $next) (i32.shl (i32.add (i32.shl (local.get $m) (i32.const 1)) (i32.const 1)) (i32.const 2))) (local.get $b))
+                        (local.set $m (i32.add (local.get $m) (i32.const 1)))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                    (br $fLoop))))
+              (else
+                (local.set $i (i32.const 0))
+                (local.set $j (local.get $first))
+                (block $iDone
+                  (loop $iLoop
+                    (br_if $iDone (i32.ge_s (local.get $i) (local.get $n)))
+                    (br_if $iDone (i32.ge_s (local.get $j) (local.get $last)))
+                    (local.set $ca (i32.load (i32.add (local.get $cur) (i32.shl (i32.shl (local.get $i) (i32.const 1)) (i32.const 2)))))
+                    (local.set $cb (i32.load (i32.add (local.get $cur) (i32.shl (i32.add (i32.shl (local.get $i) (i32.const 1)) (i32.const 1)) (i32.const 2)))))
+                    (local.set $sb (i32.sub (i32.load (i32.add (local.get $sB) (i32.shl (local.get $j) (i32.const 2)))) (local.get $w)))
+                    (local.set $a (i32.add (i32.load (i32.add (local.get $sA) (i32.shl (local.get $j) (i32.const 2)))) (local.get $w)))
+                    (if (i32.gt_s (local.get $ca) (local.get $a)) (then (local.set $a (local.get $ca))))
+                    (local.set $b (local.get $sb))
+                    (if (i32.lt_s (local.get $cb) (local.get $b)) (then (local.set $b (local.get $cb))))
+                    (if (i32.gt_s (local.get $b) (local.get $a))
+                      (then
+                        (i32.store (i32.add (local.get $next) (i32.shl (i32.shl (local.get $m) (i32.const 1)) (i32.const 2))) (local.get $a))
+                        (i32.store (i32.add (local.get $next) (i32.shl (i32.add (i32.shl (local.get $m) (i32.const 1)) (i32.const 1)) (i32.const 2))) (local.get $b))
+                        (local.set $m (i32.add (local.get $m) (i32.const 1)))))
+                    (if (i32.lt_s (local.get $cb) (local.get $sb))
+                      (then (local.set $i (i32.add (local.get $i) (i32.const 1))))
+                      (else (local.set $j (i32.add (local.get $j) (i32.const 1)))))
+                    (br $iLoop)))))
+            (local.set $t (local.get $cur))
+            (local.set $cur (local.get $next))
+            (local.set $next (local.get $t))
+            (local.set $n (local.get $m))
+            (local.set $dy (i32.add (local.get $dy) (i32.const 1)))
+            (br $dyLoop)))
+        (local.set $i (i32.const 0))
+        (block $cDone
+          (loop $cLoop
+            (br_if $cDone (i32.ge_s (local.get $i) (local.get $n)))
+            (i32.store (i32.add (local.get $oA) (i32.shl (local.get $count) (i32.const 2))) (i32.load (i32.add (local.get $cur) (i32.shl (i32.shl (local.get $i) (i32.const 1)) (i32.const 2)))))
+            (i32.store (i32.add (local.get $oB) (i32.shl (local.get $count) (i32.const 2))) (i32.load (i32.add (local.get $cur) (i32.shl (i32.add (i32.shl (local.get $i) (i32.const 1)) (i32.const 1)) (i32.const 2)))))
+            (local.set $count (i32.add (local.get $count) (i32.const 1)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $cLoop)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (i32.store (i32.add (local.get $oS) (i32.shl (local.get $y) (i32.const 2))) (local.get $count))
+        (br $yLoop)))
+    (local.get $count))
+
+  (func (export "closeRows") (param $inS i32) (param $inA i32) (param $inB i32) (param $h i32) (param $half i32) (param $r i32) (param $width i32)
+    (param $dS i32) (param $dA i32) (param $dB i32) (param $eS i32) (param $eA i32) (param $eB i32) (param $cur i32) (param $next i32)
+    (param $oS i32) (param $oA i32) (param $oB i32) (result i32)
+    (local $y i32) (local $i i32) (local $ie i32) (local $k i32) (local $ke i32) (local $count i32)
+    (local $a i32) (local $b i32) (local $runStart i32) (local $runEnd i32) (local $fromE i32)
+    (drop (call $discDilate (local.get $inS) (local.get $inA) (local.get $inB) (local.get $h) (local.get $half) (local.get $r) (local.get $width)
+      (local.get $cur) (local.get $next) (local.get $dS) (local.get $dA) (local.get $dB)))
+    (drop (call $discErode (local.get $dS) (local.get $dA) (local.get $dB) (local.get $h) (local.get $half) (local.get $r)
+      (local.get $cur) (local.get $next) (local.get $eS) (local.get $eA) (local.get $eB)))
+    ;; Per row: the eroded and the input intervals merged in order of start, touching ones coalesced.
+    (i32.store (i32.add (local.get $oS) (i32.shl (i32.const 0) (i32.const 2))) (i32.const 0))
+    (block $yDone
+      (loop $yLoop
+        (br_if $yDone (i32.ge_s (local.get $y) (local.get $h)))
+        (local.set $i (i32.load (i32.add (local.get $eS) (i32.shl (local.get $y) (i32.const 2)))))
+        (local.set $ie (i32.load (i32.add (local.get $eS) (i32.shl (i32.add (local.get $y) (i32.const 1)) (i32.const 2)))))
+        (local.set $k (i32.load (i32.add (local.get $inS) (i32.shl (local.get $y) (i32.const 2)))))
+        (local.set $ke (i32.load (i32.add (local.get $inS) (i32.shl (i32.add (local.get $y) (i32.const 1)) (i32.const 2)))))
+        (local.set $runStart (i32.const -1))
+        (block $mDone
+          (loop $mLoop
+            (br_if $mDone (i32.and (i32.ge_s (local.get $i) (local.get $ie)) (i32.ge_s (local.get $k) (local.get $ke))))
+            (local.set $fromE (i32.or (i32.ge_s (local.get $k) (local.get $ke))
+              (i32.and (i32.lt_s (local.get $i) (local.get $ie))
+                (i32.le_s (i32.load (i32.add (local.get $eA) (i32.shl (local.get $i) (i32.const 2)))) (i32.load (i32.add (local.get $inA) (i32.shl (local.get $k) (i32.const 2))))))))
+            (if (local.get $fromE)
+              (then
+                (local.set $a (i32.load (i32.add (local.get $eA) (i32.shl (local.get $i) (i32.const 2)))))
+                (local.set $b (i32.load (i32.add (local.get $eB) (i32.shl (local.get $i) (i32.const 2)))))
+                (local.set $i (i32.add (local.get $i) (i32.const 1))))
+              (else
+                (local.set $a (i32.load (i32.add (local.get $inA) (i32.shl (local.get $k) (i32.const 2)))))
+                (local.set $b (i32.load (i32.add (local.get $inB) (i32.shl (local.get $k) (i32.const 2)))))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))))
+            (if (i32.and (i32.ge_s (local.get $runStart) (i32.const 0)) (i32.le_s (local.get $a) (local.get $runEnd)))
+              (then
+                (if (i32.gt_s (local.get $b) (local.get $runEnd)) (then (local.set $runEnd (local.get $b)))))
+              (else
+                (if (i32.ge_s (local.get $runStart) (i32.const 0))
+                  (then
+                    (i32.store (i32.add (local.get $oA) (i32.shl (local.get $count) (i32.const 2))) (local.get $runStart))
+                    (i32.store (i32.add (local.get $oB) (i32.shl (local.get $count) (i32.const 2))) (local.get $runEnd))
+                    (local.set $count (i32.add (local.get $count) (i32.const 1)))))
+                (local.set $runStart (local.get $a))
+                (local.set $runEnd (local.get $b))))
+            (br $mLoop)))
+        (if (i32.ge_s (local.get $runStart) (i32.const 0))
+          (then
+            (i32.store (i32.add (local.get $oA) (i32.shl (local.get $count) (i32.const 2))) (local.get $runStart))
+            (i32.store (i32.add (local.get $oB) (i32.shl (local.get $count) (i32.const 2))) (local.get $runEnd))
+            (local.set $count (i32.add (local.get $count) (i32.const 1)))))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (i32.store (i32.add (local.get $oS) (i32.shl (local.get $y) (i32.const 2))) (local.get $count))
+        (br $yLoop)))
+    (local.get $count))
 )

@@ -3,7 +3,8 @@
  * 10× faster than the JavaScript loops of gaussian.ts, same results up to float32 rounding) and
  * the y and z sweeps of the dilation and the L1 distance transform (distance.ts; the same
  * values), the 2 × 2 block means of coarse-grid.ts, the growth of the lung separation
- * (separate.ts) and the connected components of runs (components.ts), each with the same results. One kernel instance per thread,
+ * (separate.ts), the connected components of runs (components.ts) and the closing by a disc
+ * (disc-closing.ts), each with the same results. One kernel instance per thread,
  * created on first use; null where the runtime has no WebAssembly SIMD (then JavaScript is used).
  */
 import { LUNG_KERNEL_WASM_BASE64 } from './lung-kernel.wasm.js';
@@ -20,6 +21,11 @@ type BlockMean2Fn = (src: number, nx: number, ny: number, dst: number, stride: n
 type L1RowsFn = (src: number, d: number, nx: number, rows: number, sx: number) => void;
 type L1SweepFn = (d: number, from: number, to: number, step: number, s: number) => void;
 type GrowWithinFn = (owner: number, outside: number, queue: number, n: number, w: number, plane: number) => void;
+type CloseRowsFn = (
+  inS: number, inA: number, inB: number, h: number, half: number, r: number, width: number,
+  dS: number, dA: number, dB: number, eS: number, eA: number, eB: number, cur: number, next: number,
+  oS: number, oA: number, oB: number,
+) => number;
 type LabelRunsFn = (
   rowStart: number, x0: number, x1: number, parent: number, label: number,
   ny: number, nz: number, count: number, grow: number, threeD: number, corners: number,
@@ -36,6 +42,14 @@ export interface DilationBuffers {
   reachPtr: number;
 }
 
+/** Intervals [a[i], b[i]) per row: row j holds i = start[j] … start[j + 1] − 1 (disc-closing.ts). */
+export interface IntervalRows {
+  start: Int32Array;
+  a: Int32Array;
+  b: Int32Array;
+  count: number;
+}
+
 /** The smallest slice the kernel handles (its border code assumes these). */
 export const KERNEL_MIN_NX = 8;
 export const KERNEL_MIN_NY = 3;
@@ -50,6 +64,7 @@ export class LungKernel {
   private readonly l1SweepFn: L1SweepFn;
   private readonly growWithinFn: GrowWithinFn;
   private readonly labelRunsFn: LabelRunsFn;
+  private readonly closeRowsFn: CloseRowsFn;
 
   constructor() {
     const exports = slot.instantiate();
@@ -62,6 +77,7 @@ export class LungKernel {
     this.l1SweepFn = exports['l1Sweep'] as L1SweepFn;
     this.growWithinFn = exports['growWithin'] as GrowWithinFn;
     this.labelRunsFn = exports['labelRuns'] as LabelRunsFn;
+    this.closeRowsFn = exports['closeRows'] as CloseRowsFn;
   }
 
   /** Bytes of memory the kernel holds (it never shrinks: see `releaseLargeLungKernel`). */
@@ -176,6 +192,34 @@ export class LungKernel {
     new Int32Array(buffer, x1, count).set(runs.x1.subarray(0, count));
     const n = this.labelRunsFn(rowStart, x0, x1, parent, label, ny, nz, count, grow, threeD ? 1 : 0, corners ? 1 : 0);
     return { label: new Int32Array(buffer, label, count).slice(), count: n };
+  }
+
+  /**
+   * One slice's box closed by a disc (disc-closing.ts `closeRows`, the same intervals): `input`
+   * holds h rows of intervals within [0, width), `half` the disc's half-chord per row offset.
+   */
+  closeRows(input: IntervalRows, half: Int32Array, width: number): IntervalRows {
+    const h = input.start.length - 1;
+    const n = input.count;
+    const cap = h * ((width >> 1) + 1); // a row holds at most width / 2 + 1 disjoint intervals
+    const pairs = 2 * ((width >> 1) + 2);
+    let end = 0;
+    const take = (ints: number) => {
+      const at = end;
+      end = align(end + ints * 4 + 16);
+      return at;
+    };
+    const [inS, inA, inB, halfAt] = [take(h + 1), take(n), take(n), take(half.length)];
+    const [dS, dA, dB, eS, eA, eB] = [take(h + 1), take(cap), take(cap), take(h + 1), take(cap), take(cap)];
+    const [cur, next, oS, oA, oB] = [take(pairs), take(pairs), take(h + 1), take(cap + n), take(cap + n)];
+    const buffer = this.ensure(end + 64);
+    const ints = (at: number, length: number) => new Int32Array(buffer, at, length);
+    ints(inS, h + 1).set(input.start);
+    ints(inA, n).set(input.a.subarray(0, n));
+    ints(inB, n).set(input.b.subarray(0, n));
+    ints(halfAt, half.length).set(half);
+    const count = this.closeRowsFn(inS, inA, inB, h, halfAt, half.length - 1, width, dS, dA, dB, eS, eA, eB, cur, next, oS, oA, oB);
+    return { start: ints(oS, h + 1).slice(), a: ints(oA, count).slice(), b: ints(oB, count).slice(), count };
   }
 
   /**

@@ -1,4 +1,5 @@
-import dicomParser, { type DataSet } from 'dicom-parser';
+import type { DataSet } from 'dicom-parser';
+import { dicomParser } from './load-dicom-parser.js';
 import { LungLensError } from '../errors.js';
 import { unsupportedTransferSyntaxReason } from './pixels/index.js';
 

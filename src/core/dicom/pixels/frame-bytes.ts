@@ -3,7 +3,8 @@
  * of one frame of encapsulated Pixel Data (found through the Basic or Extended Offset Table, one
  * fragment per frame, or — with no usable table — the codestream markers at fragment starts).
  */
-import dicomParser, { type DataSet, type Element, type Fragment } from 'dicom-parser';
+import type { DataSet, Element, Fragment } from 'dicom-parser';
+import { dicomParser } from '../load-dicom-parser.js';
 import { LungLensError } from '../../errors.js';
 import { checkFrameInfo, frameByteLength } from './frame-info.js';
 import { isEncapsulatedTransferSyntax, normalizeUid, transferSyntaxName } from './transfer-syntax.js';

@@ -58,8 +58,10 @@ export interface LungMaskOptions {
    */
   maxGridMm: number;
   /**
-   * Use the WebAssembly SIMD kernel when available (true): the block means, the smoothing, the
-   * separation's distances and growth. False: JavaScript throughout, the same mask.
+   * Use the WebAssembly SIMD kernel when available (true) for the block means, the smoothing and
+   * the separation's distances and growth; false: their JavaScript, the same mask. (The components
+   * of runs, the disc closing and the dilation take the kernel where there is one; each has its own
+   * `simd: false` for tests.)
    */
   simd: boolean;
 }

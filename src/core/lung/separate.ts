@@ -70,8 +70,8 @@ export function separateLungs(mask: RunVolume, spacingMm: Vec3, options: Separat
   }
 
   // Inside distance: to the nearest coarse background voxel.
-  const simd = { simd: options.simd ?? true };
-  const inside = l1DistanceTransform(outside, dims, coarseSpacing, simd);
+  const useKernel = options.simd !== false;
+  const inside = l1DistanceTransform(outside, dims, coarseSpacing, { simd: useKernel });
 
   const step = Math.min(...coarseSpacing);
   let seeds: Uint8Array | null = null;
@@ -101,7 +101,7 @@ export function separateLungs(mask: RunVolume, spacingMm: Vec3, options: Separat
 
   // Grow back within the mask: each coarse mask voxel goes to the part it reaches first.
   const owner = seeds;
-  const kernel = simd.simd ? lungKernel() : null;
+  const kernel = useKernel ? lungKernel() : null;
   if (kernel) {
     kernel.growWithin(owner, outside, cw, cw * ch);
     releaseLargeLungKernel();

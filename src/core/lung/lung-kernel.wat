@@ -1,6 +1,8 @@
-;; lung-kernel.wat: the hot loops of the lung mask, 128-bit SIMD. Assembled into
+;; lung-kernel.wat: the hot loops of the lung mask, 128-bit SIMD where it pays. Assembled into
 ;; lung-kernel.wasm.ts (see the header of that file); driven by lung-simd.ts. Memory is exported
-;; and grown from JavaScript; every address below is a byte address chosen by the caller.
+;; and grown from JavaScript; every address below is a byte address chosen by the caller. Small
+;; steps are written out where they are used rather than called: Node 20's V8 does not inline
+;; calls between WebAssembly functions, and a call per element cost more than the work.
 ;;
 ;; smoothBelow: one CT slice (Int16 HU, nx × ny, x fastest) smoothed with the 5-tap Gaussian
 ;; (σ = 1 voxel, truncate 2) along x then y, borders mirrored (scipy `reflect`), and thresholded:

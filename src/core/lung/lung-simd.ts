@@ -85,17 +85,30 @@ export class LungKernel {
     return this.memory.buffer.byteLength;
   }
 
-  private ensure(end: number): ArrayBuffer {
+  /**
+   * Regions of the given sizes (bytes) one after the other in the kernel's memory, each at a
+   * 64-byte boundary with 64 bytes to spare after it (the SIMD loops may read a little past a
+   * row): their addresses, and the memory's buffer grown to hold them. Every call lays out its own
+   * scratch from address 0; views on the buffer are valid until the memory grows.
+   */
+  private reserve<const T extends readonly number[]>(...bytes: T): { at: { [K in keyof T]: number }; buffer: ArrayBuffer } {
+    const at: number[] = [];
+    let end = 0;
+    for (const size of bytes) {
+      at.push(end);
+      end = align(end + size + 64);
+    }
     const have = this.memory.buffer.byteLength;
     if (end > have) this.memory.grow(Math.ceil((end - have) / WASM_PAGE_BYTES));
-    return this.memory.buffer;
+    return { at: at as { [K in keyof T]: number }, buffer: this.memory.buffer };
   }
 
   /** Memory for the dilation of a box of `plane` × `depth` voxels. */
   dilationBuffers(plane: number, depth: number): DilationBuffers {
-    const dPtr = 0;
-    const reachPtr = align(plane * 4 + 64);
-    const buffer = this.ensure(reachPtr + plane * depth + 64);
+    const {
+      at: [dPtr, reachPtr],
+      buffer,
+    } = this.reserve(plane * 4, plane * depth);
     return {
       d: new Float32Array(buffer, dPtr, plane),
       reach: new Int8Array(buffer, reachPtr, plane * depth),
@@ -125,9 +138,10 @@ export class LungKernel {
   blockMean2(slice: Int16Array, nx: number, ny: number, out: Int16Array, offset: number, stride: number): void {
     const cx = nx >> 1;
     const cy = ny >> 1;
-    const src = 0;
-    const dst = align(nx * ny * 2 + 16);
-    const buffer = this.ensure(dst + cx * cy * 2 + 64);
+    const {
+      at: [src, dst],
+      buffer,
+    } = this.reserve(nx * ny * 2, cx * cy * 2);
     new Int16Array(buffer, src, nx * ny).set(slice);
     this.blockMean2Fn(src, nx, ny, dst, cx);
     const means = new Int16Array(buffer, dst, cx * cy);
@@ -143,9 +157,10 @@ export class LungKernel {
   l1Distance(source: Uint8Array, [nx, ny, nz]: readonly [number, number, number], [sx, sy, sz]: readonly [number, number, number]): Float32Array {
     const plane = nx * ny;
     const total = plane * nz;
-    const src = 0;
-    const d = align(total + 16);
-    const buffer = this.ensure(d + total * 4 + 64);
+    const {
+      at: [src, d],
+      buffer,
+    } = this.reserve(total, total * 4);
     new Uint8Array(buffer, src, total).set(source);
     this.l1RowsFn(src, d, nx, ny * nz, sx);
     for (let k = 0; k < nz; k++) {
@@ -164,10 +179,10 @@ export class LungKernel {
    */
   growWithin(owner: Uint8Array, outside: Uint8Array, w: number, plane: number): void {
     const n = owner.length;
-    const ownerPtr = 0;
-    const outsidePtr = align(n + 16);
-    const queue = align(outsidePtr + n + 16);
-    const buffer = this.ensure(queue + n * 4 + 64);
+    const {
+      at: [ownerPtr, outsidePtr, queue],
+      buffer,
+    } = this.reserve(n, n, n * 4);
     new Uint8Array(buffer, ownerPtr, n).set(owner);
     new Uint8Array(buffer, outsidePtr, n).set(outside);
     this.growWithinFn(ownerPtr, outsidePtr, queue, n, w, plane);
@@ -181,12 +196,10 @@ export class LungKernel {
   labelRuns(runs: RunVolume, grow: 0 | 1, threeD: boolean, corners: boolean): { label: Int32Array; count: number } {
     const { ny, nz, count } = runs;
     const rows = ny * nz + 1;
-    const rowStart = 0;
-    const x0 = align(rows * 4 + 16);
-    const x1 = align(x0 + count * 4 + 16);
-    const parent = align(x1 + count * 4 + 16);
-    const label = align(parent + count * 4 + 16);
-    const buffer = this.ensure(label + count * 4 + 64);
+    const {
+      at: [rowStart, x0, x1, parent, label],
+      buffer,
+    } = this.reserve(rows * 4, count * 4, count * 4, count * 4, count * 4);
     new Int32Array(buffer, rowStart, rows).set(runs.rowStart);
     new Int32Array(buffer, x0, count).set(runs.x0.subarray(0, count));
     new Int32Array(buffer, x1, count).set(runs.x1.subarray(0, count));
@@ -203,16 +216,11 @@ export class LungKernel {
     const n = input.count;
     const cap = h * ((width >> 1) + 1); // a row holds at most width / 2 + 1 disjoint intervals
     const pairs = 2 * ((width >> 1) + 2);
-    let end = 0;
-    const take = (ints: number) => {
-      const at = end;
-      end = align(end + ints * 4 + 16);
-      return at;
-    };
-    const [inS, inA, inB, halfAt] = [take(h + 1), take(n), take(n), take(half.length)];
-    const [dS, dA, dB, eS, eA, eB] = [take(h + 1), take(cap), take(cap), take(h + 1), take(cap), take(cap)];
-    const [cur, next, oS, oA, oB] = [take(pairs), take(pairs), take(h + 1), take(cap + n), take(cap + n)];
-    const buffer = this.ensure(end + 64);
+    const [rowsBytes, inBytes, capBytes, pairBytes] = [(h + 1) * 4, n * 4, cap * 4, pairs * 4];
+    const {
+      at: [inS, inA, inB, halfAt, dS, dA, dB, eS, eA, eB, cur, next, oS, oA, oB],
+      buffer,
+    } = this.reserve(rowsBytes, inBytes, inBytes, half.length * 4, rowsBytes, capBytes, capBytes, rowsBytes, capBytes, capBytes, pairBytes, pairBytes, rowsBytes, capBytes + inBytes, capBytes + inBytes);
     const ints = (at: number, length: number) => new Int32Array(buffer, at, length);
     ints(inS, h + 1).set(input.start);
     ints(inA, n).set(input.a.subarray(0, n));
@@ -236,10 +244,10 @@ export class LungKernel {
   ): { bits: Uint16Array; wordsPerRow: number } {
     const q = Math.ceil(nx / 16) * 16;
     const wordsPerRow = q / 16;
-    const src = 0;
-    const tmp = align(src + nx * ny * 2 + 16);
-    const bits = align(tmp + q * ny * 4 + 64);
-    const buffer = this.ensure(bits + wordsPerRow * ny * 2 + 64);
+    const {
+      at: [src, tmp, bits],
+      buffer,
+    } = this.reserve(nx * ny * 2, q * ny * 4, wordsPerRow * ny * 2);
     new Int16Array(buffer, src, nx * ny).set(slice);
     this.fn(src, nx, ny, tmp, q, bits, below, w0, w1, w2);
     return { bits: new Uint16Array(buffer, bits, wordsPerRow * ny), wordsPerRow };

@@ -30,12 +30,13 @@ export function registerPhantom(program: Command): void {
     .option('--positive-rate <p>', 'fraction of COVID-19 cases', parseRate, 0.5)
     .option('--size <n>', 'columns and rows of each slice', parsePositiveInt, 512)
     .option('--slices <min..max>', 'slices per case', parseRange, [60, 160] as [number, number])
-    .addOption(new Option('--format <format>', 'dicom (one series folder per case) or nifti (one .nii.gz per case)').choices(['dicom', 'nifti']).default('dicom'))
-    .action(async (o: { out: string; count: number; seed: number | string; positiveRate: number; size: number; slices: [number, number]; format: 'dicom' | 'nifti' }) => {
+    .addOption(new Option('--format <format>', 'dicom (one series folder per case), nifti (one .nii.gz per case) or png (a folder of 8-bit slices per case, no spacing: the truth is in labels.json)').choices(['dicom', 'nifti', 'png']).default('dicom'))
+    .addOption(new Option('--window <window>', 'display window of --format png').choices(['lung', 'mediastinal']).default('lung'))
+    .action(async (o: { out: string; count: number; seed: number | string; positiveRate: number; size: number; slices: [number, number]; format: 'dicom' | 'nifti' | 'png'; window: 'lung' | 'mediastinal' }) => {
       const out = path.resolve(o.out);
       const started = Date.now();
       const labels = await writePhantoms({
-        out, count: o.count, seed: o.seed, positiveRate: o.positiveRate, size: o.size, slices: o.slices, format: o.format,
+        out, count: o.count, seed: o.seed, positiveRate: o.positiveRate, size: o.size, slices: o.slices, format: o.format, window: o.window,
         onCase: (i, total, c) => {
           const positive = c.slicePositive.filter(Boolean).length;
           process.stderr.write(`[${i + 1}/${total}] ${c.id}: ${c.label}, ${c.slicePositive.length} slices (${positive} with lesions) → ${path.join(out, c.path)}\n`);

@@ -4,6 +4,7 @@ import { seededRandom, uidGenerator, writeVolumeAsCtSeries, type CtStorage } fro
 import { writeNifti } from '../formats/nifti-write.js';
 import { generateCase } from './generate.js';
 import { planCases } from './plan.js';
+import { writePngStack, type PngWindow } from './write-png-stack.js';
 import type { PhantomCase, PhantomCaseSpec, PhantomLabel } from './types.js';
 
 export interface PhantomRunOptions {
@@ -14,7 +15,9 @@ export interface PhantomRunOptions {
   size?: number;
   /** [min, max] slices per case. */
   slices?: [number, number];
-  format?: 'dicom' | 'nifti';
+  format?: 'dicom' | 'nifti' | 'png';
+  /** The display window of a PNG stack (`format: 'png'`; default lung). */
+  window?: PngWindow;
   /** Called after each case is written. */
   onCase?: (index: number, total: number, written: PhantomLabelEntry) => void;
 }
@@ -30,10 +33,15 @@ export interface PhantomLabelEntry {
   /** The series folder (DICOM) or file (NIfTI), relative to labels.json. */
   path: string;
   spec: PhantomCaseSpec;
+  /**
+   * PNG stacks only: what the files no longer carry — the voxel spacing (mm) and the true lung
+   * volume (mL, from the lung truth mask) — so that estimates can be checked against it.
+   */
+  truth?: { spacingMm: [number, number, number]; lungVolumeMl: number; window: PngWindow };
 }
 
 export interface PhantomLabels {
-  generator: { name: 'lunglens phantom'; seed: number | string; count: number; positiveRate: number; size: number; slices: [number, number]; format: 'dicom' | 'nifti' };
+  generator: { name: 'lunglens phantom'; seed: number | string; count: number; positiveRate: number; size: number; slices: [number, number]; format: 'dicom' | 'nifti' | 'png'; window?: PngWindow };
   cases: PhantomLabelEntry[];
 }
 
@@ -58,6 +66,13 @@ function clampToScannerRange(c: PhantomCase): void {
 }
 
 const KERNEL_NAME = { smooth: 'B30f', sharp: 'B70f' } as const;
+
+function pngTruth(c: PhantomCase, window: PngWindow): NonNullable<PhantomLabelEntry['truth']> {
+  const [sx, sy, sz] = c.volume.spacingMm;
+  let voxels = 0;
+  for (const m of c.lungMask) voxels += m;
+  return { spacingMm: [sx, sy, sz], lungVolumeMl: Math.round((voxels * sx * sy * sz) / 100) / 10, window };
+}
 
 /**
  * Writes `count` synthetic chest CT cases into `out` (one DICOM series folder or one NIfTI file
@@ -105,6 +120,9 @@ export async function writePhantoms(o: PhantomRunOptions): Promise<PhantomLabels
         fileNames: 'shuffled',
         instanceNumbers: 'shuffled',
       });
+    } else if (format === 'png') {
+      relative = spec.id;
+      await writePngStack(generated.volume, path.join(o.out, relative), { window: o.window ?? 'lung' });
     } else {
       relative = `${spec.id}.nii.gz`;
       await writeNifti(path.join(o.out, relative), { geometry: generated.volume, data: generated.volume.voxels, description: `LungLens phantom ${spec.id}` });
@@ -117,12 +135,13 @@ export async function writePhantoms(o: PhantomRunOptions): Promise<PhantomLabels
       lesionVoxelsPerSlice: generated.lesionVoxelsPerSlice,
       path: relative,
       spec,
+      ...(format === 'png' ? { truth: pngTruth(generated, o.window ?? 'lung') } : {}),
     };
     cases.push(entry);
     o.onCase?.(index, specs.length, entry);
   }
   const labels: PhantomLabels = {
-    generator: { name: 'lunglens phantom', seed: o.seed, count: o.count, positiveRate, size, slices, format },
+    generator: { name: 'lunglens phantom', seed: o.seed, count: o.count, positiveRate, size, slices, format, ...(format === 'png' ? { window: o.window ?? 'lung' } : {}) },
     cases,
   };
   const file = path.join(o.out, 'labels.json');

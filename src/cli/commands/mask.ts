@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { writeNifti } from '../../core/formats/nifti-write.js';
 import { openLargestVolume } from '../../core/ingest/open-volume.js';
 import { computeLungMask, DEFAULT_LUNG_MASK_OPTIONS } from '../../core/lung/index.js';
-import { parsePositiveInt } from '../options.js';
+import { parsePositiveInt, parseSpacing, SPACING_HELP } from '../options.js';
 
 /** Exit codes (DESIGN.md §3): 2 when nothing usable was found, including no lung. */
 const EXIT_NOTHING = 2;
@@ -18,9 +18,10 @@ export function registerMask(program: Command, setExit: (code: number) => void):
     .option('--dilated', `write the mask dilated by ${DEFAULT_LUNG_MASK_OPTIONS.dilationMm} mm (what the model sees) instead of the per-lung convex-hulled mask`)
     .option('--json', 'print { lungVolumeMl, slicesWithLung } (with status and reason when no lung was found)')
     .option('--workers <n>', 'worker threads for reading and decoding (default: all cores)', parsePositiveInt)
-    .action(async (input: string, opts: { out: string; dilated?: boolean; json?: boolean; workers?: number }) => {
+    .option('--spacing <x,y,z>', SPACING_HELP, parseSpacing)
+    .action(async (input: string, opts: { out: string; dilated?: boolean; json?: boolean; workers?: number; spacing?: [number, number, number] }) => {
       const print = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-      const loaded = await openLargestVolume([input], opts.workers ? { workers: opts.workers } : {});
+      const loaded = await openLargestVolume([input], { ...(opts.workers ? { workers: opts.workers } : {}), ...(opts.spacing ? { spacingMm: opts.spacing } : {}) });
       if (!loaded.series) {
         const reason = 'No usable CT series was found.';
         if (opts.json) print(JSON.stringify({ status: 'no-series', reason, rejected: loaded.rejected }, null, 2));

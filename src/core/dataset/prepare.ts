@@ -35,6 +35,8 @@ export interface PrepareOptions {
   workers?: number;
   /** `lunglens <version>`. */
   createdBy: string;
+  /** Voxel spacing [x, y, z] mm given by the user (`--spacing`): replaces the header's or the estimate. */
+  spacingMm?: [number, number, number];
   /** Called after each series, prepared or rejected. */
   onSeries?: (event: { prepared?: PreparedCase; rejected?: PrepareRejection; timingsMs: { mask: number; tensors: number; write: number } }) => void;
 }
@@ -150,6 +152,7 @@ export async function prepareDataset(paths: string[], options: PrepareOptions): 
   let inspected;
   try {
     inspected = await inspectWithPool(paths, ingest, {
+      ...(options.spacingMm ? { spacingMm: options.spacingMm } : {}),
       // One volume per compute thread at a time, while the ingest pool reads the next one.
       onVolume: async (summary, volume) => {
         while (inFlight.size >= compute.threads) await Promise.race(inFlight);

@@ -42,6 +42,8 @@ export interface ScanOptions {
    * keeps its threads warm; the CLI starts them while the model loads (`scanPools`).
    */
   pools?: ScanPools;
+  /** Voxel spacing [x, y, z] mm given by the user (`--spacing`): replaces the header's or the estimate. */
+  spacingMm?: [number, number, number];
 }
 
 /** The worker threads of a scan: reading (`workers`, default all cores), and the model inputs (two). */
@@ -144,6 +146,7 @@ export async function scanPaths(paths: string[], options: ScanOptions): Promise<
   try {
     const inspected = await inspectWithPool(paths, ingest, {
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.spacingMm ? { spacingMm: options.spacingMm } : {}),
       onPlan: (count) => {
         total = count;
         options.onProgress?.({ total, done: items.length });

@@ -10,8 +10,9 @@
  * view and wins where the anatomy agrees with it within 35 %. With no anatomy at all, the image is
  * taken to span 360 mm (a typical chest field of view).
  *
- * Along the slices: where the stack is contiguous and covers the lungs from end to end (no lung
- * in its first and last slices), the slices between the lungs' first and last are taken to span
+ * Along the slices: where the stack is contiguous and covers the lungs from end to end (the run
+ * of slices around the largest lung section whose lung area stays above 2 % of it ends before
+ * the stack does, on both sides), the slices between the lungs' first and last are taken to span
  * an adult lung's height (`ADULT_LUNG_HEIGHT_MM`); otherwise 5 mm is assumed, and said.
  *
  * These are priors for an adult chest: a child, or a patient far from average, gets a
@@ -122,10 +123,14 @@ export function estimatePixelSize(anatomy: SliceAnatomy[], side: number): { mm: 
 export function estimateSliceSpacing(lungArea: number[], contiguous: boolean): { mm: number; basis: string; lungSlices?: number } {
   const n = lungArea.length;
   const max = Math.max(0, ...lungArea);
-  const present = lungArea.map((a) => max > 0 && a >= 0.05 * max);
-  const first = present.indexOf(true);
-  const last = present.lastIndexOf(true);
-  if (contiguous && n >= 8 && first > 0 && last < n - 1 && last - first >= 4) {
+  // The lungs: the run of slices around the largest section whose area stays above 2 % of it
+  // (air below them — bowel, stomach — is another run).
+  const peak = lungArea.indexOf(max);
+  let first = peak;
+  let last = peak;
+  while (first > 0 && lungArea[first - 1]! >= 0.02 * max) first--;
+  while (last < n - 1 && lungArea[last + 1]! >= 0.02 * max) last++;
+  if (contiguous && n >= 8 && max > 0 && first > 0 && last < n - 1 && last - first >= 4) {
     const mm = Math.min(15, Math.max(0.3, ADULT_LUNG_HEIGHT_MM / (last - first)));
     return {
       mm: r2(mm),

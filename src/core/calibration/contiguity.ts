@@ -7,12 +7,13 @@
  *   not depend on the display window, so this is judged before any window is decided), the
  *   dissimilarity d = 1 − correlation of neighbouring slices. Measured on phantoms: contiguous
  *   stacks of 2–3 mm slices ≤ 0.021 (median 0.007), slices of one patient 25–65 mm apart a
- *   median of 0.08–0.13, single slices of different patients (slices-2d) 0.43–0.49. A jump is d
- *   above 0.15 and above five times the stack's median; a median above 0.06 means neighbours
- *   are not neighbours in the body;
+ *   median of 0.08–0.13, single slices of different patients (slices-2d) 0.43–0.49; d grows about
+ *   linearly with the distance between slices (0.0035–0.006 per mm), so 10 mm slices give
+ *   0.04–0.06. A jump is d above 0.15 and above five times the stack's median; a median above
+ *   0.07 means neighbours are not neighbours in the body;
  * - gaps in the file-name numbering (steps unlike the most common one in more than 10 % of the
  *   places, or a step more than three times it).
- * The stack is sparse when it has too few slices, when its median d is above 0.06, when jumps
+ * The stack is sparse when it has too few slices, when its median d is above 0.07, when jumps
  * are at least a fifth of the steps, or when numbering gaps and at least one jump agree.
  */
 import nodePath from 'node:path';
@@ -130,9 +131,9 @@ export function judgeContiguity(files: readonly string[], slices: SliceSource): 
   const jumps = d.filter((x) => x > 0.15 && x > 5 * med).length;
   const gaps = numberingGaps(files);
   const evidence: string[] = [];
-  if (med > 0.06) evidence.push(`neighbouring slices show different anatomy (median dissimilarity ${med.toFixed(2)})`);
+  if (med > 0.07) evidence.push(`neighbouring slices show different anatomy (median dissimilarity ${med.toFixed(2)})`);
   if (jumps > 0) evidence.push(`the anatomy jumps between ${jumps} pair${jumps === 1 ? '' : 's'} of neighbouring slices`);
   if (gaps) evidence.push(gaps);
-  const sparse = med > 0.06 || jumps >= Math.max(1, 0.2 * d.length) || (gaps !== null && jumps > 0);
+  const sparse = med > 0.07 || jumps >= Math.max(1, 0.2 * d.length) || (gaps !== null && jumps > 0);
   return { contiguous: !sparse, evidence, dissimilarity: d };
 }

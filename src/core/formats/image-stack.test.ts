@@ -120,6 +120,28 @@ describe('readImageStack on a phantom written as 8-bit PNG slices (the truth kno
     expect(mask.slicesWithLung).toBeGreaterThanOrEqual(3);
   });
 
+  it('reads a pre-masked export (black outside the lungs) and masks what it kept, saying so', async () => {
+    const n = phantom.volume.sliceLength;
+    const kept = phantom.volume.voxels.map((v, i) => (phantom.lungMask[i] ? v : -2000));
+    const masked = { ...phantom.volume, voxels: kept, slice: (k: number) => kept.subarray(k * n, (k + 1) * n) } as unknown as PhantomCase['volume'];
+    const files = await writePngStack(masked, path.join(scratch.dir, 'masked'), { window: 'lung' });
+    const r = await readImageStack(files);
+    expect(r.volume.assumedWindow?.basis?.rendering).toBe('pre-masked');
+    const mask = computeLungMask(r.volume);
+    expect(mask.status).toBe('ok');
+    expect(mask.warnings?.map((w) => w.code)).toEqual(['pre-masked']);
+    let both = 0;
+    let truth = 0;
+    let found = 0;
+    for (let i = 0; i < mask.mask.length; i++) {
+      truth += phantom.lungMask[i]!;
+      found += mask.mask[i]!;
+      if (mask.mask[i] && phantom.lungMask[i]) both++;
+    }
+    // Dice against the truth (partial-volume voxels at the lungs' edge make up the difference).
+    expect((2 * both) / (truth + found)).toBeGreaterThan(0.85);
+  });
+
   it('reads an inverted rendering the same as the plain one', async () => {
     const files = await writePngStack(phantom.volume, path.join(scratch.dir, 'inverted'), { window: 'lung', invert: true });
     const [plain, inverted] = [await readImageStack(lungFiles), await readImageStack(files)];

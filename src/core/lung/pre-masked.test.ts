@@ -42,6 +42,9 @@ describe('pre-masked exports (black outside the lungs)', () => {
     });
     expect(preMaskedBackground(Volume.create({ ...chest.volume, voxels: padded }))).toBeNull();
     expect(computeLungMask(Volume.create({ ...chest.volume, voxels: padded })).warnings).toBeUndefined();
+    // Air whose noise a scanner clipped at −1024: much of it at the lowest value, the rest scattered.
+    const clipped = chest.volume.voxels.map((v) => (v < -1000 ? -1024 : v));
+    expect(preMaskedBackground(Volume.create({ ...chest.volume, voxels: clipped }))).toBeNull();
     expect(nz).toBe(40);
   });
 });

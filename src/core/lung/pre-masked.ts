@@ -5,10 +5,14 @@
  * such a volume is recognised first and its lungs taken as what the export left:
  *
  * - recognised when, on a sample of voxels, the lowest value (at most −900 HU) fills ≥ 25 % of
- *   the volume including the corners of its slices, what is left is ≥ 3 % of it, and of what is
+ *   the volume including the corners of its slices, what is left is ≥ 3 % of it, of what is
  *   left at most 45 % is denser than −300 HU (a whole chest, whose body wall, mediastinum and
  *   abdomen are tissue, has 60 % and more; lungs with vessels about 10–20 %, with dense
- *   consolidation more);
+ *   consolidation more), and what is left forms compact regions edged by lung: at most 15 % of it
+ *   touches the background, at most 30 % of that edge is denser than −500 HU (a whole CT's edge
+ *   is its skin), and its median is at least 60 HU above the background (a PET/CT of 700 mm
+ *   field of view, its air clipped at −1024, passed every other test: its edge was air at
+ *   −1000, its noise scattering kept voxels through the air);
  * - lungs: every voxel above the background (its value + 30 HU, JPEG ringing), holes filled per
  *   slice, 3-D components of at least 5 mL, split in two by the recipe's separation.
  */
@@ -59,9 +63,44 @@ export function preMaskedBackground(volume: Volume): { valueHu: number; share: n
   }
   const left = n - background;
   if (background < 0.25 * n || left < 0.03 * n || dense > 0.45 * left) return null;
+  const { edgeShare, denseEdgeShare, edgeMedianHu } = edges(volume, limit);
+  if (edgeShare > 0.15 || denseEdgeShare > 0.3 || edgeMedianHu < min + 60) return null;
   return { valueHu: min, share: background / n };
 }
 
+/**
+ * On up to 8 slices, the share of the kept voxels (above `limit`) that touch the background
+ * in-plane, and the share of those that are dense (above −500 HU). A masked export keeps a few
+ * compact regions (≈ 5 % of them at the edge) whose edge is lung; a whole CT's edge against the
+ * air is its skin, and where its air noise is clipped at the lowest value (scanners store nothing
+ * below −1024) kept voxels are scattered through the air.
+ */
+function edges(volume: Volume, limit: number): { edgeShare: number; denseEdgeShare: number; edgeMedianHu: number } {
+  const [nx, ny, nz] = volume.dimensions;
+  const v = volume.voxels;
+  let kept = 0;
+  let edge = 0;
+  let dense = 0;
+  const values: number[] = [];
+  const step = Math.max(1, Math.floor(nz / 8));
+  for (let k = Math.floor(step / 2); k < nz; k += step) {
+    const base = k * nx * ny;
+    for (let y = 1; y < ny - 1; y++) {
+      for (let x = 1; x < nx - 1; x++) {
+        const i = base + y * nx + x;
+        if (v[i]! <= limit) continue;
+        kept++;
+        if (v[i - 1]! <= limit || v[i + 1]! <= limit || v[i - nx]! <= limit || v[i + nx]! <= limit) {
+          edge++;
+          if (v[i]! > -500) dense++;
+          if (edge % 16 === 1) values.push(v[i]!);
+        }
+      }
+    }
+  }
+  values.sort((a, b) => a - b);
+  return { edgeShare: kept ? edge / kept : 1, denseEdgeShare: edge ? dense / edge : 1, edgeMedianHu: values.length ? values[values.length >> 1]! : limit };
+}
 /** The lungs of a pre-masked volume (on its own grid), or null when it is not one. */
 export function preMaskedLungs(volume: Volume, separation: SeparationOptions): PreMaskedLungs | null {
   const background = preMaskedBackground(volume);

@@ -27,7 +27,7 @@ DEFAULT_MANIFEST = HERE / 'manifest.json'
 DEFAULT_REAL = Path(os.environ.get('LUNGLENS_REAL_DATA', '/work/data/real'))
 DEFAULT_SHARED = Path(os.environ.get('LUNGLENS_SHARED_DATA', PROJECT.parent / 'shared' / 'data'))
 
-ROLES = {'train', 'train+lopo', 'validation', 'test'}
+ROLES = {'train', 'train+lopo', 'validation', 'test', 'excluded'}
 LABELS = {'covid', 'non-covid', 'unknown'}
 USES = {'lesion-background', 'lopo-eval', 'ssl', 'slice-pretrain-labelled', 'real-covid-test'}
 # Sources kept for the independent validation: nothing from them may appear among the sources.
@@ -70,6 +70,8 @@ def check_rules(manifest: dict) -> list[str]:
             problems.append(f"{e['id']}: no label basis")
         if e['label'] == 'unknown' and set(e.get('uses', [])) - {'ssl'}:
             problems.append(f"{e['id']}: label unknown but used beyond self-supervision")
+        if e['role'] == 'excluded' and e.get('uses'):
+            problems.append(f"{e['id']}: excluded, yet listed for {sorted(e['uses'])}")
         if 'lesion-background' in e.get('uses', []) and e['label'] != 'non-covid':
             problems.append(f"{e['id']}: a lesion background must be non-COVID")
         text = json.dumps(e).lower()

@@ -12,9 +12,9 @@ import { pngBytes } from '../formats/__tests__/fixtures.js';
 import { generateCase, planCases, type PhantomCase } from '../phantom/index.js';
 import { renderSlicePng, writePngStack } from '../phantom/write-png-stack.js';
 import { writeSyntheticSeries } from '../samples/synthetic-series.js';
-import { inspectWithPool } from './inspect.js';
+import { readSeries } from './read-series.js';
 import type { InspectResult } from './types.js';
-import { IngestPool } from './worker-pool.js';
+import { IngestPool } from './ingest-pool.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'lunglens-image-folders-'));
 const pool = new IngestPool(2);
@@ -49,7 +49,7 @@ describe('a batch of image folders', () => {
     await fs.writeFile(path.join(dir, 'labels.json'), '{"cases": []}');
     await fs.writeFile(path.join(dir, 'series', 'Thumbs.db'), Buffer.alloc(100, 7));
 
-    const result = await inspectWithPool([dir], pool);
+    const result = await readSeries([dir], pool);
     expect(result.series).toHaveLength(1);
     const s = result.series[0]!;
     expect(s.source).toBe('image-stack');
@@ -75,7 +75,7 @@ describe('a batch of image folders', () => {
     await fs.mkdir(dir, { recursive: true });
     await fs.writeFile(path.join(dir, 'Case (1).png'), renderSlicePng(phantom.volume, 20, { window: 'lung' }));
     await fs.writeFile(path.join(dir, 'Case (2).png'), pngBytes(150, 120, new Array(150 * 120).fill(0)));
-    const result = await inspectWithPool([dir], pool);
+    const result = await readSeries([dir], pool);
     expect(result.series.map((s) => s.dimensions)).toEqual([[192, 192, 1]]);
     expect(result.series[0]!.contiguous).toBe(false);
     expect(result.rejected.map((r) => r.code)).toEqual(['blank-image']);
@@ -87,7 +87,7 @@ describe('a spacing given by the user', () => {
     const dir = path.join(root, 'given');
     await writePngStack(phantom.volume, path.join(dir, 'stack'), { window: 'lung' });
     await writeSyntheticSeries(path.join(dir, 'dicom'), { columns: 40, rows: 32, slices: 8, pixelSpacingMm: [0.9, 0.7], sliceSpacingMm: 2.5 });
-    const result = await inspectWithPool([dir], pool, { spacingMm: [0.75, 0.75, 3] });
+    const result = await readSeries([dir], pool, { spacingMm: [0.75, 0.75, 3] });
     expect(result.series).toHaveLength(2);
     for (const s of result.series) {
       expect(s.spacingMm).toEqual([0.75, 0.75, 3]);

@@ -130,7 +130,7 @@ export const PRE_MASKED_WARNING: Warning = {
  * contiguous) is masked slice by slice (sparse-slices.ts); a pre-masked export keeps what it
  * kept (pre-masked.ts), with a warning.
  *
- * It runs in three parts, which a caller with two threads may also run apart (prepare-pool.ts):
+ * It runs in three parts, which a caller with two threads may also run apart (thread-split.ts):
  * `findLungs` (the stages that see the whole volume), `hullOfLung` (each lung on its own) and
  * `joinLungs` with `dilateRunsL1` (the mask on the volume's grid, slab by slab if wanted).
  */

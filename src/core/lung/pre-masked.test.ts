@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Volume } from '../volume/volume.js';
 import { computeLungMask, preMaskedBackground } from './index.js';
-import { syntheticChest } from './test-volumes.js';
+import { syntheticChest } from './synthetic-chest.js';
 
 function dice(a: Uint8Array, b: Uint8Array): number {
   let both = 0;

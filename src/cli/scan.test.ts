@@ -119,3 +119,31 @@ describe.skipIf(!existsSync(chestCt))('lunglens scan on the real series in ../sh
     for (const i of r.items.filter((x) => x.status === 'skipped')) expect(i.error?.message.length).toBeGreaterThan(10);
   }, 240_000);
 });
+
+describe('lunglens scan of an uncalibrated PNG stack', () => {
+  it('analyses it and says what it assumed: units, calibrated false, the spacing and its source, the warnings', async () => {
+    const pngs = mkdtempSync(path.join(tmpdir(), 'lunglens-scan-png-'));
+    const written = await writePhantoms({ out: pngs, count: 1, seed: 'scan-png', size: 192, slices: [50, 50], format: 'png', window: 'lung' });
+    const truth = written.cases[0]!.truth!.spacingMm;
+    writeFileSync(path.join(pngs, 'notes.txt'), 'exported from a viewer');
+    const out = outDir();
+    const { code, stderr } = await runCli('scan', pngs, '--out', out);
+    expect(code, stderr).toBe(0);
+    const r = read(out);
+    // labels.json and the notes are stray files, not error rows.
+    expect(r.items).toHaveLength(1);
+    const item = r.items[0]!;
+    expect(item.status).toBe('ok');
+    expect(item).toMatchObject({ units: 'unknown', calibrated: false, spacingSource: 'estimated', contiguous: true });
+    expect(item.warnings.map((w) => w.code)).toEqual(expect.arrayContaining(['values-uncalibrated', 'spacing-estimated']));
+    expect(item.lungVolumeMl).toBeGreaterThan(500);
+    const given = outDir();
+    // The spacing the files lost, given back: it replaces the estimate.
+    expect((await runCli('scan', pngs, '--out', given, '--spacing', truth.join(','))).code).toBe(0);
+    expect(read(given).items[0]).toMatchObject({ status: 'ok', spacingMm: truth, spacingSource: 'given' });
+    const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+    expect(html).toContain('Uncalibrated input');
+    expect(html).toMatch(/lungs ≈ [\d,]+ mL \(estimated\)/);
+  }, 240_000);
+});
+

@@ -31,7 +31,11 @@ export function registerMask(program: Command, setExit: (code: number) => void):
       }
       const volume = loaded.series.volume;
       const result = computeLungMask(volume);
-      const summary = { lungVolumeMl: Math.round(result.lungVolumeMl * 10) / 10, slicesWithLung: result.slicesWithLung };
+      // What was assumed (DESIGN.md §3): a lung volume from an estimated spacing is an estimate.
+      const assumed = volume.units === 'HU' && volume.spacing.source === 'header' && volume.contiguous
+        ? {}
+        : { calibrated: volume.units === 'HU', spacingMm: volume.spacingMm, spacingSource: volume.spacing.source, contiguous: volume.contiguous, warnings: [...loaded.series.summary.warnings, ...(result.warnings ?? [])] };
+      const summary = { lungVolumeMl: Math.round(result.lungVolumeMl * 10) / 10, slicesWithLung: result.slicesWithLung, ...assumed };
       if (result.status !== 'ok') {
         if (opts.json) print(JSON.stringify({ ...summary, status: result.status, reason: result.reason }, null, 2));
         else print(`No mask written: ${result.reason ?? result.status}`);
@@ -47,7 +51,9 @@ export function registerMask(program: Command, setExit: (code: number) => void):
       });
       if (opts.json) print(JSON.stringify(summary, null, 2));
       else {
-        print(`Lungs: ${summary.lungVolumeMl.toFixed(0)} mL in ${summary.slicesWithLung} of ${volume.dimensions[2]} slices (${loaded.series.summary.path}) → ${out}${opts.dilated ? ' (dilated)' : ''}`);
+        const estimate = volume.spacing.source === 'estimated' || !volume.contiguous ? ' (an estimate: the spacing was estimated from anatomy)' : '';
+        print(`Lungs: ${summary.lungVolumeMl.toFixed(0)} mL${estimate} in ${summary.slicesWithLung} of ${volume.dimensions[2]} slices (${loaded.series.summary.path}) → ${out}${opts.dilated ? ' (dilated)' : ''}`);
+        for (const w of [...(volume.units === 'HU' ? [] : loaded.series.summary.warnings), ...(result.warnings ?? [])]) print(`  ${w.code}: ${w.message}`);
       }
       setExit(0);
     });

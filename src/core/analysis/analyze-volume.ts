@@ -59,6 +59,11 @@ export function baseResult(summary: SeriesSummary, identity: string, engine: Inf
     executionProvider: engine.identity.executionProvider,
     timingsMs: {},
     warnings: summary.warnings.map((w) => ({ ...w })),
+    // What was assumed about the input (DESIGN.md §3): the reader says it per series.
+    units: summary.units,
+    calibrated: summary.units === 'HU',
+    spacingSource: summary.spacingSource,
+    contiguous: summary.contiguous,
   };
 }
 
@@ -131,6 +136,7 @@ export async function analyzeVolume(summary: SeriesSummary, volume: Volume, iden
     return { result: finish(), thumbnails: new Map(), slicesWithLung: 0 };
   }
   result.lungVolumeMl = Math.round(inputs.lungVolumeMl * 10) / 10;
+  if (inputs.warnings) result.warnings.push(...inputs.warnings);
   const lung = { slicesWithLung: inputs.slicesWithLung, ...(lungMask ? { lungMask } : {}) };
   try {
     t = performance.now();
@@ -154,10 +160,7 @@ export async function analyzeVolume(summary: SeriesSummary, volume: Volume, iden
 }
 
 function volumeInit(volume: Volume) {
-  return {
-    dimensions: volume.dimensions, spacingMm: volume.spacingMm, originLps: volume.originLps, direction: volume.direction,
-    voxels: volume.voxels, units: volume.units, ...(volume.assumedWindow ? { assumedWindow: volume.assumedWindow } : {}),
-  };
+  return { dimensions: volume.dimensions, spacingMm: volume.spacingMm, originLps: volume.originLps, direction: volume.direction, voxels: volume.voxels, ...volume.provenance };
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;

@@ -118,7 +118,7 @@ export async function prepareDataset(paths: string[], options: PrepareOptions): 
     const task = {
       volume: {
         dimensions: volume.dimensions, spacingMm: volume.spacingMm, originLps: volume.originLps, direction: volume.direction,
-        voxels: volume.voxels, units: volume.units, ...(volume.assumedWindow ? { assumedWindow: volume.assumedWindow } : {}),
+        voxels: volume.voxels, ...volume.provenance,
       },
       preprocessing: pre,
       slicesPath: path.join(out, slicesFile),

@@ -42,7 +42,7 @@ export interface LungTasks<Slab extends SlabResult> {
 }
 
 export type MaskOnThreads<Slab> =
-  | { status: 'ok'; lungVolumeMl: number; slicesWithLung: number; slabs: Slab[]; maskMs: number }
+  | { status: 'ok'; lungVolumeMl: number; slicesWithLung: number; slabs: Slab[]; maskMs: number; preMasked?: boolean }
   | { status: Exclude<LungMaskStatus, 'ok'>; reason: string; maskMs: number };
 
 /** Runs the three parts on the caller's threads; `maskMs` is the mask's share of the wall time. */
@@ -58,7 +58,7 @@ export async function maskOnThreads<Slab extends SlabResult>(tasks: LungTasks<Sl
   const counts = new Float64Array(dimensions[2]);
   for (const s of slabs) for (let k = 0; k < counts.length; k++) counts[k]! += s.counts[k]!;
   const { lungVolumeMl, slicesWithLung } = lungMeasures(counts, spacingMm);
-  return { status: 'ok', lungVolumeMl, slicesWithLung, slabs, maskMs: slabsStart - started + Math.max(...slabs.map((s) => s.timingsMs.mask)) };
+  return { status: 'ok', lungVolumeMl, slicesWithLung, slabs, maskMs: slabsStart - started + Math.max(...slabs.map((s) => s.timingsMs.mask)), ...(found.preMasked ? { preMasked: true } : {}) };
 }
 
 /** Part 1: the stages that see the whole volume (lung-mask.ts `findLungs`). */

@@ -28,6 +28,11 @@ export const SettingsSchema = z.object({
   defaultWindow: z.enum(['lung', 'mediastinum', 'bone']),
   /** The name written with every review edit. */
   reviewer: z.string().max(120).default(''),
+  /**
+   * Voxel spacing [x, y, z] mm for image slices (PNG/JPEG), which carry none: used instead of the
+   * estimate from anatomy; null = estimate. Files with a header keep their own.
+   */
+  imageSpacingMm: z.tuple([z.number().positive().max(100), z.number().positive().max(100), z.number().positive().max(100)]).nullable().default(null),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 
@@ -71,6 +76,10 @@ export const SeriesViewSchema = z.object({
   /** Row, column and slice-normal unit vectors (DESIGN.md §2), 9 numbers. */
   direction: z.array(z.number()).length(9),
   units: z.enum(['HU', 'unknown']),
+  /** Where spacingMm came from: the header, an estimate from anatomy (image slices), or the user. */
+  spacingSource: z.enum(['header', 'estimated', 'given']).default('header'),
+  /** False for a sparse set of slices (not neighbours in the body): shown by slice, not by millimetre. */
+  contiguous: z.boolean().default(true),
   valueRange: z.tuple([z.number(), z.number()]),
   warnings: z.array(Problem),
   /** A small PNG of the middle slice in the lung window, as a data: URL. */
@@ -101,6 +110,16 @@ export const AnalysisSchema = z.object({
   executionProvider: z.string(),
   timingsMs: z.record(z.string(), z.number()),
   error: Problem.optional(),
+  /** What was assumed about the input (DESIGN.md §3). */
+  units: z.enum(['HU', 'unknown']).optional(),
+  calibrated: z.boolean().optional(),
+  spacingSource: z.enum(['header', 'estimated', 'given']).optional(),
+  contiguous: z.boolean().optional(),
+  /**
+   * The same in plain words, for the band beside the verdict (null: nothing was assumed): a title
+   * ("Uncalibrated input" …), one sentence per assumption, and whether the lung volume is an estimate.
+   */
+  assumptions: z.object({ title: z.string(), lines: z.array(z.string()), lungVolumeEstimated: z.boolean() }).nullable().default(null),
 });
 export type Analysis = z.infer<typeof AnalysisSchema>;
 

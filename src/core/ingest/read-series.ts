@@ -108,7 +108,8 @@ export async function readSeries(paths: string[], pool: IngestPool, options: Rea
     // A stack of one image is that image; a stack of several, their folder.
     const where = job.kind === 'image-stack' && job.paths.length > 1 ? path.dirname(job.paths[0]!) : job.paths[0]!;
     try {
-      const read = await pool.call('readFormat', { ...job, ...(options.spacingMm ? { spacingMm: [...options.spacingMm] as [number, number, number] } : {}) });
+      const given = options.spacingMm ?? (job.kind === 'image-stack' ? options.imageStackSpacingMm : undefined);
+      const read = await pool.call('readFormat', { ...job, ...(given ? { spacingMm: [...given] as [number, number, number] } : {}) });
       if (read.refused) {
         rejected.push({ path: where, code: read.refused.code, message: read.refused.message });
         continue;
@@ -117,7 +118,8 @@ export async function readSeries(paths: string[], pool: IngestPool, options: Rea
       const volume = Volume.create({ ...r, voxels: new Int16Array(r.voxels) });
       const stats = r.statistics;
       await emit({
-        id: shortHash(`${r.source}|${r.files.map((f: string) => path.basename(f)).join('|')}|${r.dimensions.join('x')}|${stats.mean}`),
+        // The spacing is part of it: a stack opened again with another spacing is another volume.
+        id: shortHash(`${r.source}|${r.files.map((f: string) => path.basename(f)).join('|')}|${r.dimensions.join('x')}|${stats.mean}${r.source === 'image-stack' ? `|${r.spacingMm.join('x')}` : ''}`),
         source: r.source,
         path: where,
         seriesInstanceUid: '',

@@ -54,4 +54,6 @@ export interface InspectOptions {
   workers?: number;
   /** Voxel spacing [x, y, z] mm given by the user: replaces the header's or the estimate, for every series. */
   spacingMm?: Vec3;
+  /** The same for image stacks only (files that carry no spacing): the app's setting. */
+  imageStackSpacingMm?: Vec3;
 }

@@ -3,8 +3,9 @@
 // back as an uncalibrated image stack and prints, per series, how far the recognised window, the
 // estimated spacing and the lung mask are from what the DICOM/NIfTI headers and HU say.
 //
-//   npx tsx scripts/reexport-real-series.ts [--window C,W] [--json] PATH...
-//   (default: ../shared/data/chest-ct, window -600,1500)
+//   npx tsx scripts/reexport-real-series.ts [--window C,W] [--json] [--keep DIR] PATH...
+//   (default: ../shared/data/chest-ct, window -600,1500; --keep writes the stacks into DIR, outside
+//   the project, for `lunglens scan DIR` — delete it afterwards: it is real data)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,7 +20,9 @@ const args = process.argv.slice(2);
 const json = args.includes('--json');
 const w = args.indexOf('--window');
 const [centre, width] = w >= 0 ? args[w + 1]!.split(',').map(Number) as [number, number] : [-600, 1500];
-const paths = args.filter((a, i) => !a.startsWith('--') && (w < 0 || i !== w + 1));
+const k = args.indexOf('--keep');
+const keep = k >= 0 ? path.resolve(args[k + 1]!) : null;
+const paths = args.filter((a, i) => !a.startsWith('--') && (w < 0 || i !== w + 1) && (k < 0 || i !== k + 1));
 const inputs = paths.length ? paths : [sharedData('chest-ct')];
 const low = centre - width / 2;
 const high = centre + width / 2;
@@ -41,7 +44,7 @@ interface Row {
 }
 
 const rows: Row[] = [];
-const scratch = mkdtempSync(path.join(tmpdir(), 'lunglens-reexport-'));
+const scratch = keep ?? mkdtempSync(path.join(tmpdir(), 'lunglens-reexport-'));
 const pct = (a: number, b: number) => Math.round((a / b - 1) * 1000) / 10;
 try {
   let n = 0;
@@ -73,11 +76,11 @@ try {
         },
         status: pngMask.status,
       });
-      rmSync(folder, { recursive: true, force: true });
+      if (!keep) rmSync(folder, { recursive: true, force: true });
     },
   });
 } finally {
-  rmSync(scratch, { recursive: true, force: true });
+  if (!keep) rmSync(scratch, { recursive: true, force: true });
 }
 
 function round(x: number): number {

@@ -145,5 +145,19 @@ describe('lunglens scan of an uncalibrated PNG stack', () => {
     expect(html).toContain('Uncalibrated input');
     expect(html).toMatch(/lungs ≈ [\d,]+ mL \(estimated\)/);
   }, 240_000);
+
+  it('skips a mediastinal-window stack with the reason: its lungs are black, the detector cannot read them', async () => {
+    const pngs = mkdtempSync(path.join(tmpdir(), 'lunglens-scan-med-'));
+    await writePhantoms({ out: pngs, count: 1, seed: 'scan-png', size: 192, slices: [50, 50], format: 'png', window: 'mediastinal' });
+    const out = outDir();
+    const { code } = await runCli('scan', pngs, '--out', out);
+    expect(code).toBe(2); // nothing could be analysed
+    const item = read(out).items[0]!;
+    expect(item.status).toBe('skipped');
+    expect(item.verdict).toBeNull();
+    expect(item.error?.code).toBe('lungs-below-window');
+    expect(item.error?.message).toMatch(/soft-tissue \(mediastinal\) window .* lungs black/);
+    expect(item.lungVolumeMl).toBeGreaterThan(0);
+  }, 240_000);
 });
 

@@ -138,6 +138,13 @@ export async function analyzeVolume(summary: SeriesSummary, volume: Volume, iden
   result.lungVolumeMl = Math.round(inputs.lungVolumeMl * 10) / 10;
   if (inputs.warnings) result.warnings.push(...inputs.warnings);
   const lung = { slicesWithLung: inputs.slicesWithLung, ...(lungMask ? { lungMask } : {}) };
+  const below = lungsBelowWindow(summary);
+  if (below) {
+    // The lungs were found (their mask is shown), but what the detector reads in them is gone.
+    result.status = 'skipped';
+    result.error = below;
+    return { result: finish(), thumbnails: new Map(), ...lung };
+  }
   try {
     t = performance.now();
     const inference = await ctx.engine.infer(slices, masks, n);
@@ -157,6 +164,26 @@ export async function analyzeVolume(summary: SeriesSummary, volume: Volume, iden
   const thumbnails = new Map(ctx.thumbnails === false ? [] : result.topSlices.map((k) => [k, sliceThumbnail(volume, k)] as const));
   if (ctx.thumbnails !== false) timings.thumbnails = round(performance.now() - t);
   return { result: finish(), thumbnails, ...lung };
+}
+
+/**
+ * A rendering whose window starts above lung (a soft-tissue or bone window) clips the lungs to
+ * black: ground glass and crazy paving, the detector's evidence, are gone with them. Read through
+ * it, the model answered "no COVID-19 pattern" for every one of 24 phantoms, half of them COVID-19
+ * (scripts/measure-uncalibrated.ts) — an answer it cannot give; such a series is skipped, saying why.
+ * Only where two tissues placed the window: a window guessed from one tissue and its spread (crops
+ * whose lungs sit at the darkest level, slices-2d) may be a lung window after all, and is analysed
+ * with its warning.
+ */
+function lungsBelowWindow(summary: SeriesSummary): { code: string; message: string } | null {
+  const basis = summary.assumedWindow?.basis;
+  const rendering = basis?.rendering;
+  if ((rendering !== 'soft-tissue' && rendering !== 'bone') || basis!.anchors.length < 2) return null;
+  const w = summary.assumedWindow!;
+  return {
+    code: 'lungs-below-window',
+    message: `The images were rendered in a ${rendering === 'bone' ? 'bone' : 'soft-tissue (mediastinal)'} window (${w.lowHu} … ${w.highHu} HU), which shows the lungs black: ground glass and other lung opacities are lost, so the detector cannot read them. Export the slices in a lung window (e.g. centre −600, width 1500).`,
+  };
 }
 
 function volumeInit(volume: Volume) {

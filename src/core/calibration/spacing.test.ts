@@ -24,7 +24,7 @@ describe('spacing from anatomy', () => {
   it('the slice spacing within 10 % from the lungs\' height when they are covered end to end', () => {
     const e = estimateSpacing(slices(chest.volume), true);
     expect(Math.abs(e.spacingMm[2] / 5 - 1)).toBeLessThan(0.1);
-    expect(e.basis).toMatch(/Slice spacing [\d.]+ mm: the lungs, seen whole in slices \d+–\d+, were taken to be an adult's 240 mm tall\./);
+    expect(e.basis).toMatch(/Slice spacing [\d.]+ mm: the lungs, seen whole in slices \d+–\d+, were taken to be an adult's 225 mm tall\./);
   });
 
   it('5 mm assumed, and said, when the lungs are cut off or the slices are not contiguous', () => {

@@ -16,7 +16,7 @@ let page: Page;
 const errors: string[] = [];
 servedPage((s, p) => {
   [served, page] = [s, p];
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('console', (m) => m.type() === 'error' && errors.push(`${m.text()} (${m.location().url})`));
   page.on('pageerror', (e) => errors.push(e.message));
 });
 

@@ -44,14 +44,15 @@ export interface PreMaskedLungs {
 export function preMaskedBackground(volume: Volume): { valueHu: number; share: number } | null {
   const v = volume.voxels;
   const [nx, ny] = volume.dimensions;
+  // On a sample (this runs before every lung mask: a full pass would cost a whole CT's read).
+  const stride = Math.max(1, Math.floor(v.length / SAMPLES));
   let min = 32767;
-  for (let i = 0; i < v.length; i++) if (v[i]! < min) min = v[i]!;
+  for (let i = 0; i < v.length; i += stride) if (v[i]! < min) min = v[i]!;
   if (min > -900) return null;
   const limit = min + BACKGROUND_TOLERANCE_HU;
   // The corners of the first slice are background in an export masked outside the lungs.
   const corners = [0, nx - 1, (ny - 1) * nx, nx * ny - 1];
   if (!corners.every((i) => v[i]! <= limit)) return null;
-  const stride = Math.max(1, Math.floor(v.length / SAMPLES));
   let n = 0;
   let background = 0;
   let dense = 0;
@@ -69,7 +70,7 @@ export function preMaskedBackground(volume: Volume): { valueHu: number; share: n
 }
 
 /**
- * On up to 8 slices, the share of the kept voxels (above `limit`) that touch the background
+ * On up to 4 slices (every other row), the share of the kept voxels (above `limit`) that touch the background
  * in-plane, and the share of those that are dense (above −500 HU). A masked export keeps a few
  * compact regions (≈ 5 % of them at the edge) whose edge is lung; a whole CT's edge against the
  * air is its skin, and where its air noise is clipped at the lowest value (scanners store nothing
@@ -82,10 +83,10 @@ function edges(volume: Volume, limit: number): { edgeShare: number; denseEdgeSha
   let edge = 0;
   let dense = 0;
   const values: number[] = [];
-  const step = Math.max(1, Math.floor(nz / 8));
+  const step = Math.max(1, Math.floor(nz / 4));
   for (let k = Math.floor(step / 2); k < nz; k += step) {
     const base = k * nx * ny;
-    for (let y = 1; y < ny - 1; y++) {
+    for (let y = 1; y < ny - 1; y += 2) {
       for (let x = 1; x < nx - 1; x++) {
         const i = base + y * nx + x;
         if (v[i]! <= limit) continue;

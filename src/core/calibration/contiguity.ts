@@ -3,17 +3,18 @@
  * one patient far apart (or slices of several patients). Image files carry no position, so the
  * evidence is the anatomy and the names:
  * - too few slices (fewer than 3) to be a volume;
- * - anatomy jumps between neighbours: on 64×64 block means of the grey levels (a correlation does
+ * - anatomy jumps between neighbours: on 32×32 block means of the grey levels (a correlation does
  *   not depend on the display window, so this is judged before any window is decided), the
  *   dissimilarity d = 1 − correlation of neighbouring slices. Measured on phantoms: contiguous
- *   stacks of 2–3 mm slices ≤ 0.021 (median 0.007), slices of one patient 25–65 mm apart a
- *   median of 0.08–0.13, single slices of different patients (slices-2d) 0.43–0.49; d grows about
- *   linearly with the distance between slices (0.0035–0.006 per mm), so 10 mm slices give
- *   0.04–0.06. A jump is d above 0.15 and above five times the stack's median; a median above
- *   0.07 means neighbours are not neighbours in the body;
+ *   stacks of 2–3 mm slices ≤ 0.017 (median 0.004), a pre-masked export of 5 mm slices (lungs
+ *   only: their texture changes from slice to slice) a median of 0.054, slices of one patient
+ *   25–65 mm apart 0.06–0.12, single slices of different patients (slices-2d) 0.28–0.32. (A
+ *   64×64 grid separated the others a little better but put the pre-masked export at 0.10.) A
+ *   jump is d above 0.15 and above five times the stack's median; a median above 0.06 means
+ *   neighbours are not neighbours in the body;
  * - gaps in the file-name numbering (steps unlike the most common one in more than 10 % of the
  *   places, or a step more than three times it).
- * The stack is sparse when it has too few slices, when its median d is above 0.07, when jumps
+ * The stack is sparse when it has too few slices, when its median d is above 0.06, when jumps
  * are at least a fifth of the steps, or when numbering gaps and at least one jump agree.
  */
 import nodePath from 'node:path';
@@ -34,7 +35,7 @@ export interface Contiguity {
   dissimilarity: number[];
 }
 
-const GRID = 64;
+const GRID = 32;
 
 /**
  * Block means, and for each block whether it holds anything above the slice's darkest value
@@ -131,9 +132,9 @@ export function judgeContiguity(files: readonly string[], slices: SliceSource): 
   const jumps = d.filter((x) => x > 0.15 && x > 5 * med).length;
   const gaps = numberingGaps(files);
   const evidence: string[] = [];
-  if (med > 0.07) evidence.push(`neighbouring slices show different anatomy (median dissimilarity ${med.toFixed(2)})`);
+  if (med > 0.06) evidence.push(`neighbouring slices show different anatomy (median dissimilarity ${med.toFixed(2)})`);
   if (jumps > 0) evidence.push(`the anatomy jumps between ${jumps} pair${jumps === 1 ? '' : 's'} of neighbouring slices`);
   if (gaps) evidence.push(gaps);
-  const sparse = med > 0.07 || jumps >= Math.max(1, 0.2 * d.length) || (gaps !== null && jumps > 0);
+  const sparse = med > 0.06 || jumps >= Math.max(1, 0.2 * d.length) || (gaps !== null && jumps > 0);
   return { contiguous: !sparse, evidence, dissimilarity: d };
 }

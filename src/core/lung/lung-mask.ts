@@ -227,9 +227,11 @@ export function findLungs(volume: Volume, options: Partial<LungMaskOptions> = {}
  * side (nodules and opacities at the chest wall), a 10 mm disc closing (small notches anywhere).
  * On the decision grid; independent of the other lung.
  */
-export function hullOfLung(found: Pick<LungsFound, 'lungs' | 'lungLike' | 'axis' | 'gridSpacingMm'>, index: number, options: Partial<LungMaskOptions> = {}): RunVolume {
+export function hullOfLung(found: Pick<LungsFound, 'lungs' | 'lungLike' | 'axis' | 'gridSpacingMm' | 'preMasked'>, index: number, options: Partial<LungMaskOptions> = {}): RunVolume {
   const o: LungMaskOptions = { ...DEFAULT_LUNG_MASK_OPTIONS, ...options };
   const lung = found.lungs[index]!;
+  // A pre-masked export's lungs are what it kept: nothing of the hull is added to them.
+  if (found.preMasked) return fillHoles2d(lung);
   const spacing = found.gridSpacingMm;
   const filled = fillHoles2d(found.lungs.length > 1 ? mainPart(lung) : lung);
   const grown = fillHoles2d(growWithinHull(filled, found.lungLike));

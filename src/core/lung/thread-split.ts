@@ -15,7 +15,7 @@ import { DEFAULT_LUNG_MASK_OPTIONS, findLungs, hullOfLung, joinLungs, lungMeasur
 import { runsToDense, sliceVoxelCounts, type RunVolume } from './runs.js';
 
 export interface LungHullTask {
-  found: Pick<LungsFound, 'lungs' | 'lungLike' | 'axis' | 'gridSpacingMm'>;
+  found: Pick<LungsFound, 'lungs' | 'lungLike' | 'axis' | 'gridSpacingMm' | 'preMasked'>;
   index: number;
 }
 
@@ -50,7 +50,7 @@ export async function maskOnThreads<Slab extends SlabResult>(tasks: LungTasks<Sl
   const started = performance.now();
   const found = await tasks.lungsOf({ volume });
   if (found.status !== 'ok') return { status: found.status, reason: found.reason, maskMs: performance.now() - started };
-  const part = { lungs: found.lungs, lungLike: found.lungLike, axis: found.axis, gridSpacingMm: found.gridSpacingMm };
+  const part = { lungs: found.lungs, lungLike: found.lungLike, axis: found.axis, gridSpacingMm: found.gridSpacingMm, ...(found.preMasked ? { preMasked: true } : {}) };
   const hulls = await Promise.all(found.lungs.map((_, index) => tasks.lungHull({ found: part, index })));
   const slabsStart = performance.now();
   const { dimensions, spacingMm } = volume;

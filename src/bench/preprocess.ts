@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_STOCHASTIC, enhanceStochastic, StochasticEnhancer, warmUpStochastic } from '../core/enhance/stochastic.js';
 import { LUNG_WINDOW, toneMap, windowHu } from '../core/enhance/tone-map.js';
 import { computeLungMask } from '../core/lung/index.js';
-import { dice, fractionHeld } from '../core/lung/overlap.js';
+import { dice, fractionHeld } from '../core/lung/index.js';
 import { generateCase, planCases } from '../core/phantom/index.js';
 
 const TARGETS = { lungMaskS: 2, toneMapMs: 5, stochasticS: 3, previewMs: 200 };

@@ -22,7 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { optimiseOnCallingThread } from '../core/compiler-flags.js';
 import { InferenceEngine } from '../core/inference/engine.js';
-import { writePhantoms } from '../core/phantom/write-phantoms.js';
+import { writePhantoms } from '../core/phantom/index.js';
 import { AnalysisPools, type SeriesResult } from '../core/analysis/index.js';
 import { scanPaths } from '../core/scan/scan.js';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { PreparedManifest } from '../core/dataset/manifest.js';
 import { parseNpy } from '../core/dataset/npy.js';
-import { writeNifti } from '../core/formats/nifti-write.js';
+import { writeNifti } from '../core/formats/index.js';
 import { openLargestVolume } from '../core/ingest/open-volume.js';
 import { computeLungMask, syntheticChest } from '../core/lung/index.js';
 import { DEFAULT_PREPROCESSING } from '../core/model/defaults.js';

@@ -1,7 +1,7 @@
 import type { DataSet } from 'dicom-parser';
 import { LungLensError } from '../errors.js';
 import type { Vec3 } from '../geometry/vec3.js';
-import type { FrameInfo } from './pixels/types.js';
+import type { FrameInfo } from './pixels/index.js';
 
 /** Geometry and value transform of one frame (one slice). */
 export interface FrameHeader {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { toRejection, type Rejection } from '../errors.js';
-import { sniffImageSize } from '../formats/image-stack.js';
+import { sniffImageSize } from '../formats/index.js';
 import type { DicomInstance } from '../dicom/header.js';
 import { valueSha256 } from './checksum.js';
 import { discover, type Candidate } from './discover.js';

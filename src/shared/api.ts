@@ -3,9 +3,11 @@
  * transports (DESIGN.md §1): Electron IPC through the preload bridge, and HTTP on 127.0.0.1 for
  * `lunglens serve`. Each method names its request schema and its reply: a JSON schema, or
  * `binary` (raw little-endian pixels whose layout the method's comment gives). Both transports
- * validate every request with these schemas before the backend sees it.
+ * validate every request with these schemas before the backend sees it. It depends on nothing of
+ * ours but the core modules declared pure (scripts/lint/layers.js): a series' result is one schema.
  */
 import { z } from 'zod';
+import { SeriesResultSchema } from '../core/analysis/series-result.js';
 
 const Id = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'an identifier of letters, digits, - and _');
 const Vec3 = z.tuple([z.number(), z.number(), z.number()]);
@@ -84,23 +86,16 @@ export const OpenResultSchema = z.object({
 });
 export type OpenResult = z.infer<typeof OpenResultSchema>;
 
-export const AnalysisSchema = z.object({
+/** One series' analysis as the reading room shows it: the model's part of its result (core/analysis/series-result.ts), and what the viewer needs besides. */
+export const AnalysisSchema = SeriesResultSchema.pick({
+  status: true, probability: true, verdict: true, threshold: true, sliceAttention: true, slicePositive: true, topSlices: true, lungVolumeMl: true, timingsMs: true, error: true,
+}).extend({
   seriesId: Id,
-  status: z.enum(['ok', 'error', 'skipped']),
-  probability: z.number().nullable(),
-  verdict: z.enum(['covid', 'non-covid']).nullable(),
-  threshold: z.number(),
-  sliceAttention: z.array(z.number()),
-  slicePositive: z.array(z.boolean()),
-  topSlices: z.array(z.number().int()),
-  lungVolumeMl: z.number().nullable(),
   /** Slices with lung in the mask (the overlay and the 3-D view exist when > 0). */
   slicesWithLung: z.number().int(),
   /** The study's key in the review queue (its content identity), once analysed. */
   reviewKey: z.string().nullable(),
   executionProvider: z.string(),
-  timingsMs: z.record(z.string(), z.number()),
-  error: Problem.optional(),
 });
 export type Analysis = z.infer<typeof AnalysisSchema>;
 
@@ -115,17 +110,10 @@ export const StochasticParamsSchema = z.object({
 }).partial();
 export type StochasticRequestParams = z.infer<typeof StochasticParamsSchema>;
 
-export const ScanRowSchema = z.object({
-  id: z.string(),
-  path: z.string(),
-  seriesDescription: z.string(),
-  status: z.enum(['ok', 'error', 'skipped']),
-  probability: z.number().nullable(),
-  verdict: z.enum(['covid', 'non-covid']).nullable(),
+/** One row of a batch scan: a series result in short. */
+export const ScanRowSchema = SeriesResultSchema.pick({ id: true, path: true, seriesDescription: true, status: true, probability: true, verdict: true, lungVolumeMl: true, error: true }).extend({
   slices: z.number().int().nullable(),
-  lungVolumeMl: z.number().nullable(),
   totalMs: z.number().nullable(),
-  error: Problem.optional(),
 });
 export type ScanRow = z.infer<typeof ScanRowSchema>;
 

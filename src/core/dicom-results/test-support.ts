@@ -3,9 +3,9 @@
  * the files, as in the app), and an analysis of it with the given figures and a lung mask.
  */
 import type { DicomSeriesIdentity } from '../ingest/dicom-identity.js';
-import { inspectWithPool } from '../ingest/inspect.js';
+import { readSeries } from '../ingest/read-series.js';
 import type { SeriesSummary } from '../ingest/types.js';
-import { IngestPool } from '../ingest/worker-pool.js';
+import { IngestPool } from '../ingest/ingest-pool.js';
 import type { Volume } from '../volume/volume.js';
 import { resultInput } from './from-series.js';
 import type { ResultAnalysis, ResultInput } from './types.js';
@@ -21,7 +21,7 @@ export async function readSource(paths: string[]): Promise<ReadSource> {
   const pool = new IngestPool(1);
   let best: ReadSource | null = null;
   try {
-    await inspectWithPool(paths, pool, {
+    await readSeries(paths, pool, {
       onVolume: (summary, volume, dicom) => {
         if (dicom && (!best || volume.voxels.length > best.volume.voxels.length)) best = { summary, volume, dicom };
       },

@@ -147,7 +147,7 @@ export class InstanceStore {
     await fs.mkdir(path.join(root, 'incoming'), { recursive: true });
     await fs.mkdir(path.join(root, 'studies'), { recursive: true });
     // Anything left in incoming/ was never acknowledged: its sender was told nothing, or an error.
-    for (const name of await fs.readdir(path.join(root, 'incoming'))) await fs.rm(path.join(root, 'incoming', name), { force: true });
+    for (const name of await fs.readdir(path.join(root, 'incoming'))) await fs.rm(path.join(root, 'incoming', name), { recursive: true, force: true });
     return new InstanceStore(root, log);
   }
 

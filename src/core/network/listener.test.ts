@@ -209,3 +209,19 @@ describe.skipIf(!hasDcmtk)('a listener killed with SIGKILL mid-study', () => {
     }
   }, 120_000);
 });
+
+describe.skipIf(!hasDcmtk)('the DCMTK fallback listener (storescp behind our association front)', () => {
+  it('stores what an allowed peer sends, and rejects a calling AE title it does not know', async () => {
+    const { dcmtk } = await import('./dcmtk.js');
+    const l = await startListener({
+      config: config(), storeDir: path.join(work, 'store-dcmtk'), implementation: dcmtk, quietMs: 400,
+      onStableSeries: (s) => { stable.push(s); }, log: (event, fields) => logLines.push(JSON.stringify({ event, ...fields })),
+    });
+    listener = l;
+    expect((await storescu(l.port, series.files)).code).toBe(0);
+    await waitFor(() => stable.length === 1);
+    expect(stable[0]!.instances).toBe(12);
+    const stranger = await runTool('echoscu', ['-aet', 'STRANGER', '-aec', 'LUNGLENS', '127.0.0.1', String(l.port)]);
+    expect(stranger.stderr).toMatch(/Calling AE Title Not Recognized/);
+  });
+});

@@ -65,6 +65,12 @@ export const listenerSchema = z.object({
   allowedCallingAeTitles: z.array(aeTitleSchema).default([]),
   /** A series is complete once no instance of it arrived for this long. */
   stableSeconds: z.number().min(1).max(3600).default(30),
+  /**
+   * When a received instance is acknowledged: after it is flushed to disk (`fsync`, survives a
+   * power cut) or once it is renamed into place (`rename`, survives the process being killed;
+   * faster where the disk is slow to flush). See instance-store.ts.
+   */
+  durability: z.enum(['fsync', 'rename']).default('fsync'),
 });
 export type ListenerConfig = z.infer<typeof listenerSchema>;
 

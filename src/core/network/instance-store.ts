@@ -6,16 +6,23 @@
  * again with the same content is a duplicate and changes nothing.
  *
  * Architecture invariant: no whole study is ever in memory: an instance is written as its bytes
- * arrive, and is read back whole only once (to check it) — one instance at a time per association.
+ * arrive and is also kept in memory until it is checked — one instance per association, up to
+ * `KEEP_IN_MEMORY_BYTES` (a larger one is read back from its file instead).
+ *
+ * Speed: the sender waits for each answer before it sends the next instance, so the time from an
+ * instance's last byte to its answer is what limits throughput. Small file operations (rename,
+ * the index line) are synchronous — they touch only the page cache, and each asynchronous call
+ * costs a round trip through libuv's thread pool — while the two flushes to disk (the file's
+ * data, then the directory entry) run asynchronously and keep the event loop free.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { closeSync, fdatasync, openSync, promises as fs, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, fdatasync, fsync, mkdirSync, openSync, promises as fs, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { readInstance } from '../dicom/header.js';
 import { parseDicomBytes } from '../dicom/parse.js';
 import { frameBytes } from '../dicom/pixels/frame-bytes.js';
 import { isSupportedTransferSyntax, transferSyntaxName } from '../dicom/pixels/transfer-syntax.js';
-import { fileMetaHeader } from '../dicom/write/index.js';
+import { fileMetaHeader, writePart10 } from '../dicom/write/index.js';
 import { LungLensError } from '../errors.js';
 import { uidKey, type NetworkLog, silentLog } from './log.js';
 import { instanceKind, type InstanceKind } from './sop-classes.js';
@@ -56,21 +63,45 @@ export interface IncomingMeta {
 }
 
 /** An instance being received: written synchronously chunk by chunk (see `write`). */
+/**
+ * When an instance counts as stored, and so may be acknowledged:
+ * - `fsync` (default): its data and its directory entry are flushed to the disk — it survives the
+ *   process being killed and the machine losing power;
+ * - `rename`: it is complete under its final name in the operating system's cache — it survives
+ *   the process being killed (SIGKILL, a crash of LungLens), not a power cut before the system
+ *   writes it out (what DCMTK's storescp offers; it does not even rename).
+ * The flushes cost a disk round trip per instance, which a sender that waits for each answer pays
+ * in full (docs/benchmarks.md has the figures).
+ */
+export type Durability = 'fsync' | 'rename';
+
+/** An instance larger than this (a big multi-frame image) is read back from its file to be checked. */
+export const KEEP_IN_MEMORY_BYTES = 64 * 1024 * 1024;
+
 export class IncomingInstance {
   readonly hash: Hash = createHash('sha256');
   bytes = 0;
   private fd: number | null;
+  private head: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] | null = [];
   readonly refusal: { status: number; code: string; message: string } | null;
 
   constructor(readonly meta: IncomingMeta, readonly tempPath: string | null, refusal: IncomingInstance['refusal']) {
     this.refusal = refusal;
     this.fd = tempPath ? openSync(tempPath, 'wx', 0o600) : null;
     if (this.fd !== null) {
-      writeSync(this.fd, fileMetaHeader({
+      this.head = fileMetaHeader({
         sopClassUid: meta.sopClassUid, sopInstanceUid: meta.sopInstanceUid, transferSyntaxUid: meta.transferSyntaxUid,
         sourceApplicationEntityTitle: meta.callingAeTitle,
-      }));
+      });
+      writeSync(this.fd, this.head);
     }
+  }
+
+  /** The whole Part 10 file as written: from memory, or read back when it was too large to keep. */
+  contents(): Buffer {
+    if (this.chunks) return Buffer.concat([this.head, ...this.chunks]);
+    return readFileSync(this.tempPath!);
   }
 
   /**
@@ -82,18 +113,32 @@ export class IncomingInstance {
     this.bytes += chunk.length;
     if (this.fd === null) return;
     this.hash.update(chunk);
+    if (this.chunks) {
+      // A view, not a copy: each PDU arrives in a buffer of its own that nothing writes to again.
+      if (this.bytes <= KEEP_IN_MEMORY_BYTES) this.chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      else this.chunks = null;
+    }
     let off = 0;
     while (off < chunk.length) off += writeSync(this.fd, chunk, off, chunk.length - off);
   }
 
-  /** fsyncs and closes the temporary file. */
-  async finish(): Promise<void> {
+  /** Flushes the temporary file to disk (unless `flush` is false) and closes it. */
+  async finish(flush = true): Promise<void> {
     if (this.fd === null) return;
     const fd = this.fd;
     this.fd = null;
+    if (!flush) {
+      closeSync(fd);
+      return;
+    }
     // The callback form keeps the event loop free while the disk flushes.
     await new Promise<void>((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())));
     closeSync(fd);
+  }
+
+  /** Frees the bytes kept in memory. */
+  release(): void {
+    this.chunks = null;
   }
 
   closeQuietly(): void {
@@ -136,19 +181,34 @@ function examine(bytes: Buffer, meta: { sopClassUid: string; sopInstanceUid: str
 
 const UID = /^[0-9.]{1,64}$/;
 
+/**
+ * Checks a tiny generated CT image once, so the parser and the checks are loaded and compiled
+ * before the first real instance (which would otherwise wait ≈ 0.1 s for them).
+ */
+function warmUp(): void {
+  examine(writePart10({
+    SOPClassUID: '1.2.840.10008.5.1.4.1.1.2', SOPInstanceUID: '2.25.1', StudyInstanceUID: '2.25.2', SeriesInstanceUID: '2.25.3', Modality: 'CT',
+    SamplesPerPixel: 1, PhotometricInterpretation: 'MONOCHROME2', Rows: 4, Columns: 4, BitsAllocated: 16, BitsStored: 16, HighBit: 15,
+    PixelRepresentation: 1, PixelData: new Int16Array(16),
+  }), null);
+}
+
 export class InstanceStore {
   /** SOP Instance UID → content hash, per series folder (loaded from the folder on first use). */
   private readonly known = new Map<string, Map<string, string>>();
   private listeners: ((instance: StoredInstance, outcome: 'stored' | 'replaced') => void)[] = [];
+  /** Numbers the temporary files (incoming/ is emptied at each start). */
+  private received = 0;
 
-  private constructor(readonly root: string, private readonly log: NetworkLog) {}
+  private constructor(readonly root: string, private readonly log: NetworkLog, readonly durability: Durability) {}
 
-  static async open(root: string, log: NetworkLog = silentLog): Promise<InstanceStore> {
+  static async open(root: string, log: NetworkLog = silentLog, durability: Durability = 'fsync'): Promise<InstanceStore> {
     await fs.mkdir(path.join(root, 'incoming'), { recursive: true });
     await fs.mkdir(path.join(root, 'studies'), { recursive: true });
     // Anything left in incoming/ was never acknowledged: its sender was told nothing, or an error.
     for (const name of await fs.readdir(path.join(root, 'incoming'))) await fs.rm(path.join(root, 'incoming', name), { recursive: true, force: true });
-    return new InstanceStore(root, log);
+    warmUp();
+    return new InstanceStore(root, log, durability);
   }
 
   /** Called after an instance is stored (not for duplicates). */
@@ -171,7 +231,7 @@ export class InstanceStore {
     if (!UID.test(meta.sopInstanceUid)) {
       return new IncomingInstance(meta, null, { status: STORE_STATUS.dataSetMismatch, code: 'bad-uid', message: 'The SOP Instance UID is not a UID.' });
     }
-    return new IncomingInstance(meta, path.join(this.root, 'incoming', `${randomBytes(8).toString('hex')}.part`), null);
+    return new IncomingInstance(meta, path.join(this.root, 'incoming', `${process.pid}-${++this.received}.part`), null);
   }
 
   /** Drops an instance whose association ended before its data set did. */
@@ -188,9 +248,15 @@ export class InstanceStore {
     }
     const temp = incoming.tempPath!;
     try {
-      await incoming.finish();
-      const bytes = await fs.readFile(temp);
-      const found = examine(bytes, incoming.meta);
+      // The flush to disk runs while the instance is checked.
+      const flushed = incoming.finish(this.durability === 'fsync');
+      let found: ReturnType<typeof examine>;
+      try {
+        found = examine(incoming.contents(), incoming.meta);
+      } finally {
+        incoming.release();
+        await flushed;
+      }
       return await this.place(temp, found, incoming.hash.digest('hex'), incoming.meta.callingAeTitle);
     } catch (error) {
       await this.abandon(incoming);
@@ -241,19 +307,41 @@ export class InstanceStore {
     };
     const before = known.get(f.sop);
     if (before === sha256) {
-      await fs.rm(temp, { force: true });
+      rmSync(temp, { force: true });
       this.log('store-duplicate', { series: uidKey(f.series), from });
       return { outcome: 'duplicate', status: 0, instance };
     }
-    await fs.mkdir(folder, { recursive: true });
-    await fs.rename(temp, instance.path);
-    await syncDirectory(folder);
-    await fs.appendFile(path.join(folder, INDEX), `${JSON.stringify({ sop: f.sop, sha256, kind: f.kind, cls: f.sopClass })}\n`);
+    mkdirSync(folder, { recursive: true });
+    renameSync(temp, instance.path);
+    if (this.durability === 'fsync') await this.syncDirectory(folder);
+    appendFileSync(path.join(folder, INDEX), `${JSON.stringify({ sop: f.sop, sha256, kind: f.kind, cls: f.sopClass })}\n`);
     known.set(f.sop, sha256);
     const outcome = before === undefined ? 'stored' : 'replaced';
     this.log(`store-${outcome}`, { series: uidKey(f.series), kind: f.kind, from });
     for (const l of this.listeners) l(instance, outcome);
     return { outcome, status: 0, instance };
+  }
+
+  /** Directory descriptors kept open for the flush after each rename (a series' folder is flushed hundreds of times). */
+  private readonly dirFds = new Map<string, number>();
+
+  private async syncDirectory(dir: string): Promise<void> {
+    let fd = this.dirFds.get(dir);
+    if (fd === undefined) {
+      if (this.dirFds.size >= 64) this.closeDirectories();
+      fd = openSync(dir, 'r');
+      this.dirFds.set(dir, fd);
+    }
+    const dirFd = fd;
+    await new Promise<void>((resolve, reject) => fsync(dirFd, (e) => (e ? reject(e) : resolve())));
+  }
+
+  /** Closes the descriptors kept for flushing directories (the store stays usable). */
+  closeDirectories(): void {
+    for (const fd of this.dirFds.values()) {
+      try { closeSync(fd); } catch { /* already closed */ }
+    }
+    this.dirFds.clear();
   }
 
   /** The instances of a series folder and their content hashes (index, then any file it misses). */
@@ -291,11 +379,4 @@ export function dataSetOffset(bytes: Buffer): number {
   return 144 + bytes.readUInt32LE(140);
 }
 
-async function syncDirectory(dir: string): Promise<void> {
-  const fh = await fs.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
+

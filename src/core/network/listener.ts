@@ -34,7 +34,7 @@ export function allowedCallers(config: NetworkConfig): Set<string> {
 
 export async function startListener(o: ListenerOptions): Promise<Listener> {
   const log = o.log ?? silentLog;
-  const store = await InstanceStore.open(o.storeDir, log);
+  const store = await InstanceStore.open(o.storeDir, log, o.config.listener.durability);
   const tracker = new StableSeriesTracker(store, o.quietMs ?? o.config.listener.stableSeconds * 1000, o.onStableSeries, log);
   const allowed = allowedCallers(o.config);
   if (allowed.size === 0) log('no-callers-allowed', { hint: 'allowedCallingAeTitles' });
@@ -61,6 +61,7 @@ export async function startListener(o: ListenerOptions): Promise<Listener> {
     async close() {
       await server.close();
       await tracker.close();
+      store.closeDirectories();
     },
   };
 }

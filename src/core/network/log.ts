@@ -10,9 +10,18 @@ export type NetworkLog = (event: string, fields?: NetworkLogFields) => void;
 
 export const silentLog: NetworkLog = () => undefined;
 
+const keys = new Map<string, string>();
+
 /** The first 12 hex digits of the UID's SHA-256: enough to follow one series through a log. */
 export function uidKey(uid: string): string {
-  return createHash('sha256').update(uid).digest('hex').slice(0, 12);
+  let key = keys.get(uid);
+  if (key === undefined) {
+    // A series' UID is logged once per instance: remember the last few hundred.
+    if (keys.size >= 512) keys.clear();
+    key = createHash('sha256').update(uid).digest('hex').slice(0, 12);
+    keys.set(uid, key);
+  }
+  return key;
 }
 
 /** One JSON line per event on a stream (the CLI's stderr), with the time. */

@@ -82,7 +82,7 @@ export default tseslint.config(
     files: ['src/renderer/**/*.ts', 'src/renderer/**/*.vue'],
     rules: layerRule(
       [[...nodeBuiltins, 'electron'], 'The renderer runs in a browser sandbox (Electron renderer or plain Chromium against `lunglens serve`): no Node built-ins or Electron. Ask the backend through src/renderer/api (DESIGN.md §1).'],
-      [['**/core/ingest/**', '**/core/dicom/**', '**/core/dicom-results/**', '**/core/network/**', '**/core/formats/**', '**/core/testing/**', '**/backend/**', '**/main/**', '**/preload/**', '**/cli/**'], 'The renderer never imports core I/O modules, the backend, the main process or the CLI: it talks to the backend only through its api/ module and the contract in src/shared (DESIGN.md §1).'],
+      [['**/core/ingest/**', '**/core/dicom/**', '**/core/dicom-results/**', '**/core/dicom-node/**', '**/core/network/**', '**/core/formats/**', '**/core/testing/**', '**/backend/**', '**/main/**', '**/preload/**', '**/cli/**'], 'The renderer never imports core I/O modules, the backend, the main process or the CLI: it talks to the backend only through its api/ module and the contract in src/shared (DESIGN.md §1).'],
     ),
   },
   {

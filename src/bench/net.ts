@@ -6,7 +6,10 @@
  * study, as resident-set growth over its idle size. Prints figures and ratios; passes or fails
  * nothing (STYLE.md habit 9).
  *
- *   npm run build && npm run bench:net [-- --slices 300 --rounds 5 --big-slices 1000 --no-big]
+ * Last, with Debian's Orthanc: the time from the last instance of a 300-slice phantom chest
+ * acknowledged by `lunglens listen` (quiet period 1 s) to its SR stored in Orthanc.
+ *
+ *   npm run build && npm run bench:net [-- --slices 300 --rounds 5 --big-slices 1000 --no-big --no-sr]
  *
  * Both receivers run as child processes of this script, so neither shares a thread with the driver.
  */
@@ -126,6 +129,56 @@ async function send(r: Receiver, files: string[]): Promise<number> {
   return (performance.now() - start) / 1000;
 }
 
+/** A phantom chest of `slices` 512×512 slices (the synthetic test object has no lungs to analyse). */
+async function phantomChest(slices: number): Promise<string[]> {
+  const dir = path.join(CACHE, `phantom-${slices}`);
+  const done = path.join(dir, 'complete.json');
+  if (!existsSync(done)) {
+    await fs.rm(dir, { recursive: true, force: true });
+    process.stderr.write(`writing a ${slices}-slice 512×512 phantom chest to ${dir} …\n`);
+    const { writePhantoms } = await import('../core/phantom/index.js');
+    const labels = await writePhantoms({ out: dir, count: 1, seed: `bench-net-sr-${slices}`, size: 512, slices: [slices, slices] });
+    const caseDir = path.join(dir, labels.cases[0]!.id);
+    const files = (await fs.readdir(caseDir)).filter((f) => f.endsWith('.dcm')).map((f) => path.join(caseDir, f)).sort();
+    await fs.writeFile(done, JSON.stringify(files));
+  }
+  return JSON.parse(readFileSync(done, 'utf8')) as string[];
+}
+
+/** Last instance acknowledged → SR stored in Orthanc, through `lunglens listen`; seconds, or null without Orthanc. */
+async function lastInstanceToSr(work: string, slices: number): Promise<{ seconds: number; lines: string } | null> {
+  if (!existsSync('/usr/sbin/Orthanc')) return null;
+  const files = await phantomChest(slices);
+  const { startOrthanc } = await import('../core/network/test-support.js');
+  const port = await freePort();
+  const orthanc = await startOrthanc(path.join(work, 'orthanc'), { lunglens: { aeTitle: 'LUNGLENS', port } });
+  const cli = fileURLToPath(new URL('../../bin/lunglens.js', import.meta.url));
+  const listen = spawn(process.execPath, [cli, 'listen', '--aet', 'LUNGLENS', '--port', String(port), '--allow', 'BENCH', '--stable-seconds', '1',
+    '--send-to', `ORTHANC@127.0.0.1:${orthanc.dicomPort}`], { env: { ...process.env, LUNGLENS_DATA_DIR: path.join(work, 'data') }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let lines = '';
+  listen.stdout!.on('data', (d: Buffer) => { lines += d.toString(); });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let err = '';
+      listen.stderr!.on('data', (d: Buffer) => { err += d.toString(); if (/listening as/.test(err)) resolve(); });
+      listen.once('exit', () => reject(new Error(`lunglens listen exited: ${err}`)));
+    });
+    await send({ name: 'LungLens listen', child: listen, port, aet: 'LUNGLENS', dir: work }, files);
+    const acknowledged = performance.now();
+    for (;;) {
+      const r = await fetch(`${orthanc.url}/tools/find`, { method: 'POST', body: JSON.stringify({ Level: 'Instance', Query: { Modality: 'SR' } }) });
+      if (((await r.json()) as string[]).length > 0) break;
+      if (performance.now() - acknowledged > 300_000) throw new Error(`no SR in Orthanc after 300 s; listen printed:\n${lines}`);
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    return { seconds: (performance.now() - acknowledged) / 1000, lines };
+  } finally {
+    listen.kill('SIGTERM');
+    await new Promise((res) => listen.once('exit', res));
+    await orthanc.stop();
+  }
+}
+
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 
 function rssMb(pid: number): number {
@@ -163,6 +216,17 @@ async function parent(): Promise<void> {
     for (const [name, list] of Object.entries(times)) {
       const m = median(list);
       console.log(`receive ${slices} slices, ${name.padEnd(19)} ${m.toFixed(2)} s median (${(bytes / 1e6 / m).toFixed(0)} MB/s; runs ${list.map((t) => t.toFixed(2)).join(', ')})${name === 'storescp' ? '' : `; throughput ratio to storescp ${(theirs / m).toFixed(2)} (target ≥ ${TARGET_RATIO})`}`);
+    }
+
+    if (!process.argv.includes('--no-sr')) {
+      const runs: number[] = [];
+      for (let i = 0; i < Math.max(1, Math.min(3, rounds)); i++) {
+        const r = await lastInstanceToSr(path.join(work, `sr-${i}`), slices);
+        if (!r) { console.log('last instance → SR in Orthanc: skipped (Debian orthanc is not installed)'); break; }
+        runs.push(r.seconds);
+        if (i === 0) process.stderr.write(r.lines);
+      }
+      if (runs.length) console.log(`last instance of a ${slices}-slice phantom chest → its SR stored in Orthanc (lunglens listen, quiet period 1 s): ${median(runs).toFixed(2)} s median (runs ${runs.map((t) => t.toFixed(2)).join(', ')}; target ≤ 5 s)`);
     }
 
     if (!process.argv.includes('--no-big')) {

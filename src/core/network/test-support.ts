@@ -1,7 +1,7 @@
 /**
- * Test-only peers for the network layer: DCMTK's tools run without blocking the event loop (our
- * listener lives in the same process), free loopback ports, and a real PACS — Debian's Orthanc
- * with its DICOMweb plugin — started on a temporary configuration and stopped after.
+ * Peers for the network layer's tests and for bench:net: DCMTK's tools run without blocking the
+ * event loop (our listener lives in the same process), free loopback ports, and a real PACS —
+ * Debian's Orthanc with its DICOMweb plugin — started on a temporary configuration and stopped after.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';

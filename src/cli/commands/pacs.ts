@@ -1,12 +1,11 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { dataDir } from '../../backend/data-dir.js';
 import { LungLensError } from '../../core/errors.js';
 import {
-  dimseImplementation, formatPeer, loadNetworkConfig, pacsNamed, parseNetworkConfig, parsePeer, retrieveSeries, saveNetworkConfig,
-  searchSeries, searchStudies, startListener, type Listener, type NetworkConfig, type PacsNode, type SeriesMatch, type StudyMatch, type StudyQuery,
+  dicomwebOf as coreDicomwebOf, dimseImplementation, formatPeer, loadNetworkConfig, pacsNamed, parseNetworkConfig, parsePeer, retrieveByDicomWeb, retrieveByMove,
+  saveNetworkConfig, searchSeries, searchStudies, type NetworkConfig, type PacsNode, type SeriesMatch, type StudyMatch, type StudyQuery,
 } from '../../core/network/index.js';
 
 /** Where received studies are kept, in the data folder (`LUNGLENS_DATA_DIR`). */
@@ -192,9 +191,10 @@ export function registerPacs(program: Command, setExit: Exit): void {
     .action(action(setExit, 'get', async (name: string, study: string, o: { series?: string; dicomweb?: boolean; json?: boolean }) => {
       const c = await loadNetworkConfig(dataDir());
       const node = pacsNamed(c, name);
-      const received = o.dicomweb
-        ? await retrieveByDicomWeb(node, study, o.series)
-        : await retrieveByMove(c, node, study, o.series);
+      const common = { config: c, node, studyInstanceUid: study, ...(o.series ? { seriesInstanceUid: o.series } : {}), storeDir: receivedDir() };
+      const outcome = o.dicomweb ? await retrieveByDicomWeb(common) : await retrieveByMove({ ...common, implementation: dimseImplementation(c.dimse) });
+      if (!o.dicomweb) process.stderr.write(`${node.name}: ${outcome.completed} sent, ${outcome.failed} failed\n`);
+      const received = outcome.series;
       if (o.json) process.stdout.write(`${JSON.stringify({ series: received }, null, 2)}\n`);
       else for (const r of received) process.stdout.write(`received series ${r.seriesInstanceUid}: ${r.instances} instances in ${r.folder}\n`);
       return received.length > 0 ? 0 : 2;
@@ -202,64 +202,5 @@ export function registerPacs(program: Command, setExit: Exit): void {
 }
 
 function dicomwebOf(node: PacsNode) {
-  if (!node.dicomweb) throw new LungLensError('usage', `PACS ${node.name} has no DICOMweb URL; add it with \`lunglens pacs add ${node.name} ${formatPeer(node.peer)} --dicomweb URL\`.`);
-  return { url: node.dicomweb };
-}
-
-interface Received { seriesInstanceUid: string; instances: number; folder: string }
-
-/**
- * C-MOVE to our own AE title. A listener is started for the retrieve unless our port is taken —
- * then the node already running (the app, `lunglens listen`) receives the study.
- */
-async function retrieveByMove(c: NetworkConfig, node: PacsNode, study: string, series: string | undefined): Promise<Received[]> {
-  const impl = dimseImplementation(c.dimse);
-  const counts = new Map<string, Received>();
-  let listener: Listener | null = null;
-  try {
-    listener = await startListener({
-      // Allowed: the node we retrieve from, whatever the stored list says.
-      config: { ...c, pacs: c.pacs.some((p) => p.name === node.name) ? c.pacs : [...c.pacs, node] },
-      storeDir: receivedDir(), implementation: impl, onStableSeries: () => undefined, quietMs: 24 * 3600 * 1000,
-    });
-    listener.store.onStored((inst) => {
-      const r = counts.get(inst.seriesInstanceUid) ?? { seriesInstanceUid: inst.seriesInstanceUid, instances: 0, folder: path.dirname(inst.path) };
-      r.instances++;
-      counts.set(inst.seriesInstanceUid, r);
-    });
-  } catch (error) {
-    if (!(error instanceof LungLensError && /port is in use/.test(error.message))) throw error;
-    process.stderr.write(`port ${c.listener.port} is taken (a LungLens node is running?); it receives the study\n`);
-  }
-  try {
-    const outcome = await impl.client.move(node.peer, caller(c), { studyInstanceUid: study, ...(series ? { seriesInstanceUid: series } : {}) }, c.listener.aeTitle);
-    process.stderr.write(`${node.name}: ${outcome.completed} sent, ${outcome.failed} failed, ${outcome.warning} with warnings\n`);
-  } finally {
-    await listener?.close();
-  }
-  return [...counts.values()];
-}
-
-async function retrieveByDicomWeb(node: PacsNode, study: string, onlySeries: string | undefined): Promise<Received[]> {
-  const web = dicomwebOf(node);
-  const { InstanceStore } = await import('../../core/network/index.js');
-  const store = await InstanceStore.open(receivedDir());
-  const list = onlySeries ? [onlySeries] : (await searchSeries(web, study)).map((s) => s.seriesInstanceUid);
-  const out: Received[] = [];
-  for (const series of list) {
-    const tmp = await fs.mkdtemp(path.join(store.root, 'incoming', 'wado-'));
-    try {
-      const files = await retrieveSeries(web, study, series, tmp);
-      let instances = 0;
-      let folder = store.seriesFolder(study, series);
-      for (const f of files) {
-        const r = await store.adopt(f, 'wado-rs');
-        if (r.outcome !== 'refused') { instances++; folder = path.dirname(r.instance.path); }
-      }
-      if (instances > 0) out.push({ seriesInstanceUid: series, instances, folder });
-    } finally {
-      await fs.rm(tmp, { recursive: true, force: true });
-    }
-  }
-  return out;
+  return coreDicomwebOf(node);
 }

@@ -17,5 +17,6 @@ export { startListener, allowedCallers, type Listener, type ListenerOptions } fr
 export { InstanceStore, STORE_STATUS, type StoredInstance, type CommitOutcome } from './instance-store.js';
 export type { StableSeries, StableSeriesHandler } from './stable-series.js';
 export { searchStudies, searchSeries, searchInstances, retrieveSeries, storeInstances, type DicomWebEndpoint, type StowOutcome } from './dicomweb.js';
+export { retrieveByMove, retrieveByDicomWeb, dicomwebOf, type ReceivedSeries, type RetrieveOutcome, type RetrieveOptions } from './retrieve.js';
 export { sendFiles, describeDestination, type SendOutcome, type SendOptions } from './send.js';
 export { jsonLinesLog, silentLog, uidKey, type NetworkLog } from './log.js';

@@ -211,9 +211,12 @@ export class InstanceStore {
     return new InstanceStore(root, log, durability);
   }
 
-  /** Called after an instance is stored (not for duplicates). */
-  onStored(listener: (instance: StoredInstance, outcome: 'stored' | 'replaced') => void): void {
+  /** Called after an instance is stored (not for duplicates); returns the way to stop listening. */
+  onStored(listener: (instance: StoredInstance, outcome: 'stored' | 'replaced') => void): () => void {
     this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
   }
 
   seriesFolder(studyInstanceUid: string, seriesInstanceUid: string): string {

@@ -6,7 +6,9 @@
  */
 import path from 'node:path';
 import { analyzeVolume, contentIdentity, type AnalysisPools, type SeriesResult } from '../analysis/index.js';
-import { resultInput, resultObjects, writeResultFiles, type ResultAnalysis, type ResultObject } from '../dicom-results/index.js';
+import {
+  keyObjectSelection, lungSegmentation, measurementReport, resultInput, summaryImage, writeResultFiles, type ResultAnalysis, type ResultObject,
+} from '../dicom-results/index.js';
 import type { InferenceEngine } from '../inference/engine.js';
 import type { AnalysedJournal } from './journal.js';
 
@@ -20,6 +22,11 @@ export interface AnalyseContext {
   resultsDir: string;
   /** Content already analysed is skipped (absent: analyse everything, e.g. `lunglens send`). */
   journal?: AnalysedJournal;
+  /**
+   * Called with the SR's file as soon as it is written, before the SEG, KOS and SC are made (≈ 1 s
+   * for a 300-slice SEG): the node sends the report first, which is what a PACS user waits for.
+   */
+  onReport?: (file: string, series: { studyInstanceUid: string; seriesInstanceUid: string }) => Promise<void>;
 }
 
 export interface AnalysedSeries {
@@ -85,8 +92,13 @@ export async function analyseDicomSeries(paths: string[], ctx: AnalyseContext): 
         dicom, volume, analysis: ra, model: { name: m.name, version: m.version, sha256: m.sha256 },
         softwareVersion: ctx.softwareVersion, ...(ctx.institutionName ? { institutionName: ctx.institutionName } : {}),
       });
-      const objects = resultObjects(input, volume);
-      const files = await writeResultFiles(objects, path.join(ctx.resultsDir, summary.studyInstanceUid, summary.seriesInstanceUid));
+      const dir = path.join(ctx.resultsDir, summary.studyInstanceUid, summary.seriesInstanceUid);
+      const report = measurementReport(input);
+      const [reportFile] = await writeResultFiles([report], dir);
+      await ctx.onReport?.(reportFile!, { studyInstanceUid: summary.studyInstanceUid, seriesInstanceUid: summary.seriesInstanceUid });
+      const rest = [lungSegmentation(input), keyObjectSelection(input), summaryImage(input, volume)].filter((o): o is ResultObject => o !== null);
+      const objects = [report, ...rest];
+      const files = [reportFile!, ...await writeResultFiles(rest, dir)];
       await ctx.journal?.add({ identity, seriesInstanceUid: summary.seriesInstanceUid, files });
       out.push({ ...base, identity, result: analysis.result, objects, files });
       readStarted = performance.now();

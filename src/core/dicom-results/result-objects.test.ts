@@ -218,3 +218,19 @@ describe('text from the source is decoded with its character set', () => {
     expect(decodeSourceText(raw, charset)).toBe(expected);
   });
 });
+
+describe('SEG bit packing', () => {
+  it('packs frames LSB first and back to back, aligned or not', async () => {
+    const { packBits } = await import('./segmentation.js');
+    const reference = (mask: Uint8Array, len: number, slices: number[]) => {
+      const out = new Uint8Array(Math.ceil((len * slices.length) / 8) + (Math.ceil((len * slices.length) / 8) % 2));
+      let bit = 0;
+      for (const k of slices) for (let i = 0; i < len; i++, bit++) if (mask[k * len + i]) out[bit >> 3]! |= 1 << (bit & 7);
+      return out;
+    };
+    for (const len of [64, 13, 9]) {
+      const mask = Uint8Array.from({ length: len * 5 }, (_, i) => ((i * 7919) % 5 < 2 ? 1 : 0));
+      expect(packBits(mask, len, [0, 2, 3, 4])).toEqual(reference(mask, len, [0, 2, 3, 4]));
+    }
+  });
+});

@@ -18,15 +18,22 @@ const TAG_IMAGE_POSITION_PATIENT = 0x00200032;
 const TAG_PLANE_POSITION_SEQUENCE = 0x00209113;
 
 /** Packs frames of 0/1 pixels LSB first, frames back to back (PS3.5 §8.1.1). */
-function packBits(mask: Uint8Array, sliceLength: number, slices: number[]): Uint8Array {
+export function packBits(mask: Uint8Array, sliceLength: number, slices: number[]): Uint8Array {
   const bits = sliceLength * slices.length;
   const out = new Uint8Array(Math.ceil(bits / 8) + (Math.ceil(bits / 8) % 2));
   let bit = 0;
   for (const k of slices) {
-    const base = k * sliceLength;
-    for (let i = 0; i < sliceLength; i++, bit++) {
-      if (mask[base + i] !== 0) out[bit >> 3]! |= 1 << (bit & 7);
+    let i = k * sliceLength;
+    const end = i + sliceLength;
+    // Whole bytes at a time while the frame is byte-aligned (always, for sizes like 512²).
+    if ((bit & 7) === 0) {
+      let o = bit >> 3;
+      for (; i + 8 <= end; i += 8, o++, bit += 8) {
+        out[o] = (mask[i] ? 1 : 0) | (mask[i + 1] ? 2 : 0) | (mask[i + 2] ? 4 : 0) | (mask[i + 3] ? 8 : 0)
+          | (mask[i + 4] ? 16 : 0) | (mask[i + 5] ? 32 : 0) | (mask[i + 6] ? 64 : 0) | (mask[i + 7] ? 128 : 0);
+      }
     }
+    for (; i < end; i++, bit++) if (mask[i] !== 0) out[bit >> 3]! |= 1 << (bit & 7);
   }
   return out;
 }

@@ -32,7 +32,7 @@ export const LAYERS = {
   },
   core: {
     folder: 'src/core/', may: ['core'],
-    packages: ['node', 'zod', 'piscina', 'onnxruntime-node', 'better-sqlite3', 'dicom-parser', '@cornerstonejs/*', 'jpeg-js', 'nifti-reader-js', 'pngjs', 'csv-parse', 'wabt'],
+    packages: ['node', 'zod', 'piscina', 'onnxruntime-node', 'better-sqlite3', 'dicom-parser', 'dcmjs-dimse', '@cornerstonejs/*', 'jpeg-js', 'nifti-reader-js', 'pngjs', 'csv-parse', 'wabt'],
     why: 'src/core is the domain and the pipeline shared by the app, the CLI and the server: it sits at the bottom of the layers, with no Electron, DOM, Vue or UI, and imports nothing built on top of it (the backend, the contract, the CLI). Pass what it needs as arguments (DESIGN.md §1).',
   },
   backend: {

@@ -14,8 +14,8 @@ export function planCovidLesions(rng: Rng, lungs: LungSamples, findings: readonl
   const e = clamp01(extent);
   const count = Math.round(lerp(2, 26, Math.pow(e, 0.9))) + rng.int(0, e < 0.2 ? 1 : 2);
   const zMax = lungs.zRefMax;
-  const posteriorY = lungs.yMax;
-  const anteriorY = lungs.yMin;
+  const posteriorY = lungs.yPosterior;
+  const anteriorY = lungs.yAnterior;
   const weight = (side: number) => cellSampler(lungs, (i: number) => {
     if (lungs.side[i] !== side) return 0;
     const depth = lungs.depthMm[i]!;

@@ -1,11 +1,11 @@
 import { addBronchialTree, addCentralAirways, BRONCHUS_ENDS } from './airways.js';
-import { BlobSet, EDGE_NOISE_MAX, type BlobTextures } from './blobs.js';
+import { BlobSet, blobTextures, type BlobTextures } from './blobs.js';
 import { planConfounders, type ConfounderPlan } from './confounders.js';
 import { planCovidLesions } from './covid-lesions.js';
 import { sampleLungs, drawCells, type LungSamples } from './lung-samples.js';
 import type { ParenchymaTexture } from './lungs.js';
 import { addGreatVessels, HILA } from './mediastinum.js';
-import { clampTile, reticulationTile, valueNoiseTile } from './noise.js';
+import { valueNoiseTile } from './noise.js';
 import { at, drawPatient, REF_Z, type Patient, type Point3 } from './patient.js';
 import { Rng } from './random.js';
 import { scannerModel, type ScannerModel } from './scanner.js';
@@ -64,12 +64,8 @@ export function buildScene(spec: PhantomCaseSpec): Scene {
   const lesions = spec.covid ? planCovidLesions(rng.fork('covid'), lungs, spec.covid.findings, spec.covid.extent) : [];
 
   const tex = rng.fork('textures');
-  const px = (mm: number) => Math.max(1, mm / s);
   const blobs = [...confounders.blobs, ...lesions];
-  // Reticulation (Worley) is the one costly tile: only for crazy-paving.
-  const reticulation = blobs.some((b) => b.reticulationHu !== 0)
-    ? reticulationTile(tex.fork('reticulation'), 256, px(7), Math.max(0.6, px(0.6)))
-    : { size: 1, mask: 0, shift: 0, values: new Float32Array(1) };
+  const parenchyma: ParenchymaTexture = { a: valueNoiseTile(tex, 256, Math.max(1, 8 / s), 3, 0.55), amplitudeHu: 11 };
   return {
     spec,
     patient,
@@ -77,12 +73,8 @@ export function buildScene(spec: PhantomCaseSpec): Scene {
     effusionMm,
     tubes,
     blobs: new BlobSet(blobs),
-    parenchyma: { a: valueNoiseTile(tex, 256, px(8), 3, 0.55), amplitudeHu: 11 },
-    blobTextures: {
-      edge: clampTile(valueNoiseTile(tex, 256, px(10), 2, 0.5), EDGE_NOISE_MAX),
-      mottle: valueNoiseTile(tex, 256, px(4), 2, 0.6),
-      reticulation,
-    },
+    parenchyma,
+    blobTextures: blobTextures(tex, s, blobs),
     scanner: scannerModel(rng.fork('scanner'), spec.kernel, spec.noiseHu, spec.size, confounders.motion),
     confounders,
   };

@@ -63,11 +63,7 @@ function planOne(rng: Rng, index: number, seed: number, covid: boolean, size: nu
   let findings: { findings: CovidFinding[]; extent: number } | null = null;
   let confounders: ConfounderFinding[] = [];
   if (covid) {
-    const extent = Math.round(Math.pow(rng.random(), 0.8) * 100) / 100;
-    const list: CovidFinding[] = ['ground-glass'];
-    if (rng.chance(0.3 + 0.35 * extent)) list.push('crazy-paving');
-    if (rng.chance(0.2 + 0.55 * extent)) list.push('consolidation');
-    findings = { findings: list, extent };
+    findings = drawCovidFindings(rng);
     if (rng.chance(0.25)) confounders = [rng.pick(CONFOUNDERS)];
   } else if (!rng.chance(0.15)) {
     const n = rng.int(1, 3);
@@ -89,6 +85,18 @@ function planOne(rng: Rng, index: number, seed: number, covid: boolean, size: nu
     covid: findings,
     confounders,
   };
+}
+
+/**
+ * A COVID-19 case's findings: extent from early (0) to peak (1), skewed toward the early half;
+ * ground glass always, crazy-paving and consolidation more likely the further it extends.
+ */
+export function drawCovidFindings(rng: Rng): { findings: CovidFinding[]; extent: number } {
+  const extent = Math.round(Math.pow(rng.random(), 0.8) * 100) / 100;
+  const findings: CovidFinding[] = ['ground-glass'];
+  if (rng.chance(0.3 + 0.35 * extent)) findings.push('crazy-paving');
+  if (rng.chance(0.2 + 0.55 * extent)) findings.push('consolidation');
+  return { findings, extent };
 }
 
 function drawCoverage(rng: Rng, minSlices: number, maxSlices: number): { thickness: number; slices: number } {

@@ -9,15 +9,16 @@ import type { Volume } from '../volume/volume.js';
  * air spaces with fluid and cells (ground glass: f ≈ 0.2–0.5; consolidation: f ≈ 1). The same
  * fraction is applied to the real lung beneath, voxel by voxel:
  *
- *   ΔHU = f̄ · (H_FILL − clamp(HU_s, P_loc, H_FILL)) · air(HU_s − P_loc)
+ *   ΔHU = f̄ · (H_FILL − P_loc) · room(HU_s − P_loc) · air(P_loc − HU_s)
  *
  * - f̄: f averaged over the slice's slab on planes ≤ 1 mm apart (partial volume across the real
  *   slice thickness, also where slabs overlap), then blurred in-plane by the scan's own point
  *   spread (`ScanProfile.edgeSigmaPx`): the lesion is no sharper and no softer than the scan.
- * - HU_s: the background smoothed over one pixel; P_loc: the local parenchyma (median of lung
+ * - HU_s: the background smoothed over 0.8 pixel; P_loc: the local parenchyma (median of lung
  *   voxels below −550 HU in 8 mm blocks, interpolated), so dependent lung rises less than
- *   aerated lung. A vessel (HU_s ≥ H_FILL) has no air to fill: ΔHU = 0 and it stays visible
- *   through ground glass; partial-volume voxels rise in proportion to their air.
+ *   aerated lung. room(): the voxel's air relative to the parenchyma's — 1 within the noise of
+ *   the parenchyma, 0 at H_FILL: a vessel has no air to fill and stays visible through ground
+ *   glass; partial-volume voxels rise in proportion to their air.
  * - air(): 1 for parenchyma, falling to 0 for voxels well below the local parenchyma (airway
  *   lumens, emphysema): bronchi stay aerated inside consolidation (air bronchograms).
  *
@@ -34,6 +35,14 @@ const PLANE_MM = 1;
 /** The local parenchyma level is the median over blocks of this size (mm). */
 const PARENCHYMA_BLOCK_MM = 8;
 const PARENCHYMA_MAX_HU = -550;
+/** The background is smoothed over this σ (pixels) before it decides how much air a voxel has. */
+const SMOOTH_PX = 0.8;
+/**
+ * Voxels more than AIRWAY_KNEE_HU (+ the noise) below the local parenchyma are airways or
+ * emphysema: the fill fades out over AIRWAY_RAMP_HU below that.
+ */
+const AIRWAY_KNEE_HU = 40;
+const AIRWAY_RAMP_HU = 50;
 
 /** A voxel is lesion truth when the inserted lesion raised its written value by at least this much (HU). */
 export const LESION_TRUTH_HU = 100;
@@ -132,9 +141,12 @@ export function insertLesions(volume: Volume, lungMask: Uint8Array, blobs: reado
     const base = k * area;
     const slice = src.subarray(base, base + area);
     const maskSlice = lungMask.subarray(base, base + area);
-    smoothSlice(slice, smooth, scratch, nx, box, 1);
+    smoothSlice(slice, smooth, scratch, nx, box, SMOOTH_PX);
     const parenchyma = parenchymaLevel(smooth, maskSlice, nx, box, PARENCHYMA_BLOCK_MM / sx);
-    const knee = 60 + 0.5 * o.noiseHu;
+    // The smoothed background keeps about half the noise: within ±τ of the parenchyma a voxel
+    // counts as parenchyma, so the noise never feeds into the rise and passes through unchanged.
+    const tau = o.noiseHu;
+    const knee = AIRWAY_KNEE_HU + tau;
     let count = 0;
     for (let j = box.j0; j <= box.j1; j++) {
       for (let i = box.i0; i <= box.i1; i++) {
@@ -144,10 +156,12 @@ export function insertLesions(volume: Volume, lungMask: Uint8Array, blobs: reado
         const hs = smooth[p]!;
         const pl = parenchyma(i, j);
         const below = pl - hs;
-        const air = below <= knee ? 1 : below >= knee + 80 ? 0 : 1 - (below - knee) / 80;
+        const air = below <= knee ? 1 : below >= knee + AIRWAY_RAMP_HU ? 0 : 1 - (below - knee) / AIRWAY_RAMP_HU;
         if (air === 0) continue;
-        const dense = hs < pl ? pl : hs > H_FILL ? H_FILL : hs;
-        const delta = f * (H_FILL - dense) * air;
+        // Air left to fill, relative to the parenchyma's: 1 in parenchyma, 0 in soft tissue.
+        const excess = hs - pl - tau;
+        const room = excess <= 0 ? 1 : excess >= H_FILL - pl - tau ? 0 : 1 - excess / (H_FILL - pl - tau);
+        const delta = f * (H_FILL - pl) * room * air;
         const q = base + p;
         const value = slice[p]! + Math.round(delta);
         const v = value > 32767 ? 32767 : value;

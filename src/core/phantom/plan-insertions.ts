@@ -1,5 +1,5 @@
 import { LungLensError } from '../errors.js';
-import { drawCovidFindings } from './plan.js';
+import { drawCovidFindingsV2 } from './plan.js';
 import { deriveSeed, Rng } from './random.js';
 import type { CovidFinding, PhantomLabel } from './types.js';
 
@@ -29,7 +29,7 @@ export interface InsertionPlanOptions {
  * Draws `count` cases over the backgrounds from one seed: each background gets ⌊count / n⌋ or one
  * more cases, and within it the positive rate (so no background is mostly positive or mostly
  * negative: the model cannot learn the label from the patient); then the order is shuffled.
- * Findings and extent are drawn as for phantoms (`drawCovidFindings`).
+ * Findings and extent are drawn as for v2 phantoms (`drawCovidFindingsV2`).
  */
 export function planInsertions(o: InsertionPlanOptions): InsertionSpec[] {
   const positiveRate = o.positiveRate ?? 0.5;
@@ -63,7 +63,7 @@ export function planInsertions(o: InsertionPlanOptions): InsertionSpec[] {
       seed: deriveSeed(o.seed, `insert/${i}`),
       label: covid ? 'covid' : 'non-covid',
       background,
-      covid: covid ? drawCovidFindings(rng) : null,
+      covid: covid ? drawCovidFindingsV2(rng) : null,
     };
   });
 }

@@ -99,6 +99,19 @@ export function drawCovidFindings(rng: Rng): { findings: CovidFinding[]; extent:
   return { findings, extent };
 }
 
+/**
+ * The findings of realism v2 and of inserted cases: as `drawCovidFindings`, and the organising
+ * stage in one case in five (more at larger extent), alone with ground glass in a few.
+ */
+export function drawCovidFindingsV2(rng: Rng): { findings: CovidFinding[]; extent: number } {
+  const extent = Math.round(Math.pow(rng.random(), 0.8) * 100) / 100;
+  const findings: CovidFinding[] = ['ground-glass'];
+  if (rng.chance(0.3 + 0.35 * extent)) findings.push('crazy-paving');
+  if (rng.chance(0.2 + 0.55 * extent)) findings.push('consolidation');
+  if (rng.chance(0.12 + 0.16 * extent)) findings.push('organizing');
+  return { findings, extent };
+}
+
 function drawCoverage(rng: Rng, minSlices: number, maxSlices: number): { thickness: number; slices: number } {
   const [lo, hi] = CHEST_MM;
   const whole = THICKNESSES.filter((t) => Math.ceil(lo / t) <= maxSlices && Math.floor(hi / t) >= minSlices);

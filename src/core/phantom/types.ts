@@ -3,7 +3,11 @@ import type { Volume } from '../volume/volume.js';
 export type PhantomLabel = 'covid' | 'non-covid';
 
 /** COVID-19 patterns and the non-COVID confounders a case may carry. */
-export type CovidFinding = 'ground-glass' | 'crazy-paving' | 'consolidation';
+/**
+ * `organizing`: the later stage (≈ 2–4 weeks): subpleural bands and curvilinear opacities with
+ * fading ground glass (realism v2 and inserted cases only).
+ */
+export type CovidFinding = 'ground-glass' | 'crazy-paving' | 'consolidation' | 'organizing';
 export type ConfounderFinding = 'nodule' | 'emphysema' | 'atelectasis' | 'effusion' | 'motion';
 
 /** Everything that decides one case; drawn from the run's seed, so a case is reproducible from it. */

@@ -174,7 +174,7 @@ export function makeCase(spec: InsertionSpec, bg: Background): MadeCase {
   }
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const rng = new Rng(attempt === 0 ? spec.seed : `${spec.seed}/attempt/${attempt}`);
-    const blobs = planCovidLesions(rng.fork('covid'), bg.samples, spec.covid.findings, spec.covid.extent);
+    const blobs = planCovidLesions(rng.fork('covid'), bg.samples, spec.covid.findings, spec.covid.extent, 'v2');
     const tex = blobTextures(rng.fork('textures'), bg.volume.spacingMm[0], blobs);
     const inserted = insertLesions(bg.volume, bg.region, blobs, tex, {
       sliceThicknessMm: bg.sliceThicknessMm,

@@ -41,8 +41,12 @@ export function profileScan(volume: Volume): ScanProfile {
 
 interface BlockStats {
   variance: number;
-  lag: [number, number, number, number];
+  /** Mean products at the lags of LAGS. */
+  lag: Float64Array;
 }
+
+/** Lags (index, dx, dy) the autocovariance is measured at: 1–4 pixels along rows and columns. */
+const LAGS: readonly (readonly [number, number, number])[] = [1, 2, 3, 4].flatMap((d, i) => [[2 * i, d, 0], [2 * i + 1, 0, d]] as const);
 
 function measureNoise(volume: Volume, slices: number[]): Pick<ScanProfile, 'noiseHu' | 'noiseCorrelation' | 'noiseBlocks'> {
   const [nx, ny] = volume.dimensions;
@@ -89,8 +93,8 @@ function measureNoise(volume: Volume, slices: number[]): Pick<ScanProfile, 'nois
             ss += e * e;
           }
         }
-        const lag: [number, number, number, number] = [0, 0, 0, 0];
-        for (const [n, dx, dy] of [[0, 1, 0], [1, 0, 1], [2, 2, 0], [3, 0, 2]] as const) {
+        const lag = new Float64Array(LAGS.length);
+        for (const [n, dx, dy] of LAGS) {
           let s = 0;
           let count = 0;
           for (let j = 0; j + dy < BLOCK; j++) {
@@ -125,7 +129,7 @@ function measureNoise(volume: Volume, slices: number[]): Pick<ScanProfile, 'nois
   const mode = (peak + 0.5) * bin;
   // Blocks of pure noise: those within ±20 % of the mode; their mean variance and lags.
   let variance = 0;
-  const lags = [0, 0, 0, 0];
+  const lags = new Float64Array(LAGS.length);
   let n = 0;
   for (const b of blocks) {
     const s = Math.sqrt(b.variance);
@@ -135,13 +139,12 @@ function measureNoise(volume: Volume, slices: number[]): Pick<ScanProfile, 'nois
     n++;
   }
   variance /= n;
-  const rho1 = (lags[0]! + lags[1]!) / (2 * n * variance);
-  const rho2 = (lags[2]! + lags[3]!) / (2 * n * variance);
+  const rho = [0, 1, 2, 3].map((d) => (lags[2 * d]! + lags[2 * d + 1]!) / (2 * n * variance));
   // Correlated noise shares part of its variance with the fitted plane; give it back (the plane's
   // three parameters each take ≈ S² / n of it, S the noise's correlation sum along one axis).
-  const sumRho = Math.max(1, 1 + 2 * (rho1 + rho2));
-  const kept = Math.max(0.5, 1 - (3 * sumRho * sumRho) / (BLOCK * BLOCK));
-  return { noiseHu: Math.sqrt((variance * (BLOCK * BLOCK - 3)) / (BLOCK * BLOCK) / kept), noiseCorrelation: [rho1, rho2], noiseBlocks: n };
+  const sumRho = Math.max(1, 1 + 2 * rho.reduce((a, r) => a + Math.max(0, r), 0));
+  const kept = Math.max(0.4, 1 - (3 * sumRho * sumRho) / (BLOCK * BLOCK));
+  return { noiseHu: Math.sqrt((variance * (BLOCK * BLOCK - 3)) / (BLOCK * BLOCK) / kept), noiseCorrelation: [rho[0]!, rho[1]!], noiseBlocks: n };
 }
 
 /** Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9). */

@@ -8,7 +8,7 @@ import { addGreatVessels, HILA } from './mediastinum.js';
 import { valueNoiseTile } from './noise.js';
 import { at, drawPatient, REF_Z, type Patient, type Point3 } from './patient.js';
 import { Rng } from './random.js';
-import { scannerModel, type ScannerModel } from './scanner.js';
+import { scannerModel, scannerModelV2, type ScannerModel } from './scanner.js';
 import { addClavicles, addRibs } from './skeleton.js';
 import { TubeLayer } from './tubes.js';
 import type { PhantomCaseSpec } from './types.js';
@@ -23,7 +23,9 @@ export interface Grid {
   x0: number;
   y0: number;
   z0: number;
+  /** Each slice is a slab this thick, centred every `sliceSpacingMm` (equal in v1). */
   thicknessMm: number;
+  sliceSpacingMm: number;
   slices: number;
 }
 
@@ -46,7 +48,10 @@ export function buildScene(spec: PhantomCaseSpec): Scene {
   const rng = new Rng(spec.seed);
   const s = spec.pixelSpacingMm;
   const fov = spec.size * s;
-  const patient = drawPatient(rng.fork('patient'), fov);
+  const v2 = spec.v2;
+  // Arms down need room in the field of view: the body fills less of it (the arms may be cut off).
+  const patient = drawPatient(rng.fork('patient'), v2?.arms === 'down' ? fov * 0.68 : fov);
+  if (v2) adaptPatient(patient, rng.fork('patient-v2'), spec);
   const grid = placeGrid(rng.fork('grid'), spec, patient);
 
   const conf = rng.fork('confounders');
@@ -60,8 +65,15 @@ export function buildScene(spec: PhantomCaseSpec): Scene {
   const lungs = sampleLungs(patient, effusionMm);
 
   const tubes = buildTubes(rng.fork('tubes'), patient, lungs);
-  const confounders = planConfounders(conf, lungs, spec.confounders, effusionMm);
-  const lesions = spec.covid ? planCovidLesions(rng.fork('covid'), lungs, spec.covid.findings, spec.covid.extent) : [];
+  const confounders = planConfounders(conf, lungs, spec.confounders, effusionMm, v2 ? { patient } : undefined);
+  const lesions = spec.covid ? planCovidLesions(rng.fork('covid'), lungs, spec.covid.findings, spec.covid.extent, v2 ? 'v2' : 'v1') : [];
+  if (confounders.metal.tubes.length) {
+    // Metal is not lung: it takes its volume out of the lung fractions.
+    const metal = new TubeLayer(true);
+    for (const t of confounders.metal.tubes) metal.add(t);
+    metal.seal();
+    tubes.push(metal);
+  }
 
   const tex = rng.fork('textures');
   const blobs = [...confounders.blobs, ...lesions];
@@ -75,9 +87,29 @@ export function buildScene(spec: PhantomCaseSpec): Scene {
     blobs: new BlobSet(blobs),
     parenchyma,
     blobTextures: blobTextures(tex, s, blobs),
-    scanner: scannerModel(rng.fork('scanner'), spec.kernel, spec.noiseHu, spec.size, confounders.motion),
+    scanner: v2
+      ? scannerModelV2(rng.fork('scanner'), spec.kernel, spec.noiseHu, spec.size, confounders.motion, v2)
+      : scannerModel(rng.fork('scanner'), spec.kernel, spec.noiseHu, spec.size, confounders.motion),
     confounders,
   };
+}
+
+/**
+ * Realism v2's patient: prone (gravity toward the front), arms down, and after a lobectomy the
+ * operated side smaller (its hemidiaphragm raised, the mediastinum drawn toward it).
+ */
+function adaptPatient(p: Patient, rng: Rng, spec: PhantomCaseSpec): void {
+  const v2 = spec.v2!;
+  p.v2 = true;
+  p.gravity = v2.position === 'prone' ? -1 : 1;
+  p.armsDown = v2.arms === 'down';
+  if (spec.confounders.includes('lobectomy')) {
+    const right = rng.chance(0.55);
+    const raise = rng.uniform(30, 60);
+    if (right) p.rightDomeRef += raise;
+    else p.leftDomeRef += raise;
+    p.heartShift = [p.heartShift[0] + (right ? -1 : 1) * rng.uniform(8, 18), p.heartShift[1]];
+  }
 }
 
 /**
@@ -86,7 +118,8 @@ export function buildScene(spec: PhantomCaseSpec): Scene {
  */
 function placeGrid(rng: Rng, spec: PhantomCaseSpec, p: Patient): Grid {
   const s = spec.pixelSpacingMm;
-  const t = spec.sliceThicknessMm;
+  // Slices every `t` mm (v1: the thickness; v2: its own spacing, overlapping slabs below it).
+  const t = spec.v2?.sliceSpacingMm ?? spec.sliceThicknessMm;
   const coverage = spec.slices * t;
   const apex = at(p, 0, 0, REF_Z.apex)[2];
   const lungHeight = apex - p.zBase;
@@ -99,9 +132,9 @@ function placeGrid(rng: Rng, spec: PhantomCaseSpec, p: Patient): Grid {
   }
   const fov = spec.size * s;
   const cx = rng.uniform(-0.03, 0.03) * fov;
-  const cy = rng.uniform(0.04, 0.09) * fov;
+  const cy = rng.uniform(0.04, 0.09) * fov * p.gravity;
   const half = ((spec.size - 1) / 2) * s;
-  return { size: spec.size, spacingMm: s, x0: cx - half, y0: cy - half, z0: top - coverage + t / 2, thicknessMm: t, slices: spec.slices };
+  return { size: spec.size, spacingMm: s, x0: cx - half, y0: cy - half, z0: top - coverage + t / 2, thicknessMm: spec.sliceThicknessMm, sliceSpacingMm: t, slices: spec.slices };
 }
 
 /** Terminal points of each vessel tree per cm³ of lung, and the thinnest vessel drawn. */

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { parseDicomBytes } from '../dicom/parse.js';
 import { valueSha256 } from '../ingest/checksum.js';
-import { inspectWithPool } from '../ingest/inspect.js';
+import { readSeries } from '../ingest/read-series.js';
 import { readPrefix } from '../ingest/read-prefix.js';
 import type { SeriesSummary } from '../ingest/types.js';
-import type { IngestPool } from '../ingest/worker-pool.js';
+import type { IngestPool } from '../ingest/ingest-pool.js';
 import { computeLungMask } from '../lung/index.js';
 import type { Volume } from '../volume/volume.js';
 import { chamferDistance, type LungSamples } from './lung-samples.js';
@@ -51,7 +51,7 @@ export interface BackgroundRejection {
 export async function loadBackground(input: string, index: number, pool: IngestPool): Promise<Background | BackgroundRejection> {
   const resolved = path.resolve(input);
   let largest: { summary: SeriesSummary; volume: Volume } | null = null;
-  const result = await inspectWithPool([resolved], pool, {
+  const result = await readSeries([resolved], pool, {
     onVolume: (summary, volume) => {
       if (!largest || volume.voxels.length > largest.volume.voxels.length) largest = { summary, volume };
     },

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { valueSha256 } from '../ingest/checksum.js';
-import { inspectWithPool } from '../ingest/inspect.js';
-import { IngestPool } from '../ingest/worker-pool.js';
+import { readSeries } from '../ingest/read-series.js';
+import { IngestPool } from '../ingest/ingest-pool.js';
 import { Volume } from '../volume/volume.js';
 import { blobTextures, type Blob } from './blobs.js';
 import { generateCase, type PhantomCaseSpec } from './index.js';
@@ -158,7 +158,7 @@ describe('lunglens phantom --background (DICOM)', () => {
 
   const read = async (dir: string) => {
     let volume: Volume | null = null;
-    const { series } = await inspectWithPool([dir], pool, { onVolume: (_, v) => void (volume = v) });
+    const { series } = await readSeries([dir], pool, { onVolume: (_, v) => void (volume = v) });
     return { summary: series[0]!, volume: volume! as Volume };
   };
 

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { valueSha256 } from '../ingest/checksum.js';
-import { inspectWithPool } from '../ingest/inspect.js';
-import { IngestPool } from '../ingest/worker-pool.js';
+import { readSeries } from '../ingest/read-series.js';
+import { IngestPool } from '../ingest/ingest-pool.js';
 import type { Volume } from '../volume/volume.js';
 import { generateCase, planCases, type PhantomCase, type PhantomCaseSpec } from './index.js';
 import { profileScan } from './scan-profile.js';
@@ -241,7 +241,7 @@ describe('lunglens phantom --realism v2 (DICOM)', () => {
   });
   const read = async (dir: string) => {
     let volume: Volume | null = null;
-    const { series, rejected } = await inspectWithPool([dir], pool, { onVolume: (_, v) => void (volume = v) });
+    const { series, rejected } = await readSeries([dir], pool, { onVolume: (_, v) => void (volume = v) });
     expect(rejected).toEqual([]);
     return { summary: series[0]!, volume: volume! as Volume };
   };

@@ -1,9 +1,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { seededRandom, uidGenerator, writeVolumeAsCtSeries } from '../dicom/write/index.js';
+import { uidGenerator, writeVolumeAsCtSeries } from '../dicom/write/index.js';
+import { seededRandom } from '../util/seeded-random.js';
 import { LungLensError } from '../errors.js';
 import { writeNifti } from '../formats/nifti-write.js';
-import { IngestPool } from '../ingest/worker-pool.js';
+import { IngestPool } from '../ingest/ingest-pool.js';
 import { Volume } from '../volume/volume.js';
 import { loadBackground, INSERT_MARGIN_MM, type Background, type BackgroundRejection } from './backgrounds.js';
 import { blobTextures } from './blobs.js';

@@ -5,11 +5,19 @@
 // inserted case through the lesions.
 //
 //   npx tsx scripts/render-inserted.ts --in DIR --out DIR [--cases case-0001,case-0004] [--rows 3]
+//   npx tsx scripts/render-inserted.ts --patterns --background PATH… --out DIR [--seed S]
 //
-// One PNG per case (`<case>.png`); a line per case with what was inserted.
+// One PNG per case (`<case>.png`); a line per case with what was inserted. With --patterns, one
+// PNG per COVID-19 pattern and stage (early ground glass … peak, organising), a row per
+// background: its slice with the most lesion voxels, background | inserted | truth.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { IngestPool } from '../src/core/ingest/ingest-pool.js';
 import { openLargestVolume } from '../src/core/ingest/open-volume.js';
+import { loadBackground, type Background } from '../src/core/phantom/backgrounds.js';
+import type { InsertionSpec } from '../src/core/phantom/plan-insertions.js';
+import { makeCase } from '../src/core/phantom/write-inserted.js';
+import type { CovidFinding } from '../src/core/phantom/types.js';
 import type { Volume } from '../src/core/volume/volume.js';
 import { Canvas, grey, outlineOf, type Rgb } from './render-helpers.js';
 
@@ -128,6 +136,75 @@ export function renderPreview(p: PreviewInput, rows = 3): Canvas {
   return canvas;
 }
 
+/** One row per background: the slice with the most lesion voxels, background | inserted | truth. */
+export function renderRows(title: string, rows: PreviewInput[]): Canvas {
+  const picked = rows.map((r) => {
+    const k = pickSlices(r, 1)[0]!;
+    return { r, k, box: lungBox(r.background, k) };
+  });
+  const cw = Math.max(...picked.map((p) => p.box[1] - p.box[0] + 1));
+  const ch = Math.max(...picked.map((p) => p.box[3] - p.box[2] + 1));
+  const canvas = new Canvas(3 * cw + 8, LABEL_H + picked.length * (ch + 4));
+  canvas.text(4, 4, title.slice(0, Math.floor((3 * cw) / 12)), [255, 255, 255], 2);
+  picked.forEach(({ r, k, box }, n) => {
+    const [nx, ny] = r.inserted.dimensions;
+    const [i0, , j0] = box;
+    const y0 = LABEL_H + n * (ch + 4);
+    const outline = r.lesionMask ? outlineOf(r.lesionMask, nx, ny, k * nx * ny) : null;
+    for (let panel = 0; panel < 3; panel++) {
+      const s = (panel === 0 ? r.background : r.inserted).slice(k);
+      for (let y = 0; y < ch; y++) {
+        for (let x = 0; x < cw; x++) {
+          const i = i0 + x;
+          const j = j0 + y;
+          if (i >= nx || j >= ny) continue;
+          const g = grey(s[j * nx + i]!, LUNG);
+          canvas.set(panel * (cw + 4) + x, y0 + y, panel === 2 && outline?.[j * nx + i] ? RED : [g, g, g]);
+        }
+      }
+    }
+    canvas.text(4, y0 + 4, `${r.title} k${k}`.slice(0, Math.floor(cw / 12)), [255, 220, 0], 2);
+  });
+  return canvas;
+}
+
+/** The patterns and stages shown by --patterns. */
+const PATTERNS: { name: string; findings: CovidFinding[]; extent: number }[] = [
+  { name: 'early-ground-glass', findings: ['ground-glass'], extent: 0.12 },
+  { name: 'ground-glass', findings: ['ground-glass'], extent: 0.55 },
+  { name: 'crazy-paving', findings: ['ground-glass', 'crazy-paving'], extent: 0.6 },
+  { name: 'consolidation', findings: ['ground-glass', 'consolidation'], extent: 0.7 },
+  { name: 'peak-mixed', findings: ['ground-glass', 'crazy-paving', 'consolidation'], extent: 0.95 },
+  { name: 'organizing', findings: ['ground-glass', 'organizing'], extent: 0.5 },
+];
+
+async function patterns(backgroundPaths: string[], out: string, seed: string): Promise<void> {
+  const pool = new IngestPool(2);
+  const backgrounds: Background[] = [];
+  try {
+    for (const p of backgroundPaths) {
+      const b = await loadBackground(p, backgrounds.length, pool);
+      if ('volume' in b) backgrounds.push(b);
+      else console.log(`skipped ${p}: ${b.message}`);
+    }
+  } finally {
+    await pool.close();
+  }
+  for (const [n, pattern] of PATTERNS.entries()) {
+    const rows: PreviewInput[] = backgrounds.map((bg, b) => {
+      const spec: InsertionSpec = { id: pattern.name, seed: n * 1000 + b + seed.length, label: 'covid', background: b, covid: { findings: pattern.findings, extent: pattern.extent } };
+      const made = makeCase(spec, bg);
+      const [nx, ny, nz] = bg.volume.dimensions;
+      const lesionMask = new Uint8Array(nx * ny * nz);
+      for (let q = 0; q < lesionMask.length; q++) if (made.volume.voxels[q]! - bg.volume.voxels[q]! >= 100) lesionMask[q] = 1;
+      return { title: `${path.basename(bg.path)} ${bg.sliceThicknessMm}mm`, background: bg.volume, inserted: made.volume, lesionMask };
+    });
+    const file = path.join(out, `${String(n + 1).padStart(2, '0')}-${pattern.name}.png`);
+    writeFileSync(file, renderRows(`${pattern.name}: ${pattern.findings.join('+')} extent ${pattern.extent}`, rows).toPng());
+    console.log(file);
+  }
+}
+
 interface LabelsFile {
   cases: { id: string; label: string; path: string; background?: { path: string }; insertion?: { findings: string[]; extent: number } | null }[];
 }
@@ -140,7 +217,15 @@ async function main(): Promise<void> {
   };
   const dir = arg('--in');
   const out = arg('--out');
-  if (!dir || !out) throw new Error('usage: --in DIR --out DIR [--cases a,b] [--rows N]');
+  if (out && argv.includes('--patterns')) {
+    mkdirSync(out, { recursive: true });
+    const i = argv.indexOf('--background');
+    const paths: string[] = [];
+    for (let j = i + 1; i >= 0 && j < argv.length && !argv[j]!.startsWith('--'); j++) paths.push(argv[j]!);
+    await patterns(paths, out, arg('--seed') ?? 'preview');
+    return;
+  }
+  if (!dir || !out) throw new Error('usage: --in DIR --out DIR [--cases a,b] [--rows N] | --patterns --background PATH… --out DIR');
   const only = arg('--cases')?.split(',');
   const rows = Number(arg('--rows') ?? 3);
   mkdirSync(out, { recursive: true });

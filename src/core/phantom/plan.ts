@@ -114,7 +114,8 @@ export function drawCovidFindingsV2(rng: Rng): { findings: CovidFinding[]; exten
   const extent = Math.round(Math.pow(rng.random(), 0.8) * 100) / 100;
   const findings: CovidFinding[] = ['ground-glass'];
   if (rng.chance(0.3 + 0.35 * extent)) findings.push('crazy-paving');
-  if (rng.chance(0.2 + 0.55 * extent)) findings.push('consolidation');
+  // Consolidation is rare in early scans and common at the peak.
+  if (rng.chance(0.08 + 0.67 * extent)) findings.push('consolidation');
   if (rng.chance(0.12 + 0.16 * extent)) findings.push('organizing');
   return { findings, extent };
 }

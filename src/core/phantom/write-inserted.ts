@@ -116,25 +116,30 @@ export async function writeInserted(o: InsertRunOptions): Promise<InsertedLabels
   const specs = planInsertions({ count: o.count, seed: o.seed, backgrounds: backgrounds.length, positiveRate });
   await fs.mkdir(o.out, { recursive: true });
   const cases: InsertedLabelEntry[] = [];
+  // One case is written (compressed, flushed) while the next is computed: two cores at work.
+  let writing: Promise<void> | null = null;
   for (const [index, spec] of specs.entries()) {
     const t0 = performance.now();
     const bg = backgrounds[spec.background]!;
     const made = makeCase(spec, bg);
+    if (writing) await writing;
     const uid = uidGenerator({ random: seededRandom(`uids:insert:${String(o.seed)}:${spec.seed}`) });
-    const seriesInstanceUid = await writeCase(made.volume, spec, bg, uid, o.out, format);
-    const entry: InsertedLabelEntry = {
-      id: spec.id,
-      seriesInstanceUid: format === 'dicom' ? seriesInstanceUid : '',
-      label: spec.label,
-      slicePositive: made.slicePositive,
-      lesionVoxelsPerSlice: made.lesionVoxelsPerSlice,
-      path: format === 'dicom' ? spec.id : `${spec.id}.nii.gz`,
-      background: { index: bg.index, path: bg.path, seriesInstanceUid: bg.summary.seriesInstanceUid, patientKey: bg.patientKey },
-      insertion: made.insertion,
-    };
-    cases.push(entry);
-    o.onCase?.(index, specs.length, entry, performance.now() - t0);
+    writing = writeCase(made.volume, spec, bg, uid, o.out, format).then((seriesInstanceUid) => {
+      const entry: InsertedLabelEntry = {
+        id: spec.id,
+        seriesInstanceUid: format === 'dicom' ? seriesInstanceUid : '',
+        label: spec.label,
+        slicePositive: made.slicePositive,
+        lesionVoxelsPerSlice: made.lesionVoxelsPerSlice,
+        path: format === 'dicom' ? spec.id : `${spec.id}.nii.gz`,
+        background: { index: bg.index, path: bg.path, seriesInstanceUid: bg.summary.seriesInstanceUid, patientKey: bg.patientKey },
+        insertion: made.insertion,
+      };
+      cases.push(entry);
+      o.onCase?.(index, specs.length, entry, performance.now() - t0);
+    });
   }
+  if (writing) await writing;
   const labels: InsertedLabels = {
     generator: {
       name: 'lunglens phantom',

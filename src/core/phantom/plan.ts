@@ -163,7 +163,12 @@ function weighted<T>(rng: Rng, items: readonly (readonly [T, number])[]): T {
  * COVID cases, so that no finding alone gives the label away).
  */
 function planOneV2(rng: Rng, index: number, seed: number, covid: boolean, size: number, minSlices: number, maxSlices: number): PhantomCaseSpec {
-  const pixelSpacingMm = Math.round((rng.uniform(0.55, 1.0) * 512) / size * 1e4) / 1e4;
+  // An adult, and a field of view that fits them: tight with the arms up, wider with the arms
+  // down, wide on PET/CT-style scans (the arms may still be cut off at its edge).
+  const arms = rng.chance(0.4) ? 'down' as const : 'up' as const;
+  const bodyWidthMm = Math.round(rng.uniform(280, 390));
+  const fill = arms === 'down' ? rng.uniform(0.5, 0.7) : rng.chance(0.2) ? rng.uniform(0.5, 0.7) : rng.uniform(0.72, 0.92);
+  const pixelSpacingMm = Math.round(Math.min(1.4, Math.max(0.45, bodyWidthMm / fill / 512)) * 512 / size * 1e4) / 1e4;
   const thickness = weighted(rng, THICKNESSES_V2);
   const overlap = thickness >= 1.25 && thickness <= 5 && rng.chance(0.33);
   const sliceSpacingMm = overlap ? Math.max(0.5, Math.round(thickness * rng.uniform(0.5, 0.8) * 4) / 4) : thickness;
@@ -190,7 +195,8 @@ function planOneV2(rng: Rng, index: number, seed: number, covid: boolean, size: 
     outsideHu,
     paddingDeclared: outsideHu !== -1024 && rng.chance(0.5),
     position: rng.chance(0.125) ? 'prone' as const : 'supine' as const,
-    arms: rng.chance(0.4) ? 'down' as const : 'up' as const,
+    arms,
+    bodyWidthMm,
   };
   let findings: { findings: CovidFinding[]; extent: number } | null = null;
   let confounders: ConfounderFinding[] = [];

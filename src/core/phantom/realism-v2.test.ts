@@ -58,6 +58,12 @@ describe('planCases (realism v2)', () => {
     expect(specs.filter((s) => v2(s).arms === 'down').length).toBeGreaterThan(80);
     // A whole chest of thick slices is allowed below the default floor of 20 slices.
     for (const s of specs) expect(s.slices * v2(s).sliceSpacingMm).toBeLessThanOrEqual(351);
+    // Adults, in fields of view from tight to PET/CT-wide.
+    for (const s of specs) {
+      expect(v2(s).bodyWidthMm).toBeGreaterThanOrEqual(280);
+      expect(v2(s).bodyWidthMm).toBeLessThanOrEqual(390);
+      expect(s.pixelSpacingMm * s.size).toBeGreaterThan(v2(s).bodyWidthMm);
+    }
   });
 
   it('draws every non-COVID finding, in COVID-19 cases too, so no finding gives the label away', () => {
@@ -71,7 +77,7 @@ describe('planCases (realism v2)', () => {
 });
 
 /** A small whole chest (128², 40 slices of 7 mm) in realism v2, supine, no circle. */
-const V2: RealismV2 = { sliceSpacingMm: 7, blurPx: 0.9, edgeGain: 0.3, fovFraction: 1, outsideHu: -1024, paddingDeclared: false, position: 'supine', arms: 'up' };
+const V2: RealismV2 = { sliceSpacingMm: 7, blurPx: 0.9, edgeGain: 0.3, fovFraction: 1, outsideHu: -1024, paddingDeclared: false, position: 'supine', arms: 'up', bodyWidthMm: 300 };
 const BASE: PhantomCaseSpec = {
   id: 'case-v2', seed: 771, label: 'non-covid', size: 128, slices: 40, pixelSpacingMm: 2.8, sliceThicknessMm: 7, noiseHu: 10, kernel: 'standard',
   storage: 'signed', covid: null, confounders: [], v2: V2,

@@ -49,8 +49,8 @@ export function buildScene(spec: PhantomCaseSpec): Scene {
   const s = spec.pixelSpacingMm;
   const fov = spec.size * s;
   const v2 = spec.v2;
-  // Arms down need room in the field of view: the body fills less of it (the arms may be cut off).
-  const patient = drawPatient(rng.fork('patient'), v2?.arms === 'down' ? fov * 0.68 : fov);
+  // v2: an adult's build whatever the field of view (drawPatient fills 78–92 % of what it is given).
+  const patient = drawPatient(rng.fork('patient'), v2 ? v2.bodyWidthMm / 0.85 : fov);
   if (v2) adaptPatient(patient, rng.fork('patient-v2'), spec);
   const grid = placeGrid(rng.fork('grid'), spec, patient);
 

@@ -56,6 +56,8 @@ export interface RealismV2 {
   position: 'supine' | 'prone';
   /** Arms down beside the chest (in the field of view) or up above the head. */
   arms: 'up' | 'down';
+  /** The patient's width (mm, ± 8 %): an adult's, whatever the field of view. */
+  bodyWidthMm: number;
 }
 
 /** A generated case: the CT volume and its exact truth on the same voxel grid. */

@@ -41,7 +41,7 @@ export function registerPhantom(program: Command): void {
     .requiredOption('--seed <s>', 'seed: the same seed writes the same studies', parseSeed)
     .option('--positive-rate <p>', 'fraction of COVID-19 cases', parseRate, 0.5)
     .option('--size <n>', 'columns and rows of each slice (phantoms)', parsePositiveInt, 512)
-    .option('--slices <min..max>', 'slices per case (phantoms; default 20..200 for v2, 60..160 for v1; a v2 thick-slice whole chest may have fewer)', parseRange)
+    .option('--slices <min..max>', 'slices per case (phantoms; default 20..200 for v2, 60..160 for v1)', parseRange)
     .addOption(new Option('--realism <version>', 'phantoms: v2 (default) covers real scanners and non-COVID findings; v1 is the generator the shipped model was trained on (its test splits reproduce)').choices(['v1', 'v2']).default('v2'))
     .option('--background <path...>', 'real non-COVID CT series (folders or NIfTI files): each case is one of them with COVID-19 lesions inserted, or untouched for negatives')
     .addOption(new Option('--format <format>', 'dicom (one series folder per case) or nifti (one .nii.gz per case)').choices(['dicom', 'nifti']).default('dicom'))

@@ -1,4 +1,5 @@
 import { EDGE_NOISE_MAX, rasterBlob, type Blob, type BlobGrid, type BlobTextures } from './blobs.js';
+import { gaussianTaps } from './scanner.js';
 import type { Volume } from '../volume/volume.js';
 
 /**
@@ -200,19 +201,6 @@ interface Box {
 
 function clearBox(a: Float32Array, nx: number, b: Box): void {
   for (let j = b.j0; j <= b.j1; j++) a.fill(0, j * nx + b.i0, j * nx + b.i1 + 1);
-}
-
-function gaussianTaps(sigma: number): Float32Array {
-  const r = Math.max(1, Math.ceil(3 * sigma));
-  const taps = new Float32Array(2 * r + 1);
-  let sum = 0;
-  for (let t = -r; t <= r; t++) {
-    const w = Math.exp(-(t * t) / (2 * sigma * sigma));
-    taps[t + r] = w;
-    sum += w;
-  }
-  for (let t = 0; t < taps.length; t++) taps[t] = taps[t]! / sum;
-  return taps;
 }
 
 /** In-place separable Gaussian blur of `a` within the box (edges clamped to the box). */

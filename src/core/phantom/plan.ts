@@ -10,8 +10,8 @@ export interface PlanOptions {
   /** In-plane size (default 512). Other sizes scale the pixel spacing by 512 / size. */
   size?: number;
   /**
-   * Slice count range [min, max] (default [60, 160] in v1, [20, 200] in v2). In v2 a thick-slice
-   * whole-chest scan may have fewer than min slices (30 slices of 10 mm are a whole chest).
+   * Slice count range [min, max] (default [60, 160] in v1, [20, 200] in v2). v2 draws only
+   * thicknesses whose min slices fit in 400 mm (10 mm slices need a floor of 40 or less).
    */
   slices?: [number, number];
   /** `v1` (default): the generator the shipped model was trained on; `v2`: real scanners' variety. */
@@ -169,14 +169,15 @@ function planOneV2(rng: Rng, index: number, seed: number, covid: boolean, size: 
   const bodyWidthMm = Math.round(rng.uniform(280, 390));
   const fill = arms === 'down' ? rng.uniform(0.5, 0.7) : rng.chance(0.2) ? rng.uniform(0.5, 0.7) : rng.uniform(0.72, 0.92);
   const pixelSpacingMm = Math.round(Math.min(1.4, Math.max(0.45, bodyWidthMm / fill / 512)) * 512 / size * 1e4) / 1e4;
-  const thickness = weighted(rng, THICKNESSES_V2);
+  // Thicknesses whose fewest slices still fit in 400 mm (the slice range is a contract).
+  const fits = THICKNESSES_V2.filter(([t]) => minSlices * t <= 400);
+  const thickness = weighted(rng, fits.length ? fits : THICKNESSES_V2.slice(0, 1));
   const overlap = thickness >= 1.25 && thickness <= 5 && rng.chance(0.33);
   const sliceSpacingMm = overlap ? Math.max(0.5, Math.round(thickness * rng.uniform(0.5, 0.8) * 4) / 4) : thickness;
-  // Whole chest in four cases of five; the slice range caps the count (partial scans centred on
-  // the lungs), and the floor never forces more than a whole chest.
+  // Whole chest in four cases of five, within the slice range (beyond it, a partial scan centred
+  // on the lungs, or a little beyond the chest).
   const coverage = rng.chance(0.8) ? rng.uniform(250, 350) : rng.uniform(120, 250);
-  const wanted = Math.round(coverage / sliceSpacingMm);
-  const slices = Math.max(Math.min(minSlices, Math.floor(350 / sliceSpacingMm)), Math.min(maxSlices, wanted), 1);
+  const slices = Math.min(maxSlices, Math.max(minSlices, Math.round(coverage / sliceSpacingMm)));
   const kernel = weighted(rng, [['smooth', 1], ['standard', 1.2], ['sharp', 1]] as const);
   const blurPx = kernel === 'smooth' ? rng.uniform(1.0, 1.8) : kernel === 'standard' ? rng.uniform(0.7, 1.1) : rng.uniform(0.6, 0.9);
   const edgeGain = kernel === 'smooth' ? 0 : kernel === 'standard' ? rng.uniform(0, 0.6) : rng.uniform(1.3, 1.9);

@@ -56,8 +56,15 @@ describe('planCases (realism v2)', () => {
     expect(specs.some((s) => v2(s).paddingDeclared)).toBe(true);
     expect(specs.filter((s) => v2(s).position === 'prone').length).toBeGreaterThan(15);
     expect(specs.filter((s) => v2(s).arms === 'down').length).toBeGreaterThan(80);
-    // A whole chest of thick slices is allowed below the default floor of 20 slices.
-    for (const s of specs) expect(s.slices * v2(s).sliceSpacingMm).toBeLessThanOrEqual(351);
+    for (const s of specs) {
+      expect(s.slices).toBeGreaterThanOrEqual(20);
+      expect(s.slices).toBeLessThanOrEqual(200);
+    }
+    // An exact slice count asked for is kept; the thickness adapts (120 slices fit 400 mm).
+    for (const s of planCases({ count: 30, seed: 'exact', slices: [120, 120], realism: 'v2' })) {
+      expect(s.slices).toBe(120);
+      expect(s.sliceThicknessMm * 120).toBeLessThanOrEqual(400);
+    }
     // Adults, in fields of view from tight to PET/CT-wide.
     for (const s of specs) {
       expect(v2(s).bodyWidthMm).toBeGreaterThanOrEqual(280);

@@ -12,4 +12,6 @@
 export { planCases, type PlanOptions } from './plan.js';
 export { generateCase } from './generate.js';
 export { writePhantoms, SCANNER_HU_RANGE, type PhantomLabels, type PhantomLabelEntry, type PhantomRunOptions } from './write-phantoms.js';
+export { writeInserted, type InsertRunOptions, type InsertedLabels, type InsertedLabelEntry, type BackgroundRecord } from './write-inserted.js';
+export { LESION_TRUTH_HU } from './insert-lesions.js';
 export type { PhantomCase, PhantomCaseSpec, PhantomLabel, CovidFinding, ConfounderFinding } from './types.js';

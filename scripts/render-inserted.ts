@@ -14,10 +14,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { IngestPool } from '../src/core/ingest/ingest-pool.js';
 import { openLargestVolume } from '../src/core/ingest/open-volume.js';
-import { loadBackground, type Background } from '../src/core/phantom/backgrounds.js';
-import type { InsertionSpec } from '../src/core/phantom/plan-insertions.js';
-import { makeCase } from '../src/core/phantom/write-inserted.js';
-import type { CovidFinding } from '../src/core/phantom/types.js';
+import { loadBackground, makeCase, type Background, type CovidFinding, type InsertionSpec } from '../src/core/phantom/index.js';
 import type { Volume } from '../src/core/volume/volume.js';
 import { Canvas, grey, outlineOf, type Rgb } from './render-helpers.js';
 

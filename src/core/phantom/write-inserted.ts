@@ -3,7 +3,7 @@ import path from 'node:path';
 import { uidGenerator, writeVolumeAsCtSeries } from '../dicom/write/index.js';
 import { seededRandom } from '../util/seeded-random.js';
 import { LungLensError } from '../errors.js';
-import { writeNifti } from '../formats/nifti-write.js';
+import { writeNifti } from '../formats/index.js';
 import { IngestPool } from '../ingest/ingest-pool.js';
 import { Volume } from '../volume/volume.js';
 import { loadBackground, INSERT_MARGIN_MM, type Background, type BackgroundRejection } from './backgrounds.js';

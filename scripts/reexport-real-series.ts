@@ -9,10 +9,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readImageStack } from '../src/core/formats/image-stack.js';
+import { readImageStack } from '../src/core/formats/index.js';
 import { inspectPaths } from '../src/core/ingest/inspect.js';
 import { computeLungMask } from '../src/core/lung/index.js';
-import { writePngStack } from '../src/core/phantom/write-png-stack.js';
+import { writePngStack } from '../src/core/phantom/index.js';
 import { sharedData } from '../src/core/testing/shared-data.js';
 import type { Volume } from '../src/core/volume/volume.js';
 

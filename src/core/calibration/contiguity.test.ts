@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { syntheticChest } from '../lung/synthetic-chest.js';
+import { syntheticChest } from '../lung/index.js';
 import { judgeContiguity } from './contiguity.js';
 
 describe('contiguity of a stack ordered by file name', () => {

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LungLensError } from '../errors.js';
 import type { PhantomCase } from '../phantom/index.js';
-import { chartGrey, photoRgba, projectionOf, renderStack, stackOf, testPhantom, WINDOWS } from './__tests__/renderings.js';
+import { chartGrey, photoRgba, projectionOf, renderStack, stackOf, testPhantom, WINDOWS } from '../testing/renderings.js';
 import { greyToHu, recogniseRendering, type GreyStack } from './rendering.js';
 
 let phantom: PhantomCase;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { syntheticChest } from '../lung/synthetic-chest.js';
+import { syntheticChest } from '../lung/index.js';
 import type { Volume } from '../volume/volume.js';
 import type { HuSlices } from './anatomy.js';
 import { estimatePixelSize, estimateSliceSpacing, estimateSpacing, measureStack } from './spacing.js';

@@ -1,27 +1,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LungLensError } from '../errors.js';
 import { computeLungMask } from '../lung/index.js';
-import { generateCase, planCases, type PhantomCase } from '../phantom/index.js';
-import { writePngStack } from '../phantom/write-png-stack.js';
+import { generateCase, planCases, writePngStack, type PhantomCase } from '../phantom/index.js';
 import { hasSharedData, sharedData, sharedDataSkipReason } from '../testing/shared-data.js';
-import { jpegBytes, pngBytes, scratchDir } from './__tests__/fixtures.js';
+import { failure, jpegBytes, pngBytes, scratchDir } from './__tests__/fixtures.js';
 import { decodeImage } from './image-decode.js';
 import { readImageStack, sniffImageSize } from './image-stack.js';
 import { naturalCompare, sortSliceFiles } from './natural-sort.js';
 
 const scratch = scratchDir();
 afterAll(() => scratch.cleanup());
-
-async function failure(promise: Promise<unknown>): Promise<LungLensError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(LungLensError);
-  return error as LungLensError;
-}
 
 describe('natural sort of slice file names', () => {
   const cases: [string[], string[]][] = [

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openLargestVolume } from '../ingest/open-volume.js';
 import { computeLungMask } from '../lung/index.js';
-import { writePngStack } from '../phantom/write-png-stack.js';
+import { writePngStack } from '../phantom/index.js';
 import { hasSharedData, sharedData, sharedDataSkipReason } from '../testing/shared-data.js';
 import { readImageStack } from './image-stack.js';
 

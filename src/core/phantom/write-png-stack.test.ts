@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseLabels } from '../dataset/labels.js';
-import { readImageStack } from '../formats/image-stack.js';
+import { readImageStack } from '../formats/index.js';
 import { writePhantoms } from './write-phantoms.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'lunglens-png-phantoms-'));

@@ -9,9 +9,12 @@ const base: Analysis = {
   topSlices: [0, 1], lungVolumeMl: 2140.4, slicesWithLung: 2, reviewKey: null, executionProvider: 'cpu', timingsMs: { total: 900 }, assumptions: null,
 };
 
+// The card's "Send to PACS" control talks to the DICOM node's store: not what these tests look at.
+const global = { stubs: { SendToPacs: true } };
+
 describe('VerdictCard', () => {
   it('calibrated CT: no band, the lung volume as measured', () => {
-    const w = mount(VerdictCard, { props: { analysis: base, state: 'done', model: null } });
+    const w = mount(VerdictCard, { props: { analysis: base, state: 'done', model: null }, global });
     expect(w.find('[data-testid="uncalibrated-band"]').exists()).toBe(false);
     expect(w.get('[data-testid="lung-volume"]').text()).toBe('2,140 mL');
   });
@@ -21,7 +24,7 @@ describe('VerdictCard', () => {
       ...base, units: 'unknown', calibrated: false, spacingSource: 'estimated',
       assumptions: { title: 'Uncalibrated input', lines: ['The grey levels are not Hounsfield units.', 'Pixel size 0.71 mm estimated from the lungs\' width.'], lungVolumeEstimated: true },
     };
-    const w = mount(VerdictCard, { props: { analysis, state: 'done', model: null } });
+    const w = mount(VerdictCard, { props: { analysis, state: 'done', model: null }, global });
     const band = w.get('[data-testid="uncalibrated-band"]');
     expect(band.text()).toMatch(/Uncalibrated input.*less reliable than on calibrated CT.*not Hounsfield units.*Pixel size 0\.71 mm/s);
     expect(w.get('[data-testid="lung-volume"]').text()).toBe('≈ 2,140 mL (estimated)');

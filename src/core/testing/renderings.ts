@@ -1,12 +1,12 @@
 /**
- * Test fixtures for the calibration rules: a phantom chest (known HU and spacing) rendered into
+ * Test pictures for the calibration rules and the image readers: a phantom chest (known HU and spacing) rendered into
  * grey levels through a display window, and pictures that are not CT renderings at all — each
  * generated, none checked in.
  */
-import { windowHu } from '../../enhance/tone-map.js';
-import { generateCase, planCases, type PhantomCase } from '../../phantom/index.js';
-import type { Volume } from '../../volume/volume.js';
-import type { GreyStack } from '../rendering.js';
+import type { GreyStack } from '../calibration/index.js';
+import { windowHu } from '../enhance/tone-map.js';
+import { generateCase, planCases, type PhantomCase } from '../phantom/index.js';
+import type { Volume } from '../volume/volume.js';
 
 /** One 256² phantom chest of 60 slices of 5 mm (apex to upper abdomen), generated once per test file. */
 export function testPhantom(seed = 'calibration-tests'): PhantomCase {

@@ -2,13 +2,15 @@
 // the shipped model: an item per series, the corrupt file as an error row, the same results every
 // time, and a scan killed midway that `--resume` completes into the uninterrupted results.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writePhantoms, type PhantomLabels } from '../core/phantom/index.js';
 import { inspectPaths } from '../core/ingest/inspect.js';
 import { JOURNAL_FILE } from '../core/scan/journal.js';
+import { pngBytes } from '../core/testing/png-bytes.js';
+import { chartGrey, photoRgba, projectionOf, testPhantom } from '../core/testing/renderings.js';
 import type { ScanResults } from '../core/scan/results-schema.js';
 import { runCli } from './test-support.js';
 
@@ -158,6 +160,41 @@ describe('lunglens scan of an uncalibrated PNG stack', () => {
     expect(item.error?.code).toBe('lungs-below-window');
     expect(item.error?.message).toMatch(/soft-tissue \(mediastinal\) window .* lungs black/);
     expect(item.lungVolumeMl).toBeGreaterThan(0);
+  }, 240_000);
+
+  it('gives each picture that is not a CT rendering an error row with its code and a sentence, and analyses the stack beside them', async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'lunglens-scan-refusals-'));
+    const written = await writePhantoms({ out: folder, count: 1, seed: 'scan-png', size: 192, slices: [50, 50], format: 'png', window: 'lung' });
+    const series = path.join(folder, written.cases[0]!.path);
+    // An image of another size among the slices, named like them.
+    writeFileSync(path.join(series, 'slice-0051.png'), pngBytes(64, 64, new Array(64 * 64).fill(40)));
+    const other = path.join(folder, 'other');
+    mkdirSync(other);
+    writeFileSync(path.join(other, 'blank.png'), pngBytes(128, 128, new Array(128 * 128).fill(0)));
+    writeFileSync(path.join(other, 'holiday.png'), pngBytes(160, 120, photoRgba(160, 120), { channels: 4 }));
+    const xray = projectionOf(testPhantom());
+    writeFileSync(path.join(other, 'xray.png'), pngBytes(xray.width, xray.height, xray.grey));
+    const ramp = Array.from({ length: 100 * 90 }, (_, p) => Math.round(((p % 100) / 100) * 50000 + (Math.floor(p / 100) / 90) * 15000));
+    writeFileSync(path.join(other, 'depth16.png'), pngBytes(100, 90, ramp, { bitDepth: 16 }));
+    writeFileSync(path.join(other, 'chart.png'), pngBytes(160, 120, chartGrey(160, 120)));
+    const out = outDir();
+    const { code, stderr } = await runCli('scan', folder, '--out', out);
+    expect(code, stderr).toBe(0);
+    const r = read(out);
+    expect(r.complete).toBe(true);
+    const ok = r.items.filter((i) => i.status === 'ok');
+    expect(ok.map((i) => i.path)).toEqual([series]);
+    expect(ok[0]!.verdict).not.toBeNull();
+    const errors = Object.fromEntries(r.items.filter((i) => i.status === 'error').map((i) => [path.basename(i.path), i.error!]));
+    expect(Object.fromEntries(Object.entries(errors).map(([name, e]) => [name, e.code]))).toEqual({
+      'slice-0051.png': 'mixed-image-sizes',
+      'blank.png': 'blank-image',
+      'holiday.png': 'not-ct-colour',
+      'xray.png': 'not-ct-projection',
+      'depth16.png': 'not-ct-values',
+      'chart.png': 'not-ct-graphics',
+    });
+    for (const e of Object.values(errors)) expect(e.message).toMatch(/^\S.* \w+ \w+ .*\.$/);
   }, 240_000);
 });
 

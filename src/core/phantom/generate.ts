@@ -47,7 +47,7 @@ export function generateCase(spec: PhantomCaseSpec): PhantomCase {
     hu: planes === 1 ? canvas.hu : new Float32Array(area), lung: new Float32Array(area), lesion: new Float32Array(area),
   };
   const scratch = new Float32Array(area);
-  const blurred = spec.v2 ? new Float32Array(area) : new Float64Array(area);
+  const blurred = spec.v2 ? new Float32Array(area) : scratch;
   const noiseRng = new Rng(`${spec.seed}/noise`);
   const motion = scene.scanner.motion;
   const hasBlobs = scene.blobs.blobs.length > 0;

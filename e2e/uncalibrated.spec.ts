@@ -8,6 +8,7 @@ import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { PNG_STUDY, SCREENS } from './support/fixtures.js';
 import { servedPage, type Served } from './support/serve.js';
+import { countPixels } from './support/canvas.js';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -42,17 +43,7 @@ test('a PNG stack opens with its verdict, the uncalibrated band, the mask overla
   await page.getByTestId('viewer-stage').focus();
   await page.keyboard.press('Home');
   await page.keyboard.press('n');
-  const greenish = () => page.locator('[data-testid=slice-viewer] canvas').evaluate((c: HTMLCanvasElement) => {
-    const copy = document.createElement('canvas');
-    copy.width = c.width;
-    copy.height = c.height;
-    const ctx = copy.getContext('2d')!;
-    ctx.drawImage(c, 0, 0);
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i + 1]! > d[i]! + 25) n++;
-    return n;
-  });
+  const greenish = () => countPixels(page, '[data-testid=slice-viewer] canvas', 'green');
   const toggle = page.getByTestId('mask-toggle');
   await expect(toggle).toBeChecked();
   await expect.poll(greenish).toBeGreaterThan(1000);

@@ -1,19 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Volume } from '../volume/volume.js';
-import { computeLungMask, preMaskedBackground } from './index.js';
+import { computeLungMask, dice, preMaskedBackground } from './index.js';
 import { syntheticChest } from './synthetic-chest.js';
-
-function dice(a: Uint8Array, b: Uint8Array): number {
-  let both = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i]) na++;
-    if (b[i]) nb++;
-    if (a[i] && b[i]) both++;
-  }
-  return (2 * both) / (na + nb);
-}
 
 describe('pre-masked exports (black outside the lungs)', () => {
   const chest = syntheticChest({ dimensions: [96, 96, 40], spacingMm: [4, 4, 7] });

@@ -186,7 +186,7 @@ function scpClass(o: StoreServerOptions) {
         respond(0xc000, 'No data set was received.');
         return;
       }
-      // Answered only once the instance is fsynced and renamed (or refused).
+      // Answered only once the instance is stored (renamed into place, and flushed with `fsync` durability) or refused.
       void o.store.commit(incoming).then(
         (r) => respond(r.status, r.outcome === 'refused' ? r.message : undefined),
         () => respond(0xa700, 'The instance could not be stored.'),

@@ -39,10 +39,11 @@ export interface AnalysedSeries {
   /** Why there are no objects: not DICOM, not analysable, or analysed before. */
   skipped?: { code: string; message: string };
   /**
-   * Where the time went, in ms: reading the series, its content identity, the analysis (lung
-   * mask, model), making and writing the SR, `onReport` (sending it), the other objects.
+   * Where the time went, in ms: reading the series, its content identity, the analysis and within
+   * it the lung mask and the model, making and writing the SR, `onReport` (sending it), the other
+   * objects.
    */
-  timingsMs: Partial<Record<'read' | 'identity' | 'analysis' | 'report' | 'reportSent' | 'otherObjects', number>>;
+  timingsMs: Partial<Record<'read' | 'identity' | 'analysis' | 'mask' | 'inference' | 'report' | 'reportSent' | 'otherObjects', number>>;
 }
 
 /** The analysis in the shape the result objects are written from. */
@@ -88,6 +89,10 @@ export async function analyseDicomSeries(paths: string[], ctx: AnalyseContext): 
         engine: ctx.engine, compute: ctx.pools.compute, keepLungMask: true, thumbnails: false,
       });
       timingsMs.analysis = ms(performance.now() - t);
+      for (const k of ['mask', 'inference'] as const) {
+        const v = analysis.result.timingsMs[k];
+        if (v !== undefined) timingsMs[k] = ms(v);
+      }
       const ra = resultAnalysisOf(analysis.result, analysis.lungMask);
       if (!ra) return done({ ...base, identity, result: analysis.result, skipped: analysis.result.error ?? { code: analysis.result.status, message: 'No result to write.' } });
       t = performance.now();

@@ -11,7 +11,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { ROOT, SCREENS, STUDY } from './support/fixtures.js';
 import { servedPage, type Served } from './support/serve.js';
 
-type Harness = typeof import('../src/core/network/test-support.js');
+type Harness = typeof import('../src/core/testing/dicom-peers.js');
 
 test.describe.configure({ mode: 'serial' });
 test.skip(!existsSync('/usr/sbin/Orthanc'), 'Debian orthanc is not installed');
@@ -24,7 +24,7 @@ let orthanc: Awaited<ReturnType<Harness['startOrthanc']>>;
 let lunglensPort: number;
 
 test.beforeAll(async () => {
-  const h = (await import(path.join(ROOT, 'dist', 'core', 'network', 'test-support.js'))) as Harness;
+  const h = (await import(path.join(ROOT, 'dist', 'core', 'testing', 'dicom-peers.js'))) as Harness;
   lunglensPort = await h.freePort();
   orthanc = await h.startOrthanc(mkdtempSync(path.join(tmpdir(), 'lunglens-e2e-orthanc-')), { lunglens: { aeTitle: 'LUNGLENS', port: lunglensPort } });
   const caseDir = path.join(STUDY.dir, readdirSync(STUDY.dir).find((d) => !d.startsWith('.'))!);

@@ -38,6 +38,12 @@ export interface AnalysedSeries {
   files: string[];
   /** Why there are no objects: not DICOM, not analysable, or analysed before. */
   skipped?: { code: string; message: string };
+  /**
+   * Where the time went, in ms: reading the series, its content identity, the analysis and within
+   * it the lung mask and the model, making and writing the SR, `onReport` (sending it), the other
+   * objects.
+   */
+  timingsMs: Partial<Record<'read' | 'identity' | 'analysis' | 'mask' | 'inference' | 'report' | 'reportSent' | 'otherObjects', number>>;
 }
 
 /** The analysis in the shape the result objects are written from. */
@@ -57,36 +63,39 @@ export function resultAnalysisOf(result: SeriesResult, lungMask: Uint8Array | un
   };
 }
 
+const ms = (v: number) => Math.round(v);
+
 export async function analyseDicomSeries(paths: string[], ctx: AnalyseContext): Promise<AnalysedSeries[]> {
   const out: AnalysedSeries[] = [];
   let readStarted = performance.now();
   await ctx.pools.readSeries(paths, {
     onVolume: async (summary, volume, dicom) => {
-      const readMs = performance.now() - readStarted;
-      const base = { studyInstanceUid: summary.studyInstanceUid, seriesInstanceUid: summary.seriesInstanceUid, objects: [], files: [] };
-      if (!dicom) {
-        out.push({ ...base, identity: '', result: null, skipped: { code: 'not-dicom', message: 'Results as DICOM objects need a DICOM source series.' } });
+      const timingsMs: AnalysedSeries['timingsMs'] = { read: ms(performance.now() - readStarted) };
+      const base = { studyInstanceUid: summary.studyInstanceUid, seriesInstanceUid: summary.seriesInstanceUid, objects: [], files: [], timingsMs };
+      const done = (a: AnalysedSeries) => {
+        out.push(a);
         readStarted = performance.now();
-        return;
-      }
-      const t = performance.now();
+      };
+      if (!dicom) return done({ ...base, identity: '', result: null, skipped: { code: 'not-dicom', message: 'Results as DICOM objects need a DICOM source series.' } });
+      let t = performance.now();
       const identity = contentIdentity(volume);
-      const identityMs = performance.now() - t;
+      timingsMs.identity = ms(performance.now() - t);
       const before = ctx.journal?.get(identity);
       if (before) {
-        out.push({ ...base, identity, result: null, files: before.files, skipped: { code: 'already-analysed', message: 'This content was analysed before; its result objects are kept.' } });
-        readStarted = performance.now();
-        return;
+        return done({ ...base, identity, result: null, files: before.files, skipped: { code: 'already-analysed', message: 'This content was analysed before; its result objects are kept.' } });
       }
-      const analysis = await analyzeVolume(summary, volume, identity, { readMs, identityMs }, {
+      t = performance.now();
+      const analysis = await analyzeVolume(summary, volume, identity, { readMs: timingsMs.read!, identityMs: timingsMs.identity }, {
         engine: ctx.engine, compute: ctx.pools.compute, keepLungMask: true, thumbnails: false,
       });
-      const ra = resultAnalysisOf(analysis.result, analysis.lungMask);
-      if (!ra) {
-        out.push({ ...base, identity, result: analysis.result, skipped: analysis.result.error ?? { code: analysis.result.status, message: 'No result to write.' } });
-        readStarted = performance.now();
-        return;
+      timingsMs.analysis = ms(performance.now() - t);
+      for (const k of ['mask', 'inference'] as const) {
+        const v = analysis.result.timingsMs[k];
+        if (v !== undefined) timingsMs[k] = ms(v);
       }
+      const ra = resultAnalysisOf(analysis.result, analysis.lungMask);
+      if (!ra) return done({ ...base, identity, result: analysis.result, skipped: analysis.result.error ?? { code: analysis.result.status, message: 'No result to write.' } });
+      t = performance.now();
       const m = ctx.engine.identity;
       const input = resultInput({
         dicom, volume, analysis: ra, model: { name: m.name, version: m.version, sha256: m.sha256 },
@@ -95,13 +104,17 @@ export async function analyseDicomSeries(paths: string[], ctx: AnalyseContext): 
       const dir = path.join(ctx.resultsDir, summary.studyInstanceUid, summary.seriesInstanceUid);
       const report = measurementReport(input);
       const [reportFile] = await writeResultFiles([report], dir);
+      timingsMs.report = ms(performance.now() - t);
+      t = performance.now();
       await ctx.onReport?.(reportFile!, { studyInstanceUid: summary.studyInstanceUid, seriesInstanceUid: summary.seriesInstanceUid });
+      timingsMs.reportSent = ms(performance.now() - t);
+      t = performance.now();
       const rest = [lungSegmentation(input), keyObjectSelection(input), summaryImage(input, volume)].filter((o): o is ResultObject => o !== null);
       const objects = [report, ...rest];
       const files = [reportFile!, ...await writeResultFiles(rest, dir)];
+      timingsMs.otherObjects = ms(performance.now() - t);
       await ctx.journal?.add({ identity, seriesInstanceUid: summary.seriesInstanceUid, files });
-      out.push({ ...base, identity, result: analysis.result, objects, files });
-      readStarted = performance.now();
+      return done({ ...base, identity, result: analysis.result, objects, files });
     },
   });
   return out;

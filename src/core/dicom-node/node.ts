@@ -23,6 +23,9 @@ export interface DicomNodeOptions {
   quietMs?: number;
 }
 
+/** Stage times as log fields (`readMs`, `analysisMs`, …). */
+const msFields = (t: AnalysedSeries['timingsMs']) => Object.fromEntries(Object.entries(t).map(([k, v]) => [`${k}Ms`, v]));
+
 const verdictText = (a: AnalysedSeries) => (a.result?.status === 'ok' ? `${a.result.verdict ?? 'indeterminate'} p=${a.result.probability?.toFixed(3)}` : a.skipped?.code ?? 'no result');
 
 export async function startDicomNode(o: DicomNodeOptions): Promise<Listener> {
@@ -54,7 +57,7 @@ export async function startDicomNode(o: DicomNodeOptions): Promise<Listener> {
       const analysed = await analyseDicomSeries([series.folder], { ...o.analysis, onReport: async (file) => { first = await send([file]); } });
       for (const a of analysed) {
         report(`analysed series ${key}: ${verdictText(a)}${a.files.length ? `, ${a.files.length} result objects` : ''}`);
-        log('series-analysed', { series: key, status: a.result?.status ?? 'skipped', code: a.skipped?.code ?? 'ok', objects: a.objects.length });
+        log('series-analysed', { series: key, status: a.result?.status ?? 'skipped', code: a.skipped?.code ?? 'ok', objects: a.objects.length, ...msFields(a.timingsMs) });
         if (a.objects.length === 0 || o.destinations.length === 0) continue;
         const rest = await send(a.files.slice(1));
         for (const d of o.destinations) {

@@ -66,11 +66,11 @@ export const listenerSchema = z.object({
   /** A series is complete once no instance of it arrived for this long. */
   stableSeconds: z.number().min(1).max(3600).default(30),
   /**
-   * When a received instance is acknowledged: after it is flushed to disk (`fsync`, survives a
-   * power cut) or once it is renamed into place (`rename`, survives the process being killed;
-   * faster where the disk is slow to flush). See instance-store.ts.
+   * When a received instance is acknowledged: once it is renamed into place (`rename`, default:
+   * survives LungLens being killed, as DCMTK's storescp does), or after it is also flushed to disk
+   * (`fsync`: survives a power cut; each instance waits for the disk). See instance-store.ts.
    */
-  durability: z.enum(['fsync', 'rename']).default('fsync'),
+  durability: z.enum(['fsync', 'rename']).default('rename'),
 });
 export type ListenerConfig = z.infer<typeof listenerSchema>;
 

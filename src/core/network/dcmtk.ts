@@ -6,7 +6,7 @@
  * configured bind address and port. The front reads the A-ASSOCIATE-RQ, rejects a calling AE
  * title that is not allowed (storescp has no such list) and otherwise passes the connection
  * through. storescp writes each instance before it answers; the front's process then takes the
- * file into the instance store (checked, fsynced, renamed). Differences from the built-in
+ * file into the instance store (checked, renamed; flushed too with `fsync` durability). Differences from the built-in
  * listener, said plainly: storescp acknowledges before our checks, so a corrupt or non-CT
  * instance is dropped with a log line but its sender was told "success"; and storescp's own port
  * listens on every interface (it has no bind option), reachable by anyone who finds it.

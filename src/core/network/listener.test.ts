@@ -112,6 +112,35 @@ describe.skipIf(!hasDcmtk)('the listener receives a study from DCMTK storescu', 
     expect(stable[0]!.instances).toBe(12);
   });
 
+  it('takes a corrected instance (same UID, other content) in place of the stored one, and hands the series on again', async () => {
+    const l = await start();
+    await storescu(l.port, series.files);
+    await waitFor(() => stable.length === 1);
+    // The same seed gives the same UIDs; the first slice now says something else.
+    const corrected = await writeSyntheticSeries(path.join(work, 'corrected'), {
+      columns: 64, rows: 48, slices: 12, seed: 'listener', attributes: (k) => ({ PatientName: PATIENT.name, PatientID: PATIENT.id, ...(k === 0 ? { ImageComments: 'corrected' } : {}) }),
+    });
+    expect(corrected.sopInstanceUids).toEqual(series.sopInstanceUids);
+    expect((await storescu(l.port, corrected.files)).code).toBe(0);
+    await waitFor(() => stable.length === 2);
+    expect(stable[1]).toMatchObject({ seriesInstanceUid: series.seriesInstanceUid, instances: 12 });
+    expect(stable[1]!.identity).not.toBe(stable[0]!.identity);
+    const events = logLines.map((x) => (JSON.parse(x) as { event: string }).event);
+    expect(events.filter((e) => e === 'store-replaced')).toHaveLength(1);
+    const kept = await fs.readFile(path.join(l.store.seriesFolder(series.studyInstanceUid, series.seriesInstanceUid), `${series.sopInstanceUids[0]}.dcm`));
+    expect(kept.includes(Buffer.from('corrected'))).toBe(true);
+  });
+
+  it('accepts a compressed (JPEG-LS) image once its last fragment is there', async () => {
+    const l = await start();
+    const compressed = path.join(work, 'jpeg-ls.dcm');
+    expect((await runTool('dcmcjpls', [series.files[0]!, compressed])).code).toBe(0);
+    const r = await storescu(l.port, [compressed], 'STORESCU', ['--propose-jls-lossless']);
+    expect(r.stderr).toMatch(/Received Store Response \(Success\)/);
+    const folder = l.store.seriesFolder(series.studyInstanceUid, series.seriesInstanceUid);
+    expect(await fs.readdir(folder)).toContain(`${series.sopInstanceUids[0]}.dcm`);
+  });
+
   it('answers C-ECHO, and rejects a calling AE title it does not know (with a log line)', async () => {
     const l = await start();
     expect((await runTool('echoscu', ['-aet', 'STORESCU', '-aec', 'LUNGLENS', '127.0.0.1', String(l.port)])).code).toBe(0);

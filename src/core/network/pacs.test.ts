@@ -150,3 +150,31 @@ describe.skipIf(skip || !hasOrthancDicomWeb)(`DICOMweb with a real PACS (Orthanc
     expect(back.framesPlaced).toBeGreaterThan(0);
   });
 });
+
+describe.skipIf(!hasDcmtk)(`C-STORE to a peer that takes implicit VR little endian only (DCMTK storescp +xi)${hasDcmtk ? '' : ' — skipped: dcmtk is needed'}`, () => {
+  it('the result objects arrive transcoded by the library, their content unchanged', async () => {
+    const dir = path.join(work, 'implicit-only');
+    const series = await writeSyntheticSeries(path.join(dir, 'ct'), { columns: 64, rows: 48, slices: 10, seed: 'implicit-only' });
+    const source = await readSource([path.dirname(series.files[0]!)]);
+    const objects = resultObjects(fixtureInput(source, fixtureAnalysis(10, syntheticLungMask(source.volume))), source.volume).filter((o) => o.kind !== 'seg');
+    const files = await writeResultFiles(objects, path.join(dir, 'results'));
+    const port = await freePort();
+    await fs.mkdir(path.join(dir, 'scp'), { recursive: true });
+    const { spawn } = await import('node:child_process');
+    // storescp's default list of storage classes has no Segmentation; the other three are sent.
+    const scp = spawn('storescp', ['+xi', '-od', path.join(dir, 'scp'), String(port)]);
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      const outcomes = await dcmjsDimse.client.store({ aeTitle: 'ANY', host: '127.0.0.1', port }, { aeTitle: 'LUNGLENS' }, files);
+      expect(outcomes.map((o) => o.ok), JSON.stringify(outcomes)).toEqual([true, true, true]);
+    } finally {
+      scp.kill();
+    }
+    const kept = await fs.readdir(path.join(dir, 'scp'));
+    expect(kept).toHaveLength(3);
+    const sr = await fs.readFile(path.join(dir, 'scp', kept.find((f) => f.startsWith('SR'))!));
+    expect(sr.includes(Buffer.from('1.2.840.10008.1.2\0'))).toBe(true); // implicit VR little endian in its file meta group
+    expect(readReport(sr).verdict).toBe('covid');
+    await fs.rm(work, { recursive: true, force: true });
+  });
+});

@@ -2,7 +2,7 @@
  * When is a received series complete? DICOM does not say, so — like Orthanc's "stable" series — a
  * series is taken as complete once no new instance of it arrived for a quiet period. Each stable
  * series is handed on once per content: its identity is the SHA-256 of its instances' UIDs and
- * content hashes, remembered in the series folder (`.stable`) after the handler succeeded, so the
+ * versions (which change whenever an instance's content does; instance-store.ts), remembered in the series folder (`.stable`) after the handler succeeded, so the
  * same study sent again (every instance a duplicate) or a listener restarted finds nothing new.
  *
  * Handlers run one at a time, in the order series became stable.
@@ -21,7 +21,7 @@ export interface StableSeries {
   folder: string;
   instances: number;
   kind: InstanceKind;
-  /** SHA-256 over the sorted (SOP Instance UID, content hash) pairs. */
+  /** SHA-256 over the sorted (SOP Instance UID, version) pairs. */
   identity: string;
 }
 
@@ -52,7 +52,7 @@ export class StableSeriesTracker {
         const folder = path.join(studies, study, series);
         const [identity, kind] = await Promise.all([this.identityOf(folder), this.kindOf(folder)]);
         if (identity && kind && identity.value !== await this.handled(folder)) {
-          this.touch({ studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: '', sopClassUid: '', kind, sha256: '', path: folder });
+          this.touch({ studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: '', sopClassUid: '', kind, version: '', path: folder });
           pending++;
         }
       }

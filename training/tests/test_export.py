@@ -24,7 +24,8 @@ def test_graph_contract(tmp_path):
     assert graph.opset_import[0].version == OPSET >= 17
     dims = lambda v: [d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim]  # noqa: E731
     assert {i.name: dims(i) for i in graph.graph.input} == {'slices': ['N', 1, 32, 32], 'masks': ['N', 1, 32, 32]}
-    assert {o.name: dims(o) for o in graph.graph.output} == {'logits': [1, 2], 'attention': ['N']}
+    # logits and attention (DESIGN.md §4) plus the OOD score's features: 2H = 128 LSTM + 2F = 512 slice features
+    assert {o.name: dims(o) for o in graph.graph.output} == {'logits': [1, 2], 'attention': ['N'], 'features': [1, 640]}
     assert any(n.op_type == 'LSTM' for n in graph.graph.node)
 
 

@@ -84,6 +84,14 @@ def main(argv: list[str] | None = None) -> int:
                    help='what uncalibrated grey levels (8-bit stacks) do to the verdict (the card\'s inputChecks.uncalibrated)')
     x.add_argument('--real', default=None, help='the real-data evaluation (`python -m training real`) to put in the card')
 
+    r = sub.add_parser('real', help='every real case scanned by a model that never saw its patient (leave-one-patient-out)')
+    r.add_argument('--final', required=True, help='the shipped run')
+    r.add_argument('--fold', action='append', default=[], help='a fold run (holds one or more patients out); repeat')
+    r.add_argument('--data', action='append', required=True, help='prepared folder(s) of real cases (with groups.json and facts.json)')
+    r.add_argument('--out', required=True)
+    r.add_argument('--uncalibrated', choices=['indeterminate', 'warn'], default='indeterminate')
+    r.add_argument('--device', choices=['auto', 'cpu', 'cuda'], default='auto')
+
     b = sub.add_parser('bench', help='seconds per training step and per inference pass')
     b.add_argument('--backbone', choices=['compact', 'resnext50'], action='append')
     b.add_argument('--size', type=int, action='append')
@@ -145,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
 
             export_run(args.run, args.out, args.name, check=not args.no_check, log=lambda s: print(s, flush=True),
                        uncalibrated=args.uncalibrated, real=args.real)
+        elif args.command == 'real':
+            from .real import real_report
+
+            real_report(args.final, args.fold, args.data, args.out, args.device, args.uncalibrated, log=lambda s: print(s, flush=True))
         elif args.command == 'bench':
             from .bench import bench
             from .train import resolve_device

@@ -70,3 +70,11 @@ def test_export_run_writes_a_complete_card(tiny_sets, tmp_path):
     assert card['training']['recipe']['pretraining']['steps'] == 2  # stage 1 is part of the recipe
     assert 'not a clinical device' in card['intendedUse'].lower()
     assert card['metrics'][-1]['split'] == 'validation'
+    # abstention: the temperature, the OOD model over the `features` output, the input checks, golden verdicts
+    assert card['outputs']['features']['shape'] == [1, 640] and card['ood']['dimension'] == 640
+    assert card['probabilityCalibration']['kind'] == 'temperature' and card['probabilityCalibration']['temperature'] > 0
+    assert card['ood']['threshold'] > 0 and len(card['ood']['eigenvalues']) == len(card['ood']['eigenvectors'])
+    assert card['inputChecks']['maxSliceSpacingMm'] == 2.5 and card['inputChecks']['uncalibrated'] == 'indeterminate'
+    assert {r['code'] for g in card['abstention']['golden'] for r in g['reasons']} >= {'thick-slices', 'out-of-distribution', 'pre-masked'}
+    assert all(len(c['features']) == 640 and c['oodScore'] > 0 and 0 <= c['bodyFractionOutsideLung'] <= 1 for c in card['golden']['cases'])
+    assert all(c['maxAbsFeatures'] <= 1e-4 for c in card['verification']['cases'])

@@ -60,6 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument('--group', action='append', default=[], metavar='CASE=PATIENT', help='the patient of one case')
     g.add_argument('--labels', default=None, help='labels.json whose cases carry the patient under --key')
     g.add_argument('--key', default='patient', help='dotted path of the patient in each labels.json case (default: patient)')
+    g.add_argument('--manifest', default=None, help='the real-data manifest: each case\'s patient_group by its SeriesInstanceUID')
+
+    mf = sub.add_parser('manifest', help='labels.json and the paths of the real-data manifest\'s series with one use, for lunglens prepare')
+    mf.add_argument('--manifest', required=True)
+    mf.add_argument('--use', required=True, help='lesion-background, lopo-eval, ssl, …')
+    mf.add_argument('--id', action='append', default=None, help='only these series ids')
+    mf.add_argument('--labels-out', required=True)
+    mf.add_argument('--paths-out', required=True)
 
     f = sub.add_parser('facts', help='the input checks\' facts of every case (lunglens inspect + the tensors): DIR/facts.json')
     f.add_argument('folder', nargs='+')
@@ -130,8 +138,13 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == 'tag':
             from .data import tag_folder
 
-            path = tag_folder(args.folder, args.domain, args.group, args.labels, args.key)
+            path = tag_folder(args.folder, args.domain, args.group, args.labels, args.key, args.manifest)
             print(f'wrote {path}')
+        elif args.command == 'manifest':
+            from .manifest import write_selection
+
+            n = write_selection(args.manifest, args.use, args.labels_out, args.paths_out, args.id)
+            print(f'{n} series → {args.labels_out}, {args.paths_out}')
         elif args.command == 'facts':
             from .facts import write_facts
 

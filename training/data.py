@@ -284,9 +284,18 @@ def write_groups(folder: str | Path, domain: str, groups: dict[str, str]) -> Pat
     return path
 
 
-def tag_folder(folder: str | Path, domain: str, pairs: Sequence[str] = (), labels: Optional[str | Path] = None, key: str = 'patient') -> Path:
-    """`python -m training tag`: groups from CASE=PATIENT pairs and/or a labels.json field."""
+def tag_folder(folder: str | Path, domain: str, pairs: Sequence[str] = (), labels: Optional[str | Path] = None, key: str = 'patient',
+               manifest: Optional[str | Path] = None) -> Path:
+    """`python -m training tag`: groups from the real-data manifest (by SeriesInstanceUID), a
+    labels.json field and/or CASE=PATIENT pairs (later ones win)."""
     groups: dict[str, str] = {}
+    if manifest is not None:
+        from .manifest import patients_by_uid
+
+        by_uid = patients_by_uid(json.loads(Path(manifest).read_text()))
+        for c in PreparedSet.load(folder).cases:
+            if c.series_instance_uid in by_uid:
+                groups[c.id] = by_uid[c.series_instance_uid]
     if labels is not None:
         for c in json.loads(Path(labels).read_text()).get('cases') or []:
             value = c

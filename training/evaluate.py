@@ -53,7 +53,9 @@ def lunglens_evaluate(results: Path, labels: Path, command: Optional[Sequence[st
 def labels_json(data: PreparedSet) -> dict:
     """`lunglens phantom`'s labels.json shape (DESIGN.md §3), from the manifest's labelled cases."""
     # `path` (absolute: the series' source) lets `lunglens evaluate` match series without a UID.
-    return {'cases': [{'id': c.id, 'seriesInstanceUid': c.series_instance_uid, 'label': c.label, 'slicePositive': c.slice_positive,
+    # A non-COVID series has no COVID-19 slice, whether or not its labels said so slice by slice.
+    return {'cases': [{'id': c.id, 'seriesInstanceUid': c.series_instance_uid, 'label': c.label,
+                       'slicePositive': c.slice_positive if c.slice_positive is not None or c.label != 'non-covid' else [False] * c.slices,
                        'path': c.source} for c in data.cases if c.label is not None]}
 
 

@@ -9,8 +9,7 @@
 // growth per voxel, and what the result itself holds (two Uint8 masks: 2 bytes per voxel, not
 // all resident: pages never written stay unmapped). `--json` prints one JSON object instead
 // (src/core/lung/lung-memory.test.ts runs it on a smaller volume and asserts the bound).
-import { computeLungMask } from '../src/core/lung/index.js';
-import { syntheticChest } from '../src/core/lung/test-volumes.js';
+import { computeLungMask, syntheticChest } from '../src/core/lung/index.js';
 import { Volume } from '../src/core/volume/volume.js';
 
 const arg = (name: string, fallback: number) => {

@@ -12,7 +12,7 @@ import { PNG } from 'pngjs';
 import { discover } from '../src/core/ingest/discover.js';
 import { loadSeries } from '../src/core/ingest/load-series.js';
 import { buildSeries } from '../src/core/ingest/series-builder.js';
-import { IngestPool } from '../src/core/ingest/worker-pool.js';
+import { IngestPool } from '../src/core/ingest/ingest-pool.js';
 import type { DicomInstance } from '../src/core/dicom/header.js';
 import { generateCase, planCases } from '../src/core/phantom/index.js';
 import { Canvas, grey, type Rgb } from './render-helpers.js';

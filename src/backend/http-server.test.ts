@@ -6,8 +6,8 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inspectWithPool } from '../core/ingest/inspect.js';
-import { IngestPool } from '../core/ingest/worker-pool.js';
+import { readSeries } from '../core/ingest/read-series.js';
+import { IngestPool } from '../core/ingest/ingest-pool.js';
 import { writePhantoms } from '../core/phantom/index.js';
 import { TOKEN_HEADER } from '../shared/api.js';
 import { CONTENT_SECURITY_POLICY, startServer, type ServerHandle } from './http-server.js';
@@ -121,7 +121,7 @@ async function sliceOf(folder: string, k: number): Promise<Int16Array> {
   let slice: Int16Array | null = null;
   const pool = new IngestPool(1);
   try {
-    await inspectWithPool([folder], pool, { onVolume: (_s, v) => void (slice = Int16Array.from(v.slice(k))) });
+    await readSeries([folder], pool, { onVolume: (_s, v) => void (slice = Int16Array.from(v.slice(k))) });
   } finally {
     await pool.close();
   }

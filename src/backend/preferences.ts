@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { writeAtomically } from '../core/dataset/write-atomic.js';
+import { writeAtomically } from '../core/util/write-atomically.js';
 import { RecentStudySchema, SettingsSchema, type RecentStudy, type Settings } from '../shared/api.js';
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({ modelPath: null, provider: 'auto', threads: 0, defaultWindow: 'lung', reviewer: '' });

@@ -10,16 +10,12 @@ import path from 'node:path';
 import { enhanceStochastic } from '../core/enhance/stochastic.js';
 import { windowHu } from '../core/enhance/tone-map.js';
 import { InferenceEngine } from '../core/inference/engine.js';
-import { inspectWithPool } from '../core/ingest/inspect.js';
 import type { SeriesSummary } from '../core/ingest/types.js';
 import { encodeMesh, surfaceNets } from '../core/mesh/surface-nets.js';
 import { writePhantoms, type PhantomLabels } from '../core/phantom/index.js';
 import { ReviewStore, type ReviewChanges, type SliceMark as CoreSliceMark } from '../core/review/review-store.js';
-import { analyzeSeries, type Analysis as CoreAnalysis } from '../core/scan/analyze.js';
-import { contentIdentity } from '../core/scan/identity.js';
-import { closeScanPools, scanPaths, scanPools } from '../core/scan/scan.js';
-import { sliceThumbnail } from '../core/scan/thumbnail.js';
-import type { ScanItem } from '../core/scan/types.js';
+import { AnalysisPools, analyzeVolume, contentIdentity, sliceThumbnail, type SeriesResult, type VolumeAnalysis } from '../core/analysis/index.js';
+import { scanPaths } from '../core/scan/scan.js';
 import type { Volume } from '../core/volume/volume.js';
 import type { Analysis, AppInfo, JobEvent, OpenResult, QueueRow, Review, ScanRow, SeriesView, Settings, StochasticRequestParams } from '../shared/api.js';
 import { ApiError, toProblem } from './api-error.js';
@@ -35,7 +31,7 @@ interface OpenedSeries {
   summary: SeriesSummary;
   volume: Volume;
   view: SeriesView;
-  analysis?: Promise<CoreAnalysis>;
+  analysis?: Promise<VolumeAnalysis>;
   mesh?: Buffer;
   /** Its key in the review queue (content identity), once analysed. */
   reviewKey?: string;
@@ -60,7 +56,7 @@ export class Workstation {
   private readonly jobs = new Map<string, Job>();
   private readonly listeners = new Set<(event: JobEvent) => void>();
   /** Reading and compute threads for everything: opening, analysis, batch scans (warm after start). */
-  private readonly pools = scanPools();
+  private readonly pools = new AnalysisPools();
   private enhancing: string | null = null;
   private reviews: ReviewStore | null = null;
   private reviewProblem: string | null = null;
@@ -129,7 +125,7 @@ export class Workstation {
   async open(paths: string[]): Promise<OpenResult> {
     const started = performance.now();
     const views: SeriesView[] = [];
-    const result = await inspectWithPool(paths, this.pools.ingest, {
+    const result = await this.pools.readSeries(paths, {
       onVolume: (summary, volume) => {
         // A series opened again (same UIDs and geometry) keeps its analysis and mesh.
         const kept = this.series.get(summary.id);
@@ -180,7 +176,7 @@ export class Workstation {
     const s = this.opened(seriesId);
     if (!this.engine) throw new ApiError('no-model', this.modelProblem?.message ?? 'No model is loaded. Choose a model file in Settings.', 409);
     const a = await this.startAnalysis(s)!;
-    return { ...analysisView(seriesId, a), reviewKey: a.item.status === 'ok' ? s.reviewKey ?? null : null };
+    return { ...analysisView(seriesId, a), reviewKey: a.result.status === 'ok' ? s.reviewKey ?? null : null };
   }
 
   /**
@@ -188,17 +184,17 @@ export class Workstation {
    * Its item's identity is the content identity (the key a batch scan of it would give), hashed
    * while the lung mask is made; an analysed series joins the review queue under it.
    */
-  private startAnalysis(s: OpenedSeries): Promise<CoreAnalysis> | null {
+  private startAnalysis(s: OpenedSeries): Promise<VolumeAnalysis> | null {
     const engine = this.engine;
     if (!engine) return null;
     if (s.analysis) return s.analysis;
-    const analysis = analyzeSeries(s.summary, s.volume, () => s.reviewKey ?? contentIdentity(s.volume), { readMs: 0, identityMs: 0 }, { engine, compute: this.pools.compute, keepLungMask: true, thumbnails: false });
+    const analysis = analyzeVolume(s.summary, s.volume, () => s.reviewKey ?? contentIdentity(s.volume), { readMs: 0, identityMs: 0 }, { engine, compute: this.pools.compute, keepLungMask: true, thumbnails: false });
     s.analysis = analysis;
     analysis.then((a) => {
-      this.log.event('analyze', { status: a.item.status, code: a.item.error?.code ?? '', slices: a.item.sliceAttention.length, ms: a.item.timingsMs['total'] ?? 0 });
-      s.reviewKey = a.item.identity;
+      this.log.event('analyze', { status: a.result.status, code: a.result.error?.code ?? '', slices: a.result.sliceAttention.length, ms: a.result.timingsMs['total'] ?? 0 });
+      s.reviewKey = a.result.identity;
       try {
-        if (a.item.status === 'ok') this.queueForReview(s.summary, a.item, 'opened');
+        if (a.result.status === 'ok') this.queueForReview(s.summary, a.result, 'opened');
       } catch (error) {
         this.log.event('review-queue-failed', { code: toProblem(error).code }); // the analysis stands
       }
@@ -208,7 +204,7 @@ export class Workstation {
     return analysis;
   }
 
-  private queueForReview(summary: SeriesSummary, item: ScanItem, source: 'opened' | 'scan'): void {
+  private queueForReview(summary: SeriesSummary, item: SeriesResult, source: 'opened' | 'scan'): void {
     if (!this.reviews || item.status !== 'ok' || !item.dimensions) return;
     this.reviews.addStudy({
       key: item.identity, seriesInstanceUid: summary.seriesInstanceUid, studyInstanceUid: summary.studyInstanceUid, description: summary.seriesDescription, path: summary.path,
@@ -369,7 +365,7 @@ export class Workstation {
 
   async close(): Promise<void> {
     for (const job of this.jobs.values()) job.controller.abort();
-    await Promise.allSettled([this.engine?.close(), closeScanPools(this.pools)]);
+    await Promise.allSettled([this.engine?.close(), this.pools.close()]);
     this.reviews?.close();
   }
 }
@@ -390,8 +386,8 @@ function seriesView(summary: SeriesSummary, volume: Volume): SeriesView {
   };
 }
 
-function analysisView(seriesId: string, a: CoreAnalysis): Analysis {
-  const i = a.item;
+function analysisView(seriesId: string, a: VolumeAnalysis): Analysis {
+  const i = a.result;
   return {
     seriesId, status: i.status, probability: i.probability, verdict: i.verdict, threshold: i.threshold, sliceAttention: i.sliceAttention,
     slicePositive: i.slicePositive, topSlices: i.topSlices, lungVolumeMl: i.lungVolumeMl, slicesWithLung: a.slicesWithLung, reviewKey: null,
@@ -399,7 +395,7 @@ function analysisView(seriesId: string, a: CoreAnalysis): Analysis {
   };
 }
 
-function scanRow(i: ScanItem): ScanRow {
+function scanRow(i: SeriesResult): ScanRow {
   return {
     id: i.id, path: i.path, seriesDescription: i.seriesDescription, status: i.status, probability: i.probability, verdict: i.verdict,
     slices: i.dimensions?.[2] ?? null, lungVolumeMl: i.lungVolumeMl, totalMs: i.timingsMs['total'] ?? null, ...(i.error ? { error: i.error } : {}),

@@ -23,8 +23,8 @@ import { fileURLToPath } from 'node:url';
 import { optimiseOnCallingThread } from '../core/compiler-flags.js';
 import { InferenceEngine } from '../core/inference/engine.js';
 import { writePhantoms } from '../core/phantom/write-phantoms.js';
-import { closeScanPools, scanPaths, scanPools, type ScanPools } from '../core/scan/scan.js';
-import type { ScanItem } from '../core/scan/types.js';
+import { AnalysisPools, type SeriesResult } from '../core/analysis/index.js';
+import { scanPaths } from '../core/scan/scan.js';
 
 const CACHE = path.join(os.tmpdir(), 'lunglens-bench-scan-v1');
 const TARGET_S = 2.0;
@@ -54,7 +54,7 @@ async function study(name: string, slices: number, count = 1, positiveRate = 0.5
 
 const seriesDirs = async (dir: string) => (await fs.readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name));
 
-async function scanOnce(engine: InferenceEngine, paths: string[], pools?: ScanPools): Promise<{ seconds: number; items: ScanItem[] }> {
+async function scanOnce(engine: InferenceEngine, paths: string[], pools?: AnalysisPools): Promise<{ seconds: number; items: SeriesResult[] }> {
   const out = await fs.mkdtemp(path.join(os.tmpdir(), 'lunglens-bench-out-'));
   const start = performance.now();
   const results = await scanPaths(paths, { out, engine, ...(pools ? { pools } : {}) });
@@ -73,13 +73,13 @@ async function childPeak(dir: string): Promise<void> {
 }
 
 /** One study as `lunglens scan` runs it (src/cli/commands/scan.ts): its threads start while the model loads. */
-async function asTheCliDoes(series: string): Promise<{ seconds: number; items: ScanItem[] }> {
-  const fresh = scanPools();
+async function asTheCliDoes(series: string): Promise<{ seconds: number; items: SeriesResult[] }> {
+  const fresh = new AnalysisPools();
   const engine = await InferenceEngine.open({ provider: 'cpu' });
   try {
     return await scanOnce(engine, [series], fresh);
   } finally {
-    await Promise.all([engine.close(), closeScanPools(fresh)]);
+    await Promise.all([engine.close(), fresh.close()]);
   }
 }
 
@@ -93,13 +93,13 @@ async function main(): Promise<void> {
 
   // 1. One 512×512×300 study, end to end: a clear chest and one with COVID-19 opacities (the lung
   // mask's hull work grows with opacities at the lung wall).
-  let item: ScanItem | undefined;
+  let item: SeriesResult | undefined;
   // Twice each: as a `lunglens scan` of one study runs it — new worker threads started while a
   // new engine loads the model, then files → verdict timed (the JavaScript engine compiles the hot
   // loops while it works; onnxruntime's session runs for the first time) — and with threads and
   // engine kept warm from a study before (the app, whose threads warm up at start; every study of
   // a batch after the first).
-  const pools = scanPools();
+  const pools = new AnalysisPools();
   for (const [name, rate] of [['s512x300-clear', 0], ['s512x300-covid', 1]] as const) {
     const [series] = await seriesDirs(await study(name, 300, 1, rate));
     await scanOnce(engine, [series!]); // onnxruntime's first run, the files in the page cache
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
       console.log(`    stages (last run, ms): ${Object.entries(item.timingsMs).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(' · ')}`);
     }
   }
-  await closeScanPools(pools);
+  await pools.close();
 
   // 2. Batch throughput.
   const batchCount = value('--batch', 6);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { readNifti } from '../core/formats/nifti.js';
 import { writeNifti } from '../core/formats/nifti-write.js';
-import { syntheticChest } from '../core/lung/test-volumes.js';
+import { syntheticChest } from '../core/lung/index.js';
 import { runCli as run } from './test-support.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'lunglens-mask-cli-'));

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { writePhantoms, type PhantomLabels } from '../core/phantom/write-phantoms.js';
 import { inspectPaths } from '../core/ingest/inspect.js';
 import { JOURNAL_FILE } from '../core/scan/journal.js';
-import type { ScanResults } from '../core/scan/types.js';
+import type { ScanResults } from '../core/scan/results-schema.js';
 import { runCli } from './test-support.js';
 
 const root = path.resolve(import.meta.dirname, '../..');

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { readLabels } from '../../core/dataset/labels.js';
-import { writeAtomically } from '../../core/dataset/write-atomic.js';
+import { writeAtomically } from '../../core/util/write-atomically.js';
 import { LungLensError } from '../../core/errors.js';
 import { evaluate, parseResults } from '../../core/evaluate/evaluate.js';
 

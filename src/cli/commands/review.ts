@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { reviewDatabasePath } from '../../backend/data-dir.js';
-import { writeAtomically } from '../../core/dataset/write-atomic.js';
+import { writeAtomically } from '../../core/util/write-atomically.js';
 import { LungLensError } from '../../core/errors.js';
 import { applyImport, exportCsv, exportJson, planImport } from '../../core/review/exchange.js';
 import { ReviewStore } from '../../core/review/review-store.js';

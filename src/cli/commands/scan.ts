@@ -4,7 +4,8 @@ import cliProgress from 'cli-progress';
 import { LungLensError } from '../../core/errors.js';
 import { InferenceEngine } from '../../core/inference/engine.js';
 import type { ProviderPreference } from '../../core/inference/execution-provider.js';
-import { closeScanPools, scanPaths, scanPools, ScanOutputError, type ScanProgress } from '../../core/scan/scan.js';
+import { AnalysisPools } from '../../core/analysis/index.js';
+import { scanPaths, ScanOutputError, type ScanProgress } from '../../core/scan/scan.js';
 import { parsePositiveInt } from '../options.js';
 
 /**
@@ -43,12 +44,12 @@ export function registerScan(program: Command, setExit: (code: number) => void):
         setExit(code);
       };
       // The reading and compute threads start while the model loads.
-      const pools = scanPools(opts.workers);
+      const pools = new AnalysisPools(opts.workers);
       let engine: InferenceEngine;
       try {
         engine = await InferenceEngine.open({ ...(opts.model ? { model: opts.model } : {}), provider: opts.provider, ...(opts.threads ? { threads: opts.threads } : {}) });
       } catch (error) {
-        await closeScanPools(pools);
+        await pools.close();
         return fail(error instanceof LungLensError ? error.message : String(error), SCAN_EXIT.usage);
       }
       const id = engine.identity;
@@ -75,7 +76,7 @@ export function registerScan(program: Command, setExit: (code: number) => void):
         throw error;
       } finally {
         process.off('SIGINT', onSigint);
-        await Promise.all([engine.close(), closeScanPools(pools)]);
+        await Promise.all([engine.close(), pools.close()]);
       }
     });
 }

@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import { LungLensError } from '../errors.js';
-import { writeAtomically } from './write-atomic.js';
+import { writeAtomically } from '../util/write-atomically.js';
 
 export type NpyArray = Float32Array | Uint8Array;
 

@@ -12,16 +12,17 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { inspectWithPool } from '../ingest/inspect.js';
+import { readSeries } from '../ingest/read-series.js';
 import type { SeriesSummary } from '../ingest/types.js';
-import { defaultThreads, IngestPool } from '../ingest/worker-pool.js';
+import { IngestPool } from '../ingest/ingest-pool.js';
 import type { InputPreprocessing } from '../model/preprocess.js';
 import type { Volume } from '../volume/volume.js';
 import type { LabelCase, Labels } from './labels.js';
 import { MANIFEST_FORMAT, MANIFEST_VERSION, type PreparedCase, type PreparedManifest, type PrepareRejection } from './manifest.js';
-import { PreparePool } from './prepare-pool.js';
 import type { PrepareCaseResult } from './prepare-worker.js';
-import { writeAtomically } from './write-atomic.js';
+import type * as PrepareWorker from './prepare-worker.js';
+import { defaultThreads, WorkerPool } from '../workers/worker-pool.js';
+import { writeAtomically } from '../util/write-atomically.js';
 
 export interface PrepareOptions {
   /** Output folder: manifest.json and cases/. */
@@ -100,7 +101,7 @@ export async function prepareDataset(paths: string[], options: PrepareOptions): 
   // By default one core reads while the others prepare: each preparing thread pays its own JIT
   // warm-up (≈ 2–3 s of CPU), which a second thread on a 2-core machine shared with other work did
   // not earn back (measured: 20 phantoms, 17–19 s with one thread, 23–28 s with two).
-  const compute = new PreparePool(options.workers ?? Math.max(1, defaultThreads() - 1));
+  const compute = new WorkerPool<typeof PrepareWorker>(import.meta.url, './prepare-worker', { threads: options.workers ?? Math.max(1, defaultThreads() - 1) });
   const inFlight = new Set<Promise<void>>();
   let writeError: unknown = null;
   let order = 0;
@@ -123,7 +124,7 @@ export async function prepareDataset(paths: string[], options: PrepareOptions): 
     };
     let result: PrepareCaseResult;
     try {
-      result = await compute.prepareCase(task);
+      result = await compute.call('prepareCase', task);
     } catch (error) {
       // The worker itself failed (out of memory, a crash): this volume is lost, the run goes on.
       result = { ok: false, code: 'prepare-failed', message: `The case could not be prepared: ${error instanceof Error ? error.message : String(error)}` };
@@ -149,7 +150,7 @@ export async function prepareDataset(paths: string[], options: PrepareOptions): 
 
   let inspected;
   try {
-    inspected = await inspectWithPool(paths, ingest, {
+    inspected = await readSeries(paths, ingest, {
       // One volume per compute thread at a time, while the ingest pool reads the next one.
       onVolume: async (summary, volume) => {
         while (inFlight.size >= compute.threads) await Promise.race(inFlight);

@@ -10,10 +10,6 @@
  * the memory and call `row` for the rows they claim with Atomics.add on the job block's counter.
  * The calling thread's instance prepares the image (`prepare`: codes, values, Sobel gradient) and
  * upsamples previews (`upsample`), so no large loop runs as cold JavaScript before a preview.
- *
- * Architecture invariant: `runRows` is self-contained — no imports, no helpers — because worker
- * threads build it from its source text (`runRows.toString()`), which works the same under tsx,
- * vitest and the built code.
  */
 import { STOCHASTIC_KERNEL_WASM_BASE64 } from './stochastic-kernel.wasm.js';
 import { sprayAngles } from './stochastic-angles.js';
@@ -65,10 +61,7 @@ interface KernelExports {
   upsample(grid: number, gridWidth: number, gridHeight: number, step: number, width: number, height: number, out: number): void;
 }
 
-/**
- * Claims grid rows off `counter[0]` until none are left and runs them; returns the samples read.
- * Self-contained (see the header): it runs in the worker threads from its source text.
- */
+/** Claims grid rows off `counter[0]` until none are left and runs them; returns the samples read. */
 export function runRows(row: RowFn, counter: Int32Array, gridRows: number, job: number, scratch: number): number {
   let reads = 0;
   for (let yi = Atomics.add(counter, 0, 1); yi < gridRows; yi = Atomics.add(counter, 0, 1)) reads += row(job, scratch, yi);

@@ -1,76 +1,39 @@
 /**
- * The worker threads of the stochastic enhancement: one module-level pool, started on first use
- * (or ahead of time by `warmUpStochastic`) and kept for the life of the process, so an app's
- * first preview does not pay thread start-up (≈ 50–60 ms per worker here) and later enhancers
- * reuse threads whose kernel code V8 has already optimised. Idle workers are unref'd: they never
- * keep the process alive.
+ * The worker threads of the stochastic enhancement (stochastic-worker.ts): one module-level pool,
+ * started on first use (or ahead of time by `warmUpStochastic`) and kept for the life of the
+ * process, so an app's first preview does not pay thread start-up (≈ 50–60 ms per worker here)
+ * and later enhancers reuse threads whose kernel code V8 has already optimised. Idle threads
+ * never keep the process alive.
  *
- * A round is one message per worker with the enhancer's shared memory and the compiled module
- * (both shared, nothing copied); each worker instantiates the kernel on that memory and runs
- * rows until the round's counter runs out (`runRows`). Replies are matched to rounds in order.
+ * A round is one task per thread with the enhancer's shared memory and the compiled module (both
+ * shared, nothing copied); each task runs rows until the round's counter runs out, in its own
+ * scratch slot, so which thread runs which task never changes the sums.
  */
-import os from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { COUNTER_BYTE, KernelMemory, runRows, stochasticModule, type SharedWasmMemory } from './stochastic-kernel.js';
+import { WorkerPool, defaultThreads } from '../workers/worker-pool.js';
+import { COUNTER_BYTE, KernelMemory, stochasticModule, type SharedWasmMemory } from './stochastic-kernel.js';
 import { DEFAULT_STOCHASTIC } from './stochastic-params.js';
 import { chainConstants } from './stochastic-reference.js';
+import type * as StochasticWorker from './stochastic-worker.js';
 
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const runRows = ${runRows.toString()};
-parentPort.on('message', (m) => {
-  try {
-    const { row } = new WebAssembly.Instance(m.module, { env: { memory: m.memory } }).exports;
-    const counter = new Int32Array(m.memory.buffer, m.counterByte, 1);
-    parentPort.postMessage({ reads: runRows(row, counter, m.gridRows, m.job, m.scratch) });
-  } catch (error) {
-    parentPort.postMessage({ error: String((error && error.stack) || error) });
-  }
-});
-`;
-
-interface Pending {
-  resolve: (reads: number) => void;
-  reject: (error: Error) => void;
+interface Pool {
+  workers: WorkerPool<typeof StochasticWorker>;
+  rounds: number;
 }
 
-interface PoolWorker {
-  worker: Worker;
-  pending: Pending[];
-}
+let current: Pool | undefined;
 
-const workers: PoolWorker[] = [];
-
-function spawn(): PoolWorker {
-  const entry: PoolWorker = { worker: new Worker(WORKER_SOURCE, { eval: true }), pending: [] };
-  const { worker, pending } = entry;
-  worker.unref();
-  worker.on('message', (m: { reads?: number; error?: string }) => {
-    const p = pending.shift();
-    if (pending.length === 0) worker.unref();
-    if (m.error !== undefined) p?.reject(new Error(`stochastic worker: ${m.error}`));
-    else p?.resolve(m.reads ?? 0);
-  });
-  const fail = (error: Error): void => {
-    const i = workers.indexOf(entry);
-    if (i >= 0) workers.splice(i, 1);
-    for (const p of pending.splice(0)) p.reject(error);
-  };
-  worker.on('error', fail);
-  worker.on('exit', (code) => fail(new Error(`stochastic worker exited (code ${code})`)));
-  return entry;
-}
-
-/** Default thread count: the available cores. */
-export function defaultThreads(): number {
-  return os.availableParallelism();
-}
-
-/** Starts workers until the pool has `threads` of them (they start in the background). */
+/** Starts the pool's threads (in the background) so that it has at least `threads` of them. */
 export function ensureWorkers(threads: number): void {
   stochasticModule();
-  while (workers.length < threads) workers.push(spawn());
+  if (current && current.workers.threads >= threads) return;
+  const retired = current;
+  current = { workers: new WorkerPool<typeof StochasticWorker>(import.meta.url, './stochastic-worker', { threads, idleTimeoutMs: Infinity }), rounds: 0 };
+  // A smaller pool of earlier enhancers ends once its rounds are done.
+  if (retired && retired.rounds === 0) void retired.workers.close();
+  else if (retired) retiring.add(retired);
 }
+
+const retiring = new Set<Pool>();
 
 let warming: Promise<void> | undefined;
 
@@ -98,15 +61,16 @@ export function warmUpStochastic(threads: number = defaultThreads()): Promise<vo
   return warming;
 }
 
-/** Runs one round on `threads` workers (worker k uses scratch slot k); resolves to the samples read. */
+/** Runs one round as `threads` tasks (task k uses scratch slot k); resolves to the samples read. */
 export async function runOnPool(threads: number, memory: SharedWasmMemory, job: number, gridRows: number, scratch: (slot: number) => number): Promise<number> {
   ensureWorkers(threads);
+  const pool = current!;
   const module = stochasticModule();
-  const replies = workers.slice(0, threads).map(({ worker, pending }, slot) => new Promise<number>((resolve, reject) => {
-    pending.push({ resolve, reject });
-    worker.ref();
-    worker.postMessage({ module, memory, counterByte: COUNTER_BYTE, gridRows, job, scratch: scratch(slot) });
-  }));
-  const reads = await Promise.all(replies);
-  return reads.reduce((a, b) => a + b, 0);
+  pool.rounds++;
+  try {
+    const reads = await Promise.all(Array.from({ length: threads }, (_, slot) => pool.workers.call('runRound', { module, memory, counterByte: COUNTER_BYTE, gridRows, job, scratch: scratch(slot) })));
+    return reads.reduce((a, b) => a + b, 0);
+  } finally {
+    if (--pool.rounds === 0 && retiring.delete(pool)) void pool.workers.close();
+  }
 }

@@ -34,7 +34,8 @@
 import { baseLayer, combineStochastic, type StochasticSums } from './stochastic-combine.js';
 import { KernelMemory, type RoundSpec } from './stochastic-kernel.js';
 import { resolveStochasticParams, type StochasticParams } from './stochastic-params.js';
-import { defaultThreads, ensureWorkers, runOnPool } from './stochastic-pool.js';
+import { defaultThreads } from '../workers/worker-pool.js';
+import { ensureWorkers, runOnPool } from './stochastic-pool.js';
 import { chainConstants } from './stochastic-reference.js';
 
 export { DEFAULT_STOCHASTIC, resolveStochasticParams, type StochasticParams } from './stochastic-params.js';

@@ -16,27 +16,10 @@
  *   counted in `sliceExcluded`.
  */
 import path from 'node:path';
-import { z } from 'zod';
 import { LungLensError } from '../errors.js';
 import type { LabelCase, Labels } from '../dataset/labels.js';
+import { ScanResultsReadSchema, type ScanResultsRead } from '../scan/results-schema.js';
 import { binaryMetrics, type BinaryMetrics } from './metrics.js';
-
-const resultItem = z.object({
-  id: z.string().nullish(),
-  seriesInstanceUid: z.string().nullish(),
-  path: z.string().nullish(),
-  status: z.enum(['ok', 'error', 'skipped']),
-  probability: z.number().nullish(),
-  verdict: z.enum(['covid', 'non-covid']).nullish(),
-  threshold: z.number().nullish(),
-  sliceAttention: z.array(z.number()).nullish(),
-  slicePositive: z.array(z.boolean()).nullish(),
-}).passthrough();
-
-const resultsFile = z.object({ model: z.object({}).passthrough().nullish(), items: z.array(resultItem) }).passthrough();
-
-export type ResultItem = z.infer<typeof resultItem>;
-export type ScanResults = z.infer<typeof resultsFile>;
 
 export const SLICE_SCORE = 'probability × attention × N (attention relative to uniform, scaled by the volume probability)';
 
@@ -62,14 +45,14 @@ export interface EvaluationReport {
 }
 
 /** Parses a results.json text; throws `usage` with a sentence when it is not one. */
-export function parseResults(text: string, name = 'results.json'): ScanResults {
+export function parseResults(text: string, name = 'results.json'): ScanResultsRead {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
     throw new LungLensError('usage', `${name} is not valid JSON: ${(error as Error).message}`);
   }
-  const parsed = resultsFile.safeParse(json);
+  const parsed = ScanResultsReadSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue ? `${issue.path.join('.') || 'the top level'}: ${issue.message}` : 'unknown problem';
@@ -82,7 +65,7 @@ export function parseResults(text: string, name = 'results.json'): ScanResults {
  * Evaluates `results` against `labels`. `resultsFolder` resolves relative item paths (for
  * items matched by path).
  */
-export function evaluate(results: ScanResults, labels: Labels, resultsFolder = '.'): EvaluationReport {
+export function evaluate(results: ScanResultsRead, labels: Labels, resultsFolder = '.'): EvaluationReport {
   const byId = new Map(labels.cases.map((c) => [c.id, c]));
   const matched = new Set<LabelCase>();
   const unmatched: UnmatchedItem[] = [];

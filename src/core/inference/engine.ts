@@ -12,10 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { outsideAsar } from './asar-path.js';
-import { Piscina } from 'piscina';
 import { LungLensError } from '../errors.js';
 import { readModelCard, type ModelCard } from '../model/card.js';
 import { combinePasses, interleavedPasses, slicePositives } from '../model/slice-strategy.js';
+import { WorkerPool } from '../workers/worker-pool.js';
 import type { ProviderPreference, ProviderReport } from './execution-provider.js';
 import type * as EngineWorker from './engine-worker.js';
 
@@ -64,11 +64,9 @@ async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-type WorkerApi = typeof EngineWorker;
-
 export class InferenceEngine {
   private constructor(
-    private readonly pool: Piscina,
+    private readonly pool: WorkerPool<typeof EngineWorker>,
     readonly card: ModelCard,
     readonly modelPath: string,
     readonly identity: ModelIdentity,
@@ -83,21 +81,18 @@ export class InferenceEngine {
       throw new LungLensError('bad-model', `The model file ${path.basename(modelPath)} is not the one its card describes (sha256 ${sha256.slice(0, 12)}… instead of ${card.sha256.slice(0, 12)}…); refusing to run it.`);
     }
     const threads = Math.max(1, Math.floor(options.threads ?? os.availableParallelism()));
-    const self = import.meta.url;
-    const filename = fileURLToPath(new URL(self.endsWith('.ts') ? './engine-worker.source.mjs' : './engine-worker.js', self));
     // One worker: onnxruntime parallelises inside a pass with its own threads.
-    const pool = new Piscina({ filename, minThreads: 1, maxThreads: 1, idleTimeout: Infinity });
-    const call = <N extends keyof WorkerApi>(name: N, task: Parameters<WorkerApi[N]>[0]) => pool.run(task, { name }) as ReturnType<WorkerApi[N]>;
+    const pool = new WorkerPool<typeof EngineWorker>(import.meta.url, './engine-worker', { threads: 1, idleTimeoutMs: Infinity });
     let info: EngineWorker.OpenResult;
     try {
-      info = await call('open', { modelPath, provider: options.provider ?? 'auto', threads });
+      info = await pool.call('open', { modelPath, provider: options.provider ?? 'auto', threads });
     } catch (error) {
-      await pool.destroy();
+      await pool.close();
       throw new LungLensError('bad-model', `onnxruntime cannot load ${path.basename(modelPath)}: ${(error as Error).message}`);
     }
     const problem = checkGraph(info, card);
     if (problem) {
-      await pool.destroy();
+      await pool.close();
       throw new LungLensError('bad-model', `The model ${path.basename(modelPath)} does not match its card: ${problem}`);
     }
     const version = typeof card['createdAt'] === 'string' ? card['createdAt'] : card.sha256.slice(0, 12);
@@ -116,7 +111,7 @@ export class InferenceEngine {
     const plan = interleavedPasses(sliceTotal, this.card.sliceStrategy);
     let result: EngineWorker.RunResult;
     try {
-      result = await (this.pool.run({ slices, masks, size, passes: plan }, { name: 'run' }) as Promise<EngineWorker.RunResult>);
+      result = await this.pool.call('run', { slices, masks, size, passes: plan });
     } catch (error) {
       throw new LungLensError('inference-failed', `The model could not be run: ${(error as Error).message}`);
     }
@@ -134,7 +129,7 @@ export class InferenceEngine {
   }
 
   async close(): Promise<void> {
-    await this.pool.destroy();
+    await this.pool.close();
   }
 }
 

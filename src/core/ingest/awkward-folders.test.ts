@@ -14,8 +14,8 @@ import {
   CONVERSIONS, convertNamed, findExecutable, slicesSha256, writeSyntheticSeries,
   type ConversionName, type SyntheticSeries, type SyntheticSeriesOptions,
 } from '../samples/synthetic-series.js';
-import { inspectWithPool } from './inspect.js';
-import { IngestPool } from './worker-pool.js';
+import { readSeries } from './read-series.js';
+import { IngestPool } from './ingest-pool.js';
 import type { InspectResult, SeriesSummary } from './types.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'lunglens-awkward-'));
@@ -33,7 +33,7 @@ const SMALL: SyntheticSeriesOptions = { columns: 40, rows: 32, slices: 8, pixelS
 // One worker pool for the whole file: starting threads per case would dominate the run time.
 const pool = new IngestPool(2);
 afterAll(() => pool.close());
-const inspect = (paths: string[]): Promise<InspectResult> => inspectWithPool(paths, pool, { checksum: true });
+const inspect = (paths: string[]): Promise<InspectResult> => readSeries(paths, pool, { checksum: true });
 
 const close = (actual: readonly number[], expected: readonly number[], digits = 4) => {
   expect(actual).toHaveLength(expected.length);

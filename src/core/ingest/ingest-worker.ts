@@ -1,5 +1,5 @@
 /**
- * Runs inside the ingest worker threads (see worker-pool.ts): every function here is a task.
+ * Runs inside the ingest worker threads (ingest-pool.ts): every function here is a task.
  * Files are read synchronously — this thread has nothing else to do — and results go back as
  * plain data; voxels are written straight into the caller's SharedArrayBuffer.
  */

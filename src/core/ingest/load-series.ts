@@ -2,7 +2,7 @@ import type { Rejection, Warning } from '../errors.js';
 import { Volume } from '../volume/volume.js';
 import type { DecodeItem, DecodeResult } from './ingest-worker.js';
 import { planWithout, type SeriesPlan } from './series-builder.js';
-import type { IngestPool } from './worker-pool.js';
+import type { IngestPool } from './ingest-pool.js';
 
 export interface LoadedSeries {
   /** The plan that was decoded: the one asked for, less any file that could not be decoded. */

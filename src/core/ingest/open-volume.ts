@@ -1,8 +1,8 @@
 import type { Rejection } from '../errors.js';
 import type { Volume } from '../volume/volume.js';
-import { inspectWithPool } from './inspect.js';
+import { readSeries } from './read-series.js';
 import type { SeriesSummary } from './types.js';
-import { IngestPool } from './worker-pool.js';
+import { IngestPool } from './ingest-pool.js';
 
 export interface OpenedVolume {
   /** The largest series found (by voxel count), or null when nothing usable was found. */
@@ -21,7 +21,7 @@ export async function openLargestVolume(paths: string[], options: { workers?: nu
   const pool = new IngestPool(options.workers);
   let largest: OpenedVolume['series'] = null;
   try {
-    const result = await inspectWithPool(paths, pool, {
+    const result = await readSeries(paths, pool, {
       onVolume: (summary, volume) => {
         if (!largest || volume.voxels.length > largest.volume.voxels.length) largest = { summary, volume };
       },

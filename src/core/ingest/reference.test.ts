@@ -13,8 +13,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasSharedData, projectRoot, sharedData, sharedDataRoot, sharedDataSkipReason } from '../testing/shared-data.js';
-import { inspectWithPool } from './inspect.js';
-import { IngestPool } from './worker-pool.js';
+import { readSeries } from './read-series.js';
+import { IngestPool } from './ingest-pool.js';
 import type { InspectResult, SeriesSummary } from './types.js';
 
 // One worker pool for every entry: starting threads per entry would dominate the run time.
@@ -160,7 +160,7 @@ function expectRejected(result: InspectResult, why: string) {
 
 async function inspectEntry(entry: ReferenceEntry): Promise<InspectResult> {
   try {
-    return await inspectWithPool(inputsOf(entry), pool, { checksum: true });
+    return await readSeries(inputsOf(entry), pool, { checksum: true });
   } catch (error) {
     throw new Error(`inspectPaths threw on ${entry.path} (it must reject, not throw): ${String(error)}`, { cause: error });
   }

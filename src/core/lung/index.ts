@@ -76,3 +76,5 @@ export {
 export type { CandidateReport } from './select.js';
 export { boundingBox, dilateRunsL1 } from './distance.js';
 export { runsToDense, sliceVoxelCounts, type RunVolume } from './runs.js';
+export { maskOnThreads, lungsOf, lungHull, lungSlab, type LungTasks, type LungHullTask, type LungSlabTask, type MaskOnThreads, type SlabResult } from './thread-split.js';
+export { syntheticChest, type ChestOptions, type SyntheticChest } from './synthetic-chest.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Volume } from '../volume/volume.js';
 import { computeLungMask, type LungMaskResult } from './index.js';
 import { dice, fractionHeld } from './overlap.js';
-import { syntheticChest } from './test-volumes.js';
+import { syntheticChest } from './synthetic-chest.js';
 
 function count(m: Uint8Array): number {
   return m.reduce((s, v) => s + v, 0);

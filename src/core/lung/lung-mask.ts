@@ -117,7 +117,7 @@ export interface LungMaskResult {
  * Never throws for odd input: a volume without HU gives `not-hu`, one without a lung-sized air
  * component near the body's axis `no-lung-found`, each with a sentence.
  *
- * It runs in three parts, which a caller with two threads may also run apart (prepare-pool.ts):
+ * It runs in three parts, which a caller with two threads may also run apart (thread-split.ts):
  * `findLungs` (the stages that see the whole volume), `hullOfLung` (each lung on its own) and
  * `joinLungs` with `dilateRunsL1` (the mask on the volume's grid, slab by slab if wanted).
  */

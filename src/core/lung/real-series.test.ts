@@ -8,7 +8,7 @@ import type { DicomInstance } from '../dicom/header.js';
 import { discover } from '../ingest/discover.js';
 import { loadSeries } from '../ingest/load-series.js';
 import { buildSeries } from '../ingest/series-builder.js';
-import { IngestPool } from '../ingest/worker-pool.js';
+import { IngestPool } from '../ingest/ingest-pool.js';
 import { hasSharedData, sharedData, sharedDataSkipReason } from '../testing/shared-data.js';
 import { Volume } from '../volume/volume.js';
 import { labelRuns, componentSizes } from './components.js';

@@ -1,4 +1,4 @@
-import { seededRandom, type RandomSource } from '../dicom/write/index.js';
+import { seededRandom, type RandomSource } from '../util/seeded-random.js';
 
 /**
  * The phantom's one source of randomness: a seeded stream with the draws the generator needs.

@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { valueSha256 } from '../ingest/checksum.js';
-import { inspectWithPool } from '../ingest/inspect.js';
-import { IngestPool } from '../ingest/worker-pool.js';
+import { readSeries } from '../ingest/read-series.js';
+import { IngestPool } from '../ingest/ingest-pool.js';
 import { readNifti } from '../formats/nifti.js';
 import { findExecutable } from '../samples/synthetic-series.js';
 import { generateCase } from './index.js';
@@ -63,7 +63,7 @@ describe('lunglens phantom (DICOM)', () => {
   it('reads back with lunglens inspect: exact geometry and every HU value the generator intended', async () => {
     for (const c of labels.cases) {
       const dir = path.join(out, c.path);
-      const { series, rejected } = await inspectWithPool([dir], pool, { checksum: true });
+      const { series, rejected } = await readSeries([dir], pool, { checksum: true });
       expect(rejected).toEqual([]);
       expect(series).toHaveLength(1);
       const s = series[0]!;

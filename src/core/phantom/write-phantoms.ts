@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { seededRandom, uidGenerator, writeVolumeAsCtSeries, type CtStorage } from '../dicom/write/index.js';
+import { uidGenerator, writeVolumeAsCtSeries, type CtStorage } from '../dicom/write/index.js';
+import { seededRandom } from '../util/seeded-random.js';
 import { writeNifti } from '../formats/nifti-write.js';
 import { generateCase } from './generate.js';
 import { planCases } from './plan.js';

@@ -12,7 +12,7 @@ import { createHmac } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { LungLensError } from '../errors.js';
-import { csvField } from '../scan/results-files.js';
+import { csvField } from '../util/csv.js';
 import type { ReviewedStudy, ReviewStore, SliceMark } from './review-store.js';
 
 export interface ExportOptions {

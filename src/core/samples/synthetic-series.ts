@@ -21,7 +21,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { ctSliceDataset, shuffled, storedValueOf, writePart10, type CtStorage, type KeyedDataset, type WritableTransferSyntax } from '../dicom/write/index.js';
 import { WRITABLE_TRANSFER_SYNTAXES } from '../dicom/write/index.js';
-import { createUid, seededRandom, uidGenerator } from '../dicom/write/index.js';
+import { createUid, uidGenerator } from '../dicom/write/index.js';
+import { seededRandom } from '../util/seeded-random.js';
 import { add, cross, dot, normalize, scale, type Direction, type Vec3 } from '../geometry/vec3.js';
 
 const execFileAsync = promisify(execFile);

@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { ScanItem } from './types.js';
+import { SeriesResultSchema, type SeriesResult } from '../analysis/index.js';
 
 export const JOURNAL_FILE = '.lunglens-scan.jsonl';
 
@@ -32,7 +32,7 @@ export class ScanJournal {
     return new ScanJournal(await fs.open(path.join(dir, JOURNAL_FILE), 'a'));
   }
 
-  async add(item: ScanItem): Promise<void> {
+  async add(item: SeriesResult): Promise<void> {
     await this.write(item);
   }
 
@@ -50,7 +50,7 @@ export class ScanJournal {
  * The finished items of an earlier scan of the same model, by identity; `null` when there is no
  * journal, it is unreadable, or it belongs to another model (then nothing can be reused).
  */
-export async function readJournal(dir: string, modelSha256: string): Promise<Map<string, ScanItem> | null> {
+export async function readJournal(dir: string, modelSha256: string): Promise<Map<string, SeriesResult> | null> {
   let text: string;
   try {
     text = await fs.readFile(path.join(dir, JOURNAL_FILE), 'utf8');
@@ -65,12 +65,12 @@ export async function readJournal(dir: string, modelSha256: string): Promise<Map
     return null;
   }
   if (header.journal !== 'lunglens-scan' || header.modelSha256 !== modelSha256) return null;
-  const items = new Map<string, ScanItem>();
+  const items = new Map<string, SeriesResult>();
   for (const line of lines.slice(1)) {
     if (!line.trim()) continue;
     try {
-      const item = JSON.parse(line) as ScanItem;
-      if (typeof item.identity === 'string') items.set(item.identity, item);
+      const item = SeriesResultSchema.safeParse(JSON.parse(line));
+      if (item.success) items.set(item.data.identity, item.data);
     } catch {
       // A torn last line: that series was not finished.
     }

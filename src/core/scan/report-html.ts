@@ -4,13 +4,14 @@
  * (attention per slice along z, predicted-positive slices shaded, top slices marked) and the key
  * slices as inline PNG thumbnails.
  */
-import type { ScanItem, ScanResults } from './types.js';
+import type { SeriesResult } from '../analysis/index.js';
+import type { ScanResults } from './results-schema.js';
 
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** Attention along the slices as an SVG area chart, with the uniform weight 1/N as a dashed line. */
-export function timelineSvg(item: ScanItem, width = 560, height = 90): string {
+export function timelineSvg(item: SeriesResult, width = 560, height = 90): string {
   const a = item.sliceAttention;
   const n = a.length;
   if (n === 0) return '';
@@ -36,14 +37,14 @@ export function timelineSvg(item: ScanItem, width = 560, height = 90): string {
     + `<text x="${width - 1}" y="${height - 2}" font-size="10" fill="#5f6368" text-anchor="end">slice ${n - 1} (superior)</text></svg>`;
 }
 
-function verdictCell(item: ScanItem): string {
+function verdictCell(item: SeriesResult): string {
   if (item.status !== 'ok') return `<span class="badge ${item.status}">${item.status}</span>`;
   const cls = item.verdict === 'covid' ? 'covid' : 'clear';
   const label = item.verdict === 'covid' ? 'COVID-19 suspected' : 'No COVID-19 pattern';
   return `<span class="badge ${cls}">${label}</span> <span class="p">p = ${item.probability!.toFixed(3)}</span>`;
 }
 
-export function reportHtml(results: ScanResults, thumbnails: (item: ScanItem, slice: number) => Buffer | null, intendedUse: string): string {
+export function reportHtml(results: ScanResults, thumbnails: (item: SeriesResult, slice: number) => Buffer | null, intendedUse: string): string {
   const s = results.summary;
   const rows = results.items.map((item, i) => {
     const detail = item.status === 'ok'

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { reportHtml, timelineSvg } from './report-html.js';
 import { resultsCsv, summarize } from './results-files.js';
-import type { ScanItem, ScanResults } from './types.js';
+import type { SeriesResult } from '../analysis/index.js';
+import type { ScanResults } from './results-schema.js';
 
-function item(over: Partial<ScanItem>): ScanItem {
+function item(over: Partial<SeriesResult>): SeriesResult {
   return {
     id: 'a', identity: 'f'.repeat(64), seriesInstanceUid: '1.2.3', studyInstanceUid: '1.2', seriesDescription: 'CHEST', path: '/data/a',
     status: 'ok', probability: 0.9, verdict: 'covid', threshold: 0.5, sliceAttention: [0.1, 0.6, 0.3], slicePositive: [false, true, true],

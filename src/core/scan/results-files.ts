@@ -3,10 +3,12 @@
  * report — each written to a temporary file and renamed into place, so a reader never sees half.
  */
 import path from 'node:path';
-import { writeAtomically } from '../dataset/write-atomic.js';
-import type { ScanItem, ScanResults } from './types.js';
+import { csvField } from '../util/csv.js';
+import { writeAtomically } from '../util/write-atomically.js';
+import type { SeriesResult } from '../analysis/index.js';
+import type { ScanResults } from './results-schema.js';
 
-export function summarize(items: readonly ScanItem[]): ScanResults['summary'] {
+export function summarize(items: readonly SeriesResult[]): ScanResults['summary'] {
   return {
     series: items.length,
     ok: items.filter((i) => i.status === 'ok').length,
@@ -20,14 +22,7 @@ export function summarize(items: readonly ScanItem[]): ScanResults['summary'] {
 export const CSV_COLUMNS = ['id', 'status', 'verdict', 'probability', 'threshold', 'slices', 'positive_slices', 'top_slices', 'lung_volume_ml',
   'series_instance_uid', 'series_description', 'path', 'error_code', 'error_message', 'warnings', 'total_ms'] as const;
 
-/** RFC 4180 field: quoted when it holds a comma, quote or line break; cells that a spreadsheet would run as a formula get a leading apostrophe. */
-export function csvField(value: string | number | null | undefined): string {
-  let text = value === null || value === undefined ? '' : String(value);
-  if (/^[=+\-@\t\r]/.test(text) && typeof value === 'string') text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-export function resultsCsv(items: readonly ScanItem[]): string {
+export function resultsCsv(items: readonly SeriesResult[]): string {
   const rows = items.map((i) => [
     i.id, i.status, i.verdict, i.probability === null ? null : i.probability.toFixed(6), i.threshold, i.sliceAttention.length || i.dimensions?.[2],
     i.slicePositive.filter(Boolean).length, i.topSlices.join(' '), i.lungVolumeMl, i.seriesInstanceUid, i.seriesDescription, i.path,

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InferenceEngine } from '../inference/engine.js';
 import { writePhantoms } from '../phantom/write-phantoms.js';
 import { scanPaths } from './scan.js';
-import type { ScanResults } from './types.js';
+import type { ScanResults } from './results-schema.js';
 
 let studies: string;
 let engine: InferenceEngine;

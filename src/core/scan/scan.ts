@@ -1,6 +1,6 @@
 /**
- * `lunglens scan`: every series under the given paths through the whole-volume pipeline
- * (analyze.ts), with the results written as the scan goes.
+ * `lunglens scan`: every series under the given paths through the analysis (core/analysis), with
+ * the results written as the scan goes.
  *
  * Reading runs on the ingest pool while the previous series is masked and run through the model,
  * so a batch keeps both cores busy. One bad file or series becomes an `error` item with a code and
@@ -12,17 +12,13 @@
  */
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PreparePool } from '../dataset/prepare-pool.js';
+import { AnalysisPools, analyzeVolume, contentIdentity, rejectedResult, type SeriesResult } from '../analysis/index.js';
 import type { InferenceEngine } from '../inference/engine.js';
-import { inspectWithPool } from '../ingest/inspect.js';
-import { IngestPool } from '../ingest/worker-pool.js';
-import { analyzeSeries, rejectedItem } from './analyze.js';
 import type { SeriesSummary } from '../ingest/types.js';
-import { contentIdentity } from './identity.js';
 import { readJournal, ScanJournal } from './journal.js';
 import { reportHtml } from './report-html.js';
 import { summarize, writeResults } from './results-files.js';
-import type { ScanItem, ScanResults } from './types.js';
+import type { ScanResults } from './results-schema.js';
 
 export interface ScanOptions {
   out: string;
@@ -35,39 +31,21 @@ export interface ScanOptions {
   onProgress?: (event: ScanProgress) => void;
   /** Stops the scan after the series in flight (Ctrl-C); the results say `complete: false`. */
   signal?: AbortSignal;
-  /** Called with each series analysed in this run and its item (the app adds them to the review queue). */
-  onAnalysed?: (summary: SeriesSummary, item: ScanItem) => void;
+  /** Called with each series analysed in this run and its result (the app adds them to the review queue). */
+  onAnalysed?: (summary: SeriesSummary, result: SeriesResult) => void;
   /**
-   * Worker pools to use (and leave open) instead of the scan's own: a process that scans again
-   * keeps its threads warm; the CLI starts them while the model loads (`scanPools`).
+   * Threads to use (and leave open) instead of the scan's own: a process that scans again keeps
+   * its threads warm; the CLI starts them while the model loads (≈ 0.1–0.2 s of thread start and
+   * module loading that the first series no longer waits for).
    */
-  pools?: ScanPools;
-}
-
-/** The worker threads of a scan: reading (`workers`, default all cores), and the model inputs (two). */
-export interface ScanPools {
-  ingest: IngestPool;
-  compute: PreparePool;
-}
-
-/**
- * A scan's worker threads, started now: made before the model is loaded, they start beside it
- * (≈ 0.1–0.2 s of thread start and module loading that the first series no longer waits for).
- * Close them with `closeScanPools`.
- */
-export function scanPools(workers?: number): ScanPools {
-  return { ingest: new IngestPool(workers), compute: new PreparePool(2) }; // the slices' tensors beside the lung mask
-}
-
-export async function closeScanPools(pools: ScanPools): Promise<void> {
-  await Promise.all([pools.ingest.close(), pools.compute.close()]);
+  pools?: AnalysisPools;
 }
 
 export interface ScanProgress {
   /** Series found so far (known once the headers are read). */
   total: number;
   done: number;
-  item?: ScanItem;
+  item?: SeriesResult;
   reused?: boolean;
 }
 
@@ -81,7 +59,7 @@ export async function scanPaths(paths: string[], options: ScanOptions): Promise<
   const { engine } = options;
   const thumbsDir = path.join(out, 'thumbnails');
   let journal: ScanJournal;
-  let previous: Map<string, ScanItem> | null = null;
+  let previous: Map<string, SeriesResult> | null = null;
   try {
     await fs.mkdir(thumbsDir, { recursive: true });
     if (options.resume) previous = await readJournal(out, engine.identity.sha256);
@@ -90,12 +68,12 @@ export async function scanPaths(paths: string[], options: ScanOptions): Promise<
     throw new ScanOutputError(`The output folder ${out} cannot be written: ${(error as Error).message}`);
   }
 
-  const items: ScanItem[] = [];
+  const items: SeriesResult[] = [];
   const insideOutput = (p: string) => {
     const abs = path.resolve(p);
     return abs === out || abs.startsWith(out + path.sep);
   };
-  const thumbFile = (item: ScanItem, k: number) => path.join(thumbsDir, `${item.identity.slice(0, 24)}-${k}.png`);
+  const thumbFile = (item: SeriesResult, k: number) => path.join(thumbsDir, `${item.identity.slice(0, 24)}-${k}.png`);
   const results = (complete: boolean): ScanResults => ({
     format: 'lunglens-scan',
     version: 1,
@@ -106,7 +84,7 @@ export async function scanPaths(paths: string[], options: ScanOptions): Promise<
   });
   const write = async (complete: boolean) => {
     const r = results(complete);
-    const thumbnails = (item: ScanItem, k: number): Buffer | null => {
+    const thumbnails = (item: SeriesResult, k: number): Buffer | null => {
       try {
         return readFileSync(thumbFile(item, k));
       } catch {
@@ -126,7 +104,7 @@ export async function scanPaths(paths: string[], options: ScanOptions): Promise<
       throw new ScanOutputError(`The ${what} cannot be written to ${out}: ${(error as Error).message}`);
     }
   };
-  const finished = async (item: ScanItem, reused: boolean) => {
+  const finished = async (item: SeriesResult, reused: boolean) => {
     items.push(item);
     if (!reused) await output('scan journal', () => journal.add(item));
     options.onProgress?.({ total: Math.max(total, items.length), done: items.length, item, reused });
@@ -136,13 +114,13 @@ export async function scanPaths(paths: string[], options: ScanOptions): Promise<
     }
   };
 
-  const pools = options.pools ?? scanPools(options.workers);
-  const { ingest, compute } = pools;
+  const pools = options.pools ?? new AnalysisPools(options.workers);
+  const { compute } = pools;
   let pending: Promise<void> = Promise.resolve();
   let failure: unknown = null;
   let readStarted = performance.now();
   try {
-    const inspected = await inspectWithPool(paths, ingest, {
+    const inspected = await pools.readSeries(paths, {
       ...(options.signal ? { signal: options.signal } : {}),
       onPlan: (count) => {
         total = count;
@@ -165,11 +143,11 @@ export async function scanPaths(paths: string[], options: ScanOptions): Promise<
             identityMs = performance.now() - t;
             const done = previous.get(identity);
             if (done && done.status !== 'error') {
-              const reused: ScanItem = { ...done, id: summary.id, path: summary.path };
+              const reused: SeriesResult = { ...done, id: summary.id, path: summary.path };
               return finished(reused, true);
             }
           }
-          const { item, thumbnails } = await analyzeSeries(summary, volume, identity, { readMs, identityMs }, { engine, compute });
+          const { result: item, thumbnails } = await analyzeVolume(summary, volume, identity, { readMs, identityMs }, { engine, compute });
           await output('thumbnails', async () => {
             for (const [k, png] of thumbnails) await fs.writeFile(thumbFile(item, k), png);
           });
@@ -183,10 +161,10 @@ export async function scanPaths(paths: string[], options: ScanOptions): Promise<
     await pending;
     if (failure) throw failure;
     if (!options.signal?.aborted) {
-      for (const r of inspected.rejected) if (!insideOutput(r.path)) await finished(rejectedItem(r, engine), false);
+      for (const r of inspected.rejected) if (!insideOutput(r.path)) await finished(rejectedResult(r, engine), false);
     }
   } finally {
-    await Promise.all([...(options.pools ? [] : [closeScanPools(pools)]), journal.close()]);
+    await Promise.all([...(options.pools ? [] : [pools.close()]), journal.close()]);
   }
   const complete = !options.signal?.aborted;
   await output('results', () => write(complete));

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { nextTick } from 'vue';
 import type { QueueRow, Review, ReviewVerdict, SliceMark } from '../../shared/api.js';
-import { topSlices } from '../../core/scan/top-slices.js';
+import { topSlices } from '../../core/model/top-slices.js';
 import { api } from '../api/client.js';
 import { useAppStore } from './app.js';
 import { useStudiesStore } from './studies.js';

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { valueSha256 } from '../../ingest/checksum.js';
 import { inspectPaths } from '../../ingest/inspect.js';
 import { Volume } from '../../volume/volume.js';
-import { seededRandom } from './seeded-random.js';
+import { seededRandom } from '../../util/seeded-random.js';
 import { uidGenerator } from './uid.js';
 import { writeVolumeAsCtSeries, type CtSeriesIdentity } from './ct-series.js';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { cross, dot, type Vec3 } from '../../geometry/vec3.js';
 import type { Volume } from '../../volume/volume.js';
 import type { KeyedDataset } from './dataset.js';
-import type { RandomSource } from './seeded-random.js';
+import type { RandomSource } from '../../util/seeded-random.js';
 import type { WritableTransferSyntax } from './transfer-syntax.js';
 import { writePart10 } from './write-part10.js';
 

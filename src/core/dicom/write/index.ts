@@ -13,7 +13,6 @@ export {
   createUid, uidGenerator, uidFromText, isValidUid, UUID_ROOT,
   LUNGLENS_IMPLEMENTATION_CLASS_UID, LUNGLENS_IMPLEMENTATION_VERSION_NAME, type UidOptions,
 } from './uid.js';
-export { seededRandom, type RandomSource } from './seeded-random.js';
 export type { VR } from './vr.js';
 export {
   CT_IMAGE_STORAGE, ctSliceDataset, storedValueOf, shuffled, writeVolumeAsCtSeries,

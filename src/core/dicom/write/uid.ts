@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { RandomSource } from './seeded-random.js';
+import type { RandomSource } from '../../util/seeded-random.js';
 
 /** LungLens's own Implementation Class UID (a fixed UUID-derived UID under 2.25). */
 export const LUNGLENS_IMPLEMENTATION_CLASS_UID = '2.25.97349982851743898060512120720386173490';

@@ -1,30 +1,29 @@
 /**
- * The whole-volume pipeline for one series (DESIGN.md §1): volume → lung mask → model tensors (on
- * the compute pool) → inference with the card's slice strategy (on the engine's worker) → item.
- * Never throws for a bad volume: it becomes an `error` item with a code and a sentence.
+ * The analysis of one volume (DESIGN.md §1): volume → lung mask → model tensors (on the compute
+ * threads) → inference with the card's slice strategy (on the engine's thread) → its result.
+ * Never throws for a bad volume: it becomes an `error` result with a code and a sentence.
  */
-import type { PreparePool } from '../dataset/prepare-pool.js';
-import { LungLensError } from '../errors.js';
+import { LungLensError, type Rejection } from '../errors.js';
 import type { InferenceEngine } from '../inference/engine.js';
 import type { SeriesSummary } from '../ingest/types.js';
+import { topSlices } from '../model/top-slices.js';
 import type { Volume } from '../volume/volume.js';
-import type { Rejection } from '../errors.js';
+import type { ComputePool } from './compute-pool.js';
 import { rejectionIdentity } from './identity.js';
+import { TOP_SLICES, type SeriesResult } from './series-result.js';
 import { sliceThumbnail } from './thumbnail.js';
-import { topSlices } from './top-slices.js';
-import { type ScanItem } from './types.js';
 
 export interface AnalyzeContext {
   engine: InferenceEngine;
-  compute: PreparePool;
+  compute: ComputePool;
   /** Keep the lung mask (before dilation, one byte per voxel) in the analysis: the viewer shows it. */
   keepLungMask?: boolean;
   /** PNG thumbnails of the top slices (default true: the scan report shows them; the app does not need them). */
   thumbnails?: boolean;
 }
 
-export interface Analysis {
-  item: ScanItem;
+export interface VolumeAnalysis {
+  result: SeriesResult;
   /** PNG thumbnails of the top slices (slice index → PNG), for the report. */
   thumbnails: Map<number, Buffer>;
   /** The lung mask on the volume's grid, when `keepLungMask` asked for it and one was found. */
@@ -38,8 +37,8 @@ const NOT_APPLICABLE = new Set(['no-lung-found', 'not-hu']);
 
 type Stage = 'read' | 'identity' | 'mask' | 'maskTensors' | 'tensors' | 'inference' | 'thumbnails';
 
-/** The item's fields that do not depend on the model's answer. */
-export function baseItem(summary: SeriesSummary, identity: string, engine: InferenceEngine): ScanItem {
+/** The result's fields that do not depend on the model's answer. */
+export function baseResult(summary: SeriesSummary, identity: string, engine: InferenceEngine): SeriesResult {
   return {
     id: summary.id,
     identity,
@@ -63,9 +62,8 @@ export function baseItem(summary: SeriesSummary, identity: string, engine: Infer
   };
 }
 
-
-/** A file or series the reader rejected, as an `error` item. */
-export function rejectedItem(rejection: Rejection, engine: InferenceEngine): ScanItem {
+/** A file or series the reader rejected, as an `error` result. */
+export function rejectedResult(rejection: Rejection, engine: InferenceEngine): SeriesResult {
   const identity = rejectionIdentity(rejection.path, rejection.code);
   return {
     id: identity.slice(0, 16), identity, seriesInstanceUid: '', studyInstanceUid: '', seriesDescription: '', path: rejection.path,
@@ -78,30 +76,30 @@ export function rejectedItem(rejection: Rejection, engine: InferenceEngine): Sca
 /**
  * `identity` is the volume's content identity (identity.ts), or the function that computes it:
  * then it runs here while the lung mask is made (its time overlaps the mask's).
- * `before` is the time already spent on the volume (reading, identity), which the item's timings
+ * `before` is the time already spent on the volume (reading, identity), which the result's timings
  * report with its own stages.
  */
-export async function analyzeSeries(summary: SeriesSummary, volume: Volume, identity: string | (() => string), before: { readMs: number; identityMs: number }, ctx: AnalyzeContext): Promise<Analysis> {
+export async function analyzeVolume(summary: SeriesSummary, volume: Volume, identity: string | (() => string), before: { readMs: number; identityMs: number }, ctx: AnalyzeContext): Promise<VolumeAnalysis> {
   const timings: Partial<Record<Stage | 'total', number>> = { read: round(before.readMs), identity: round(before.identityMs) };
   const started = performance.now();
   let t = performance.now();
-  const item = baseItem(summary, typeof identity === 'string' ? identity : '', ctx.engine);
+  const result = baseResult(summary, typeof identity === 'string' ? identity : '', ctx.engine);
   const identify = () => {
     if (typeof identity === 'string') return;
     const t0 = performance.now();
-    item.identity = identity();
+    result.identity = identity();
     timings.identity = round(performance.now() - t0);
   };
-  const finish = (): Analysis['item'] => {
+  const finish = (): SeriesResult => {
     timings.total = round(before.readMs + before.identityMs + performance.now() - started);
-    item.timingsMs = timings as Record<string, number>;
-    return item;
+    result.timingsMs = timings as Record<string, number>;
+    return result;
   };
   if (summary.modality && summary.modality !== 'CT') {
-    item.status = 'skipped';
-    item.error = { code: 'not-ct', message: `The series is ${summary.modality}, not CT; the detector reads chest CT only.` };
+    result.status = 'skipped';
+    result.error = { code: 'not-ct', message: `The series is ${summary.modality}, not CT; the detector reads chest CT only.` };
     identify();
-    return { item: finish(), thumbnails: new Map(), slicesWithLung: 0 };
+    return { result: finish(), thumbnails: new Map(), slicesWithLung: 0 };
   }
   const pre = ctx.engine.card.preprocessing;
   const n = volume.dimensions[2];
@@ -122,37 +120,37 @@ export async function analyzeSeries(summary: SeriesSummary, volume: Volume, iden
   timings.maskTensors = round(inputs.timingsMs.tensors);
   if ('ms' in sliced) timings.tensors = round(sliced.ms); // concurrent with the mask
   if ('ok' in sliced && !sliced.ok) {
-    item.error = { code: sliced.code, message: sliced.message };
-    return { item: finish(), thumbnails: new Map(), slicesWithLung: 0 };
+    result.error = { code: sliced.code, message: sliced.message };
+    return { result: finish(), thumbnails: new Map(), slicesWithLung: 0 };
   }
   if (!inputs.ok) {
     // A volume the reader accepted but the detector cannot read (no lung in it, values not in HU)
     // is skipped with the reason; anything else that went wrong is an error.
-    if (NOT_APPLICABLE.has(inputs.code)) item.status = 'skipped';
-    item.error = { code: inputs.code, message: inputs.message };
-    return { item: finish(), thumbnails: new Map(), slicesWithLung: 0 };
+    if (NOT_APPLICABLE.has(inputs.code)) result.status = 'skipped';
+    result.error = { code: inputs.code, message: inputs.message };
+    return { result: finish(), thumbnails: new Map(), slicesWithLung: 0 };
   }
-  item.lungVolumeMl = Math.round(inputs.lungVolumeMl * 10) / 10;
+  result.lungVolumeMl = Math.round(inputs.lungVolumeMl * 10) / 10;
   const lung = { slicesWithLung: inputs.slicesWithLung, ...(lungMask ? { lungMask } : {}) };
   try {
     t = performance.now();
-    const result = await ctx.engine.infer(slices, masks, n);
+    const inference = await ctx.engine.infer(slices, masks, n);
     timings.inference = round(performance.now() - t);
-    item.status = 'ok';
-    item.probability = result.probability;
-    item.verdict = result.verdict;
-    item.sliceAttention = Array.from(result.attention);
-    item.slicePositive = result.slicePositive;
-    item.topSlices = topSlices(result.attention);
+    result.status = 'ok';
+    result.probability = inference.probability;
+    result.verdict = inference.verdict;
+    result.sliceAttention = Array.from(inference.attention);
+    result.slicePositive = inference.slicePositive;
+    result.topSlices = topSlices(inference.attention, TOP_SLICES);
   } catch (error) {
     const e = error instanceof LungLensError ? error : new LungLensError('inference-failed', `The model could not be run: ${(error as Error).message}`);
-    item.error = { code: e.code, message: e.message };
-    return { item: finish(), thumbnails: new Map(), ...lung };
+    result.error = { code: e.code, message: e.message };
+    return { result: finish(), thumbnails: new Map(), ...lung };
   }
   t = performance.now();
-  const thumbnails = new Map(ctx.thumbnails === false ? [] : item.topSlices.map((k) => [k, sliceThumbnail(volume, k)] as const));
+  const thumbnails = new Map(ctx.thumbnails === false ? [] : result.topSlices.map((k) => [k, sliceThumbnail(volume, k)] as const));
   if (ctx.thumbnails !== false) timings.thumbnails = round(performance.now() - t);
-  return { item: finish(), thumbnails, ...lung };
+  return { result: finish(), thumbnails, ...lung };
 }
 
 function volumeInit(volume: Volume) {

@@ -1,4 +1,4 @@
-import { maskInputMaker, sliceInputMaker, type InputPreprocessing } from '../model/preprocess.js';
+import { maskInputMaker, sliceInputMaker, type InputPreprocessing } from './preprocess.js';
 import type { Volume } from '../volume/volume.js';
 
 export interface VolumeTensors {

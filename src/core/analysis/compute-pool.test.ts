@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { syntheticChest } from '../lung/test-volumes.js';
+import { syntheticChest } from '../lung/index.js';
 import { Volume } from '../volume/volume.js';
-import { PreparePool } from './prepare-pool.js';
-import { maskInputs, type MaskInputsTask } from './prepare-worker.js';
+import { ComputePool } from './compute-pool.js';
+import { maskInputs, type MaskInputsTask } from './compute-worker.js';
 
 /** The volume with its voxels in shared memory, as the ingest hands them over. */
 function shared(volume: Volume): Volume {
@@ -22,7 +22,7 @@ function task(volume: Volume, size = 64): MaskInputsTask {
 }
 
 describe('the lung mask on two threads', () => {
-  const pool = new PreparePool(2);
+  const pool = new ComputePool(2);
   afterAll(() => pool.close());
 
   it('gives the same mask, model input and measures as on one thread, to the byte', async () => {

@@ -1,8 +1,7 @@
-/** Pure (no I/O): used by the scan and, through the review walk, by the renderer. */
-import { TOP_SLICES } from './types.js';
+/** Pure (no I/O): used by the analysis and, through the review walk, by the renderer. */
 
 /** Slice indices by attention, highest first (ties: lower index first), at most `count`. */
-export function topSlices(attention: ArrayLike<number>, count = TOP_SLICES): number[] {
+export function topSlices(attention: ArrayLike<number>, count: number): number[] {
   return Array.from({ length: attention.length }, (_, k) => k)
     .sort((a, b) => attention[b]! - attention[a]! || a - b)
     .slice(0, count);

@@ -289,6 +289,7 @@ def tag_folder(folder: str | Path, domain: str, pairs: Sequence[str] = (), label
     """`python -m training tag`: groups from the real-data manifest (by SeriesInstanceUID), a
     labels.json field and/or CASE=PATIENT pairs (later ones win)."""
     groups: dict[str, str] = {}
+    by_uid: dict[str, str] = {}
     if manifest is not None:
         from .manifest import patients_by_uid
 
@@ -303,7 +304,8 @@ def tag_folder(folder: str | Path, domain: str, pairs: Sequence[str] = (), label
                 value = value.get(part) if isinstance(value, dict) else None
             if value is None:
                 raise DataError(f'{labels}: case {c.get("id")!r} has no {key!r}')
-            groups[str(c['id'])] = str(value)
+            # A SeriesInstanceUID the manifest knows (e.g. an inserted case's background) stands for its patient.
+            groups[str(c['id'])] = by_uid.get(str(value), str(value))
     for pair in pairs:
         case, sep, patient = pair.partition('=')
         if not sep or not case or not patient:

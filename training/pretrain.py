@@ -119,14 +119,17 @@ def ssl_view(slices: np.ndarray, masks: np.ndarray, k: int, rng: np.random.Gener
 def ssl_batch(data: Pool, pairs: int, rng: np.random.Generator, mean: float, std: float,
               device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """``pairs`` positive pairs from real CT: (slices [2P,1,S,S], masks) with view A of pair i at
-    row i and view B at row P + i. Patients are drawn uniformly, then a series, then a lung slice."""
-    groups: dict[str, list[Case]] = {}
+    row i and view B at row P + i. A domain is drawn uniformly (the LOPO patients' series; the
+    rest), then a patient, then a series, then a lung slice."""
+    by_domain: dict[str, dict[str, list[Case]]] = {}
     for c in data.cases:
         if c.lung_status in (None, 'ok'):  # a series without a lung mask (a coronal reformat, an abdomen) has no lung slice to pick
-            groups.setdefault(c.group, []).append(c)
-    names = sorted(groups)
+            by_domain.setdefault(c.domain, {}).setdefault(c.group, []).append(c)
+    domains = sorted(by_domain)
     a, b = [], []
     for _ in range(pairs):
+        groups = by_domain[domains[int(rng.integers(len(domains)))]]
+        names = sorted(groups)
         members = groups[names[int(rng.integers(len(names)))]]
         case = members[int(rng.integers(len(members)))]
         s, m = data.arrays(case)

@@ -18,6 +18,7 @@ import torch
 
 from .data import PreparedSet, TrainingError
 from .export import PROJECT_ROOT, evaluation_records, sha256_file
+from .calibration import reliability
 from .facts import facts_of, load_facts, training_limits
 from .inference import InputChecks, InputFacts, OodModel, decide, indeterminate_reasons, predict_volume, slice_positives
 from .train import CHECKPOINT_BEST, TrainConfig, load_pools, load_run_model, resolve_device
@@ -207,8 +208,11 @@ def evaluate_runs(runs: Sequence[str | Path], test: str | Path, out: Optional[st
                'factor': json.loads((run / 'calibration.json').read_text())['factor'], 'metrics': metrics,
                'results': str(results_path.resolve()), 'sliceBaseline': slice_baseline}
         rows.append(row)
+        truth = {c.id: c.target for c in data.cases}
+        scored = [(it['probability'], truth[it['id']]) for it in results['items'] if it['status'] == 'ok' and truth.get(it['id']) is not None]
         record = {'data': identity, 'metrics': metrics, 'sliceBaseline': slice_baseline, 'results': str(results_path.resolve()),
                   'abstention': abstention_summary(results),
+                  'reliability': reliability([p for p, _ in scored], [y for _, y in scored]) if scored else None,
                   'checkpointSha256': results['model']['sha256'],
                   'epoch': results['model']['epoch'],
                   'measuredWith': 'lunglens evaluate', 'createdAt': datetime.now(timezone.utc).isoformat(timespec='seconds')}

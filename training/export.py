@@ -322,6 +322,7 @@ def build_card(run: Path, onnx_path: Path, name: str, model: ResNeXtPlus, checkp
                         'notAnalysed': {'count': evaluation['metrics'].get('errors'),
                                         'why': 'volumes without a lung mask are skipped (no verdict), as lunglens scan does; not in the metrics'},
                         'sliceBaselineEverySlice': evaluation.get('sliceBaseline'), 'abstention': evaluation.get('abstention'),
+                        'reliability': evaluation.get('reliability'),
                         'measuredWith': evaluation.get('measuredWith'),
                         'measuredAt': evaluation.get('createdAt')})
     metrics.append({'split': 'validation', 'data': calibration.get('data'), 'calibration': calibration.get('method'),
@@ -421,6 +422,53 @@ def build_card(run: Path, onnx_path: Path, name: str, model: ResNeXtPlus, checkp
     }
 
 
+def reliability_curves(card: dict) -> list[tuple[str, dict]]:
+    """(label, reliability) for the validation split (where T was fitted) and every test split."""
+    out = []
+    fit = (card.get('probabilityCalibration') or {}).get('reliability') or {}
+    if fit.get('validation'):
+        out.append(('validation (T fitted here)', fit['validation']))
+    for m in card.get('metrics') or []:
+        if m.get('split') == 'test' and m.get('reliability'):
+            out.append((f'test {Path(str((m.get("data") or {}).get("path", "?"))).name}', m['reliability']))
+    return out
+
+
+def reliability_svg(curves: list[tuple[str, dict]], title: str) -> str:
+    """A reliability diagram: mean predicted probability against the observed fraction of covid
+    per bin (dot area ∝ count), the diagonal, one colour per split with its ECE in the legend."""
+    size, pad = 360, 48
+    x = lambda v: pad + v * size  # noqa: E731
+    y = lambda v: pad + (1 - v) * size  # noqa: E731
+    colours = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b']
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size + 2 * pad + 230}" height="{size + 2 * pad}" font-family="sans-serif" font-size="11">',
+             f'<text x="{pad}" y="{pad - 18}" font-size="13">{title}</text>',
+             f'<rect x="{pad}" y="{pad}" width="{size}" height="{size}" fill="none" stroke="#444"/>',
+             f'<line x1="{x(0)}" y1="{y(0)}" x2="{x(1)}" y2="{y(1)}" stroke="#999" stroke-dasharray="4 3"/>']
+    for t in range(0, 11, 2):
+        v = t / 10
+        parts += [f'<text x="{x(v)}" y="{y(0) + 16}" text-anchor="middle">{v:.1f}</text>',
+                  f'<text x="{x(0) - 6}" y="{y(v) + 4}" text-anchor="end">{v:.1f}</text>']
+    parts += [f'<text x="{x(0.5)}" y="{y(0) + 34}" text-anchor="middle">mean calibrated probability in the bin</text>',
+              f'<text transform="translate({pad - 34},{y(0.5)}) rotate(-90)" text-anchor="middle">fraction covid in the bin</text>']
+    for i, (label, r) in enumerate(curves):
+        colour = colours[i % len(colours)]
+        bins = [b for b in r['bins'] if b['count']]
+        total = max(1, sum(b['count'] for b in bins))
+        points = ' '.join(f'{x(b["meanProbability"]):.1f},{y(b["fractionCovid"]):.1f}' for b in bins)
+        parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="1.5"/>')
+        for b in bins:
+            radius = 2.5 + 9 * (b['count'] / total) ** 0.5
+            parts.append(f'<circle cx="{x(b["meanProbability"]):.1f}" cy="{y(b["fractionCovid"]):.1f}" r="{radius:.1f}" fill="{colour}" '
+                         f'fill-opacity="0.5"><title>{label}: {b["count"]} volumes</title></circle>')
+        ece = '—' if r.get('ece') is None else f'{r["ece"]:.3f}'
+        ly = pad + 14 + 18 * i
+        parts += [f'<rect x="{x(1) + 16}" y="{ly - 9}" width="10" height="10" fill="{colour}"/>',
+                  f'<text x="{x(1) + 32}" y="{ly}">{label}: ECE {ece}, n = {r.get("cases")}</text>']
+    parts.append('</svg>')
+    return '\n'.join(parts) + '\n'
+
+
 def export_run(run: str | Path, out: str | Path, name: Optional[str] = None, check: bool = True, opset: int = OPSET,
                log: Callable[[str], None] = print, uncalibrated: str = 'indeterminate', real: Optional[str | Path] = None) -> dict:
     run, out = Path(run), Path(out)
@@ -449,6 +497,12 @@ def export_run(run: str | Path, out: str | Path, name: Optional[str] = None, che
         if not parity['passed']:
             raise ExportError(f'onnxruntime-node differs from PyTorch by {parity["maxAbs"]:.2e} > {parity["tolerance"]:.0e}')
     card = build_card(run, out, name, model, checkpoint, parity, opset, uncalibrated, _read_json(Path(real)) if real else None)
+    curves = reliability_curves(card)
+    if curves:
+        svg = out.with_name(out.stem + '.reliability.svg')
+        svg.write_text(reliability_svg(curves, f'{name}: reliability (calibrated probability)'))
+        card['probabilityCalibration']['diagram'] = svg.name
+        log(f'wrote {svg}')
     card_path = out.with_name(out.stem + '.card.json')
     tmp = card_path.with_suffix('.tmp')
     tmp.write_text(json.dumps(card, indent=2, ensure_ascii=False) + '\n')

@@ -78,3 +78,5 @@ def test_export_run_writes_a_complete_card(tiny_sets, tmp_path):
     assert {r['code'] for g in card['abstention']['golden'] for r in g['reasons']} >= {'thick-slices', 'out-of-distribution', 'pre-masked'}
     assert all(len(c['features']) == 640 and c['oodScore'] > 0 and 0 <= c['bodyFractionOutsideLung'] <= 1 for c in card['golden']['cases'])
     assert all(c['maxAbsFeatures'] <= 1e-4 for c in card['verification']['cases'])
+    svg = tmp_path / 'models' / 'tiny.reliability.svg'  # the reliability diagram beside the card
+    assert card['probabilityCalibration']['diagram'] == svg.name and 'validation (T fitted here): ECE' in svg.read_text()

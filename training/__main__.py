@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument('--data', action='append', required=True, help='prepared folder(s) of real cases (with groups.json and facts.json)')
     r.add_argument('--out', required=True)
     r.add_argument('--uncalibrated', choices=['indeterminate', 'warn'], default='indeterminate')
+    r.add_argument('--manifest', default=None, help='the real-data manifest, recorded in the report (path, sha256, the entries used)')
     r.add_argument('--device', choices=['auto', 'cpu', 'cuda'], default='auto')
 
     b = sub.add_parser('bench', help='seconds per training step and per inference pass')
@@ -169,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == 'real':
             from .real import real_report
 
-            real_report(args.final, args.fold, args.data, args.out, args.device, args.uncalibrated, log=lambda s: print(s, flush=True))
+            real_report(args.final, args.fold, args.data, args.out, args.device, args.uncalibrated, log=lambda s: print(s, flush=True),
+                        manifest=args.manifest)
         elif args.command == 'bench':
             from .bench import bench
             from .train import resolve_device

@@ -7,6 +7,7 @@ reasons, and the metrics of `lunglens evaluate` over the pooled verdicts.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -46,9 +47,24 @@ def choose_run(group: str, final: Path, folds: Sequence[Path], seen: dict[Path, 
     raise RealError(f'patient {group!r} was used to train the final model and no --fold holds it out: no honest score for it')
 
 
+def manifest_identity(pool: Pool, manifest: Optional[str | Path]) -> Optional[dict]:
+    """The real-data manifest (path, sha256) and its entries behind the pool's cases (an inserted
+    case counts its background's entry)."""
+    if manifest is None:
+        return None
+    path = Path(manifest)
+    raw = path.read_bytes()
+    m = json.loads(raw)
+    groups = {c.group for c in pool.cases}
+    entries = [{'id': s['id'], 'patient': s['patient_group'], 'label': s.get('label'), 'role': s.get('role'), 'uses': s.get('uses'),
+                'source': s.get('source'), 'seriesInstanceUid': s.get('series_instance_uid')}
+               for s in m.get('series') or [] if s.get('patient_group') in groups and s.get('role') != 'excluded']
+    return {'path': str(path), 'sha256': hashlib.sha256(raw).hexdigest(), 'series': entries}
+
+
 def real_report(final: str | Path, folds: Sequence[str | Path], data: Sequence[str | Path], out: str | Path, device: str = 'auto',
                 uncalibrated: str = 'indeterminate', command: Optional[Sequence[str]] = None,
-                log: Callable[[str], None] = print) -> dict:
+                log: Callable[[str], None] = print, manifest: Optional[str | Path] = None) -> dict:
     final, folds, out = Path(final), [Path(f) for f in folds], Path(out)
     out.mkdir(parents=True, exist_ok=True)
     torch_device = resolve_device(device)
@@ -84,6 +100,7 @@ def real_report(final: str | Path, folds: Sequence[str | Path], data: Sequence[s
         metrics['all'] = lunglens_evaluate(out / 'results.json', out / 'labels.json', command)
     report = {
         'createdAt': datetime.now(timezone.utc).isoformat(timespec='seconds'), 'data': pool.identity(),
+        'manifest': manifest_identity(pool, manifest),
         'models': {r.name: {'path': str(r.resolve()), 'heldOut': held[r], 'sha256': j.model_json['sha256']} for r, j in judges.items()},
         'cases': rows, 'metrics': metrics, 'summary': summarise(rows),
     }

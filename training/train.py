@@ -294,7 +294,7 @@ def train(config: TrainConfig, resume: bool = False, log: Callable[[str], None] 
     targets = [c.target for c in cases]
     norm = train_set.preprocessing['normalization']
     mean, std = float(norm['mean']), float(norm['std'])
-    mixing = len(train_set.domains()) > 1 or bool(config.domain_weights)
+    mixing = len(train_set.domains()) > 1 or bool(config.domain_weights) or config.steps_per_epoch is not None
     weights = domain_weights(config, train_set) if mixing else None
 
     spec = network_spec(config.backbone, config.ablation)

@@ -302,6 +302,40 @@ def abstention_block(run: Path, config: dict, calibration: dict, uncalibrated: s
     }
 
 
+def card_limits(config: dict, real: Optional[dict]) -> list[str]:
+    """The limits in plain words, with the numbers of this model's data."""
+    patients = sorted({g for part in ('train', 'val') for g in _groups(config['data'][part], 'real')})
+    limits = ['not a clinical device; no regulatory clearance']
+    if patients:
+        limits.append(f'trained on synthetic phantoms and on {len(patients)} real non-COVID chest CT patients, with synthetic COVID-19 '
+                      'lesions inserted into their lungs; no real COVID-19 CT volume was available, so the sensitivity to real COVID-19 '
+                      'is not measured here — the inserted lesions and the phantoms are models of the disease, not the disease')
+    else:
+        limits.append('trained and measured on the data named under training and metrics (synthetic phantoms unless stated otherwise); '
+                      'performance on real scans is unknown until measured on them')
+    if real:
+        s = real.get('summary') or {}
+        limits.append(f'real-scan figures rest on {len({c["patient"] for c in real.get("cases", []) if c["domain"] == "real"})} patients, each '
+                      f'scored by a model that never saw it (leave-patients-out); {s.get("nonCovidAnalysed")} untouched real non-COVID series')
+    limits += [
+        'two classes only (covid, non-covid): other pneumonias and lung diseases were not modelled, so they may be called covid',
+        'abstains (verdict "indeterminate") when a scan is unlike its training data or fails an input check; indeterminate means '
+        'no answer, never a negative; a scan can be unlike the training data and still pass the OOD check',
+        'slice verdicts come from attention learned without slice labels (weak supervision); they point to slices, they do not '
+        'delineate lesions',
+        'inputs must be prepared exactly as `preprocessing` says (the app reads these constants from this card)',
+    ]
+    return limits
+
+
+def _groups(identity: dict, domain: str) -> list[str]:
+    """The patients of one domain in a data identity (a Pool's, or a merged pool's parts)."""
+    out = list((identity.get('groups') or {}).get(domain, []))
+    for part in identity.get('parts') or []:
+        out += _groups(part, domain)
+    return out
+
+
 def build_card(run: Path, onnx_path: Path, name: str, model: ResNeXtPlus, checkpoint: dict, parity: Optional[dict], opset: int,
                uncalibrated: str = 'indeterminate', real: Optional[dict] = None) -> dict:
     config = _read_json(run / 'config.json')
@@ -410,15 +444,7 @@ def build_card(run: Path, onnx_path: Path, name: str, model: ResNeXtPlus, checkp
                                  preprocessing=config['preprocessing']),
         'intendedUse': 'Research and demonstration: flags chest CT volumes for COVID-19-like findings and points a reader to the '
                        'slices that drove the verdict. Not a clinical device: not for diagnosis or treatment decisions.',
-        'limits': [
-            'not a clinical device; no regulatory clearance',
-            'trained and measured on the data named under training and metrics (synthetic phantoms unless stated otherwise); '
-            'performance on real scans is unknown until measured on them',
-            'two classes only (covid, non-covid): other pneumonias and lung diseases were not modelled',
-            'slice verdicts come from attention learned without slice labels (weak supervision); they point to slices, they do not '
-            'delineate lesions',
-            'inputs must be prepared exactly as `preprocessing` says (the app reads these constants from this card)',
-        ],
+        'limits': card_limits(config, real),
     }
 
 

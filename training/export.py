@@ -27,7 +27,7 @@ import torch
 
 from .data import LABELS, PreparedSet, TrainingError
 from .facts import facts_of, load_facts, training_limits
-from .inference import (SLICE_RULE_KIND, SLICE_STRATEGY_KIND, InputChecks, InputFacts, OodModel, body_fraction_outside_lung, decide,
+from .inference import (REASON_TEMPLATES, SLICE_RULE_KIND, SLICE_STRATEGY_KIND, InputChecks, InputFacts, OodModel, body_fraction_outside_lung, decide,
                         indeterminate_reasons)
 from .model import ResNeXtPlus, parameter_count
 from .train import CHECKPOINT_BEST, TrainConfig, load_pools, load_run_model
@@ -224,18 +224,7 @@ ABSTENTION_RULE = (
     'The probability, the attention and the slice rule are still reported for an indeterminate volume; slicePositive is all '
     'false for it (no positive volume).')
 
-REASON_TEXT = {
-    'uncalibrated-input': 'The grey levels are not calibrated Hounsfield units (an image stack); the model was trained on calibrated CT only.',
-    'not-axial': 'The slices are not axial (their normal is {normalAngleDeg:.1f}° from the body axis, limit {maxNormalAngleDeg:.1f}°); '
-                 'the model reads axial slices only.',
-    'thick-slices': 'The slices are {sliceSpacingMm:.1f} mm apart, more than the {maxSliceSpacingMm:.1f} mm the model was trained on.',
-    'partial-coverage': 'The lung mask holds {lungVolumeMl:.0f} mL, less than {minLungVolumeMl:.0f} mL: too little lung is in the scan '
-                        'to rule COVID-19 in or out.',
-    'pre-masked': 'Only {bodyPercent:.1f} % of the image outside the lungs is body tissue (limit {limitPercent:.1f} %): the input looks '
-                  'pre-masked, unlike the scans the model was trained on.',
-    'out-of-distribution': 'The scan\'s features lie at distance {oodScore:.2f} from the training data (limit {oodThreshold:.2f}): unlike '
-                           'the scans the model was trained on.',
-}
+REASON_TEXT = REASON_TEMPLATES
 
 
 def abstention_golden(checks: InputChecks, ood_threshold: float, threshold: float) -> list[dict]:
@@ -297,7 +286,9 @@ def abstention_block(run: Path, config: dict, calibration: dict, uncalibrated: s
                         'facts': 'calibrated: results `calibrated` (units HU); sliceSpacingMm: spacingMm[2]; lungVolumeMl: the lung mask before '
                                  'dilation; normalAngleDeg: from direction[6..8]; bodyFractionOutsideLung: from the prepared input tensors'},
         'abstention': {'rule': ABSTENTION_RULE, 'reasons': [{'code': k, 'message': v} for k, v in REASON_TEXT.items()],
-                       'messageFormat': 'numbers with the stated decimals (round half away from zero never matters here: golden cases avoid ties)',
+                       'messageFormat': '{name:.Nf} is the named value with N decimals (values: normalAngleDeg, maxNormalAngleDeg, '
+                                        'sliceSpacingMm, maxSliceSpacingMm, lungVolumeMl, minLungVolumeMl, bodyPercent = 100·bodyFraction, '
+                                        'limitPercent = 100·minBodyFractionOutsideLung, oodScore, oodThreshold)',
                        'golden': abstention_golden(checks, ood.threshold, calibration['threshold'])},
     }
 

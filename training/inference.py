@@ -337,34 +337,39 @@ class InputChecks:
                    float(v['minBodyFractionOutsideLung']), str(v['uncalibrated']))
 
 
-def _num(v: float, digits: int = 1) -> str:
-    return f'{v:.{digits}f}'
+# The sentences of the reasons (the card's `abstention.reasons`): `{name:.Nf}` is the value with N
+# decimals. The TypeScript side formats the card's copy of these templates.
+REASON_TEMPLATES = {
+    'uncalibrated-input': 'The grey levels are not calibrated Hounsfield units (an image stack); the model was trained on calibrated CT only.',
+    'not-axial': 'The slices are not axial (their normal is {normalAngleDeg:.1f}° from the body axis, limit {maxNormalAngleDeg:.1f}°); '
+                 'the model reads axial slices only.',
+    'thick-slices': 'The slices are {sliceSpacingMm:.1f} mm apart, more than the {maxSliceSpacingMm:.1f} mm the model was trained on.',
+    'partial-coverage': 'The lung mask holds {lungVolumeMl:.0f} mL, less than {minLungVolumeMl:.0f} mL: too little lung is in the scan '
+                        'to rule COVID-19 in or out.',
+    'pre-masked': 'Only {bodyPercent:.1f} % of the image outside the lungs is body tissue (limit {limitPercent:.1f} %): the input looks '
+                  'pre-masked, unlike the scans the model was trained on.',
+    'out-of-distribution': 'The scan\'s features lie at distance {oodScore:.2f} from the training data (limit {oodThreshold:.2f}): unlike '
+                           'the scans the model was trained on.',
+}
 
 
 def indeterminate_reasons(facts: InputFacts, ood_score: float, checks: InputChecks, ood_threshold: float) -> list[tuple[str, str]]:
     """(code, sentence) for every reason to abstain, in this fixed order; empty when none.
     Every limit is strict: a value exactly at the limit passes."""
-    reasons = []
-    if not facts.calibrated and checks.uncalibrated == 'indeterminate':
-        reasons.append(('uncalibrated-input', 'The grey levels are not calibrated Hounsfield units (an image stack); the model was '
-                                              'trained on calibrated CT only.'))
-    if facts.normal_angle_deg > checks.max_normal_angle_deg:
-        reasons.append(('not-axial', f'The slices are not axial (their normal is {_num(facts.normal_angle_deg)}° from the body axis, '
-                                     f'limit {_num(checks.max_normal_angle_deg)}°); the model reads axial slices only.'))
-    if facts.slice_spacing_mm > checks.max_slice_spacing_mm:
-        reasons.append(('thick-slices', f'The slices are {_num(facts.slice_spacing_mm)} mm apart, more than the '
-                                        f'{_num(checks.max_slice_spacing_mm)} mm the model was trained on.'))
-    if facts.lung_volume_ml < checks.min_lung_volume_ml:
-        reasons.append(('partial-coverage', f'The lung mask holds {facts.lung_volume_ml:.0f} mL, less than {checks.min_lung_volume_ml:.0f} mL: '
-                                            'too little lung is in the scan to rule COVID-19 in or out.'))
-    if facts.body_fraction < checks.min_body_fraction:
-        reasons.append(('pre-masked', f'Only {100 * facts.body_fraction:.1f} % of the image outside the lungs is body tissue '
-                                      f'(limit {100 * checks.min_body_fraction:.1f} %): the input looks pre-masked, unlike the scans '
-                                      'the model was trained on.'))
-    if not ood_score <= ood_threshold:  # NaN abstains too
-        reasons.append(('out-of-distribution', f'The scan\'s features lie at distance {_num(ood_score, 2)} from the training data '
-                                               f'(limit {_num(ood_threshold, 2)}): unlike the scans the model was trained on.'))
-    return reasons
+    values = {'normalAngleDeg': facts.normal_angle_deg, 'maxNormalAngleDeg': checks.max_normal_angle_deg,
+              'sliceSpacingMm': facts.slice_spacing_mm, 'maxSliceSpacingMm': checks.max_slice_spacing_mm,
+              'lungVolumeMl': facts.lung_volume_ml, 'minLungVolumeMl': checks.min_lung_volume_ml,
+              'bodyPercent': 100 * facts.body_fraction, 'limitPercent': 100 * checks.min_body_fraction,
+              'oodScore': ood_score, 'oodThreshold': ood_threshold}
+    failed = [
+        ('uncalibrated-input', not facts.calibrated and checks.uncalibrated == 'indeterminate'),
+        ('not-axial', facts.normal_angle_deg > checks.max_normal_angle_deg),
+        ('thick-slices', facts.slice_spacing_mm > checks.max_slice_spacing_mm),
+        ('partial-coverage', facts.lung_volume_ml < checks.min_lung_volume_ml),
+        ('pre-masked', facts.body_fraction < checks.min_body_fraction),
+        ('out-of-distribution', not ood_score <= ood_threshold),  # NaN abstains too
+    ]
+    return [(code, REASON_TEMPLATES[code].format(**values)) for code, bad in failed if bad]
 
 
 def decide(probability: float, threshold: float, reasons: Sequence[tuple[str, str]]) -> str:

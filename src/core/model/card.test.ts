@@ -28,7 +28,7 @@ function withAbstention(): Record<string, unknown> {
       eigenvectors: [[1, 0]], eigenvalues: [0.5], residualVariance: 0.1, threshold: 3.2,
     },
     inputChecks: { maxSliceSpacingMm: 5, minLungVolumeMl: 750, maxNormalAngleDeg: 30, minBodyFractionOutsideLung: 0.05, bodyHuFloor: -500, uncalibrated: 'indeterminate' },
-    abstention: { golden: [{ facts: { calibrated: true, sliceSpacingMm: 2.5, lungVolumeMl: 3500, normalAngleDeg: 0, bodyFractionOutsideLung: 0.3 }, probability: 0.9, oodScore: null, verdict: 'indeterminate', reasons: [{ code: 'out-of-distribution', message: 'm' }] }] },
+    abstention: { reasons: [{ code: 'out-of-distribution', message: 'far: {oodScore:.2f}' }], golden: [{ facts: { calibrated: true, sliceSpacingMm: 2.5, lungVolumeMl: 3500, normalAngleDeg: 0, bodyFractionOutsideLung: 0.3 }, probability: 0.9, oodScore: null, verdict: 'indeterminate', reasons: [{ code: 'out-of-distribution', message: 'm' }] }] },
   };
 }
 

@@ -86,7 +86,10 @@ export const modelCardSchema = z.object({
   probabilityCalibration: probabilityCalibrationSchema.optional(),
   ood: oodSchema.optional(),
   inputChecks: inputChecksSchema.optional(),
-  abstention: z.object({ golden: z.array(abstentionGoldenSchema) }).passthrough().optional(),
+  abstention: z.object({
+    reasons: z.array(z.object({ code: z.string().min(1), message: z.string().min(1) }).passthrough()),
+    golden: z.array(abstentionGoldenSchema),
+  }).passthrough().optional(),
 }).passthrough().superRefine((card, ctx) => {
   const present = [card.probabilityCalibration, card.ood, card.inputChecks].filter((b) => b !== undefined).length;
   if (present !== 0 && present !== 3) {

@@ -456,6 +456,21 @@ def train(config: TrainConfig, resume: bool = False, log: Callable[[str], None] 
     return summary
 
 
+OOD_VOLUMES = 120
+
+
+def ood_cases(cases: list, per_cell: int = OOD_VOLUMES) -> list:
+    """At most ``per_cell`` cases of each (domain, label), evenly spaced: the OOD fit's sample."""
+    cells: dict[tuple[str, str], list] = {}
+    for c in cases:
+        cells.setdefault((c.domain, c.label), []).append(c)
+    out = []
+    for members in cells.values():
+        idx = np.unique(np.linspace(0, len(members) - 1, min(per_cell, len(members))).round().astype(np.int64))
+        out += [members[i] for i in idx]
+    return out
+
+
 def ood_label(case) -> str:
     """The OOD model's class key: the label, prefixed with the domain when the run mixes domains
     (one Gaussian per kind of data and class, one shared covariance)."""
@@ -478,7 +493,8 @@ def finish(out: Path, val_set, device: torch.device, log: Callable[[str], None] 
     calibration = calibrate(calibrated)
     curve = reliability([p.probability for c, p in calibrated if c.label is not None], [c.target for c, _ in labelled])
     before = reliability([p.probability for _, p in labelled], [c.target for c, _ in labelled])
-    train_predictions = predict_set(model, train_set, slice_count, device, cases=train_set.labelled())
+    # The OOD statistics: every training volume, up to OOD_VOLUMES per domain and class (evenly spaced).
+    train_predictions = predict_set(model, train_set, slice_count, device, cases=ood_cases(train_set.labelled()))
     ood = fit_ood([p.features for _, p in train_predictions], [ood_label(c) for c, _ in train_predictions])
     val_scores = [ood.score(p.features) for _, p in predictions]
     chosen = ood_threshold(val_scores)

@@ -85,15 +85,19 @@ def slice_label(case: Case) -> Optional[float]:
 
 def slice_batch(data: Pool, count: int, rng: np.random.Generator, mean: float, std: float,
                 device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``count`` labelled real slices, classes alternating, each augmented on its own."""
-    by_class: dict[float, list[Case]] = {0.0: [], 1.0: []}
+    """``count`` labelled real slices, each augmented on its own: a domain (e.g. JPEG screenshots,
+    PNG crops) uniformly, then the class (alternating), then a slice of it — so neither the format
+    nor the mix of formats can stand for the label."""
+    table: dict[str, dict[float, list[Case]]] = {}
     for c in data.cases:
         y = slice_label(c)
-        if y is not None:
-            by_class[y].append(c)
+        if y is not None and c.lung_status in (None, 'ok'):
+            table.setdefault(c.domain, {}).setdefault(y, []).append(c)
+    domains = sorted(table)
     xs, ms, ys = [], [], []
     for k in range(count):
-        pool = by_class[float(k % 2)] or by_class[float(1 - k % 2)]
+        by_class = table[domains[int(rng.integers(len(domains)))]]
+        pool = by_class.get(float(k % 2)) or by_class[float(1 - k % 2)]
         case = pool[int(rng.integers(len(pool)))]
         s, m = data.arrays(case)
         j = int(rng.choice(lung_slices(np.asarray(m))))

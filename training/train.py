@@ -448,8 +448,13 @@ def train(config: TrainConfig, resume: bool = False, log: Callable[[str], None] 
             break
 
     if not (out / CHECKPOINT_BEST).is_file() and (out / CHECKPOINT_STAGE1).is_file():
-        # A stage-1-only run (--epochs 0): its encoder is the run's model, for --init of later runs.
+        # A stage-1-only run (--epochs 0): its encoder is the run's model, for --init of later runs;
+        # its LSTM and head are untrained, so there is nothing to calibrate.
         shutil.copyfile(out / CHECKPOINT_STAGE1, out / CHECKPOINT_BEST)
+        summary = {'stage1Only': True, 'epochsRun': 0, 'epochsPlanned': 0, 'stopped': None, 'best': best}
+        _write_json(out / 'summary.json', summary)
+        log(f'stage 1 only: the encoder is {out / CHECKPOINT_STAGE1} (and {CHECKPOINT_BEST}), for --init')
+        return summary
     summary = finish(out, val_set, device, log, train_set)
     summary.update({'epochsRun': epoch, 'epochsPlanned': config.epochs, 'stopped': stopped, 'best': best})
     _write_json(out / 'summary.json', summary)

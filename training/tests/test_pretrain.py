@@ -67,8 +67,28 @@ def test_stage_one_with_every_source_reports_each_loss(tiny_sets, folders, tmp_p
     assert config['pretraining']['selfSupervised']['pairsPerStep'] == 3 and config['pretraining']['slices2d']['data']['cases'] == 8
     # a stage-1-only run is a usable start for later runs: its encoder is best.pt
     assert (out / 'stage1.pt').is_file() and (out / 'best.pt').is_file()
+    assert json.loads((out / 'summary.json').read_text())['stage1Only'] and not (out / 'calibration.json').exists()
     fine = tmp_path / 'fine'
     assert main(['train', '--train', str(tiny_sets['train']), '--val', str(tiny_sets['val']), '--out', str(fine), '--epochs', '1',
                  '--slices-per-step', '8', '--init', str(out)]) == 0
     started = json.loads((fine / 'config.json').read_text())
     assert started['initialisedFrom']['from'] == str(out.resolve()) and started['pretraining']['steps'] == 0
+
+
+def test_labelled_slices_balance_formats_and_classes(tmp_path):
+    """A format with mostly covid slices and one with mostly not: each format is drawn half the
+    time and each class half the time within it, so the format says nothing about the label."""
+    a = write_prepared(tmp_path / 'a', [('covid', 1)] * 5 + [('non-covid', 1)], seed=41)
+    b = write_prepared(tmp_path / 'b', [('covid', 1)] + [('non-covid', 1)] * 5, seed=42)
+    main(['tag', str(a), '--domain', 'jpg'])
+    main(['tag', str(b), '--domain', 'png'])
+    pool = Pool.load([a, b])
+    owner = {id(c): c.domain for c in pool.cases}
+    rng = np.random.default_rng(0)
+    seen = []
+    original = pool.arrays
+    pool.arrays = lambda case: (seen.append((owner[id(case)], case.label)), original(case))[1]  # record every draw
+    slice_batch(pool, 400, rng, 0.5, 0.25, torch.device('cpu'))
+    jpg = [label for d, label in seen if d == 'jpg']
+    assert len(jpg) / len(seen) == pytest.approx(0.5, abs=0.08)
+    assert jpg.count('covid') / len(jpg) == pytest.approx(0.5, abs=0.08)

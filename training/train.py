@@ -233,6 +233,19 @@ def _predictions_json(predictions) -> list[dict]:
              'attention': p.attention.tolist()} for c, p in predictions]
 
 
+def code_version() -> Optional[str]:
+    """The training code's git commit (with "+changes" when the worktree differs from it), or None."""
+    import subprocess
+
+    here = Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=here, capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--', str(here)], cwd=here, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (head + ('+changes' if dirty else '')) or None
+
+
 def _sha256(path: Path) -> str:
     import hashlib
 
@@ -378,7 +391,7 @@ def train(config: TrainConfig, resume: bool = False, log: Callable[[str], None] 
             'preprocessing': train_set.preprocessing, 'mask': train_set.mask,
             'data': {'train': train_set.identity(), 'val': val_set.identity()},
             'environment': {'python': platform.python_version(), 'torch': torch.__version__, 'device': str(device),
-                            'threads': torch.get_num_threads()},
+                            'threads': torch.get_num_threads(), 'code': code_version()},
         })
         log(f'stage 2: {steps_per_epoch} steps per epoch (one volume each); BatchNorm {config.batchnorm}'
             + (f' (running estimates from {used} training volumes)' if used else ''))

@@ -14,7 +14,7 @@ export interface Served {
 /** Starts `lunglens serve` with a fresh data folder and resolves to the URL it prints. */
 export async function serve(): Promise<Served> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'lunglens-e2e-data-'));
-  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'bin', 'lunglens.js'), 'serve'], { env: { ...process.env, LUNGLENS_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'bin', 'lunglens.js'), 'serve'], { env: { ...process.env, LUNGLENS_DATA_DIR: dataDir, LUNGLENS_CHECK_REPLIES: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {

@@ -1,4 +1,4 @@
-// `lunglens serve`'s transport with the real workstation: the token and the loopback host are
+// `lunglens serve`'s transport with the real backend on its own thread, as the command runs it: the token and the loopback host are
 // required, payloads are validated before any work, binary replies carry the voxels, the page
 // is served with its CSP and nothing outside the renderer folder is reachable.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -11,9 +11,9 @@ import { IngestPool } from '../core/ingest/ingest-pool.js';
 import { writePhantoms } from '../core/phantom/index.js';
 import { TOKEN_HEADER } from '../shared/api.js';
 import { CONTENT_SECURITY_POLICY, startServer, type ServerHandle } from './http-server.js';
-import { Workstation } from './workstation.js';
+import { ThreadBackend } from './thread-backend.js';
 
-let ws: Workstation;
+let backend: ThreadBackend;
 let server: ServerHandle;
 let study: string;
 let base: string;
@@ -26,13 +26,13 @@ beforeAll(async () => {
   writeFileSync(path.join(root, 'secret.txt'), 'not for the browser');
   const labels = await writePhantoms({ out: path.join(root, 'studies'), count: 1, seed: 'serve-test', size: 96, slices: [30, 30] });
   study = path.join(root, 'studies', labels.cases[0]!.path);
-  ws = await Workstation.start({ dataDir: path.join(root, 'data'), transport: 'http', version: 'test' });
-  server = await startServer(ws, { rendererDir });
+  backend = await ThreadBackend.start({ dataDir: path.join(root, 'data'), transport: 'http', version: 'test' });
+  server = await startServer(backend, { rendererDir });
   base = `http://127.0.0.1:${server.port}`;
 }, 120_000);
 afterAll(async () => {
   await server?.close();
-  await ws?.close();
+  await backend?.close();
 });
 
 interface Reply { status: number; headers: http.IncomingHttpHeaders; body: Buffer }

@@ -14,8 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TOKEN_HEADER } from '../shared/api.js';
 import { ApiError, toProblem } from './api-error.js';
-import { dispatch } from './dispatch.js';
-import type { Workstation } from './workstation.js';
+import type { Backend } from './backend.js';
 
 /** The built renderer (vite writes it beside the compiled backend). */
 export const RENDERER_DIR = fileURLToPath(new URL('../renderer/', import.meta.url));
@@ -34,11 +33,11 @@ export interface ServerHandle {
   close(): Promise<void>;
 }
 
-export async function startServer(ws: Workstation, options: { port?: number; rendererDir?: string } = {}): Promise<ServerHandle> {
+export async function startServer(backend: Backend, options: { port?: number; rendererDir?: string } = {}): Promise<ServerHandle> {
   const token = randomBytes(24).toString('base64url');
   const rendererDir = options.rendererDir ?? RENDERER_DIR;
   const streams = new Set<http.ServerResponse>();
-  const unsubscribe = ws.onEvent((event) => {
+  const unsubscribe = backend.onEvent((event) => {
     const data = `data: ${JSON.stringify(event)}\n\n`;
     for (const res of streams) res.write(data);
   });
@@ -66,7 +65,7 @@ export async function startServer(ws: Workstation, options: { port?: number; ren
       return;
     }
     if (req.method !== 'POST') throw new ApiError('bad-request', 'API methods are called with POST.', 405);
-    const reply = await dispatch(ws, url.pathname.slice('/api/'.length), await readJson(req));
+    const reply = await backend.call(url.pathname.slice('/api/'.length), await readJson(req));
     if (Buffer.isBuffer(reply)) {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': reply.length, 'cache-control': 'no-store' });
       res.end(reply);

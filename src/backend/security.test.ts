@@ -13,9 +13,9 @@ import { ApiError } from './api-error.js';
 import { dispatch } from './dispatch.js';
 import { startServer, type ServerHandle } from './http-server.js';
 import { Log, redactPaths, safeFields } from './log.js';
-import { Workstation } from './workstation.js';
+import { LocalBackend } from './backend.js';
 
-let ws: Workstation;
+let backend: LocalBackend;
 let server: ServerHandle;
 let dataDir: string;
 let labels: PhantomLabels;
@@ -27,12 +27,12 @@ beforeAll(async () => {
   labels = await writePhantoms({ out: studies, count: 1, seed: 'security', size: 96, slices: [30, 30] });
   renameSync(path.join(studies, 'labels.json'), path.join(root, 'labels.json'));
   dataDir = path.join(root, 'data');
-  ws = await Workstation.start({ dataDir, transport: 'http', version: 'test' });
-  server = await startServer(ws, { rendererDir: root });
+  backend = await LocalBackend.start({ dataDir, transport: 'http', version: 'test' });
+  server = await startServer(backend, { rendererDir: root });
 }, 120_000);
 afterAll(async () => {
   await server?.close();
-  await ws?.close();
+  await backend?.close();
 });
 
 /** Methods whose valid calls start work with side effects (settings, jobs, sample files) are fuzzed for refusals only. */
@@ -44,7 +44,7 @@ describe('fuzzed API payloads', () => {
     await fc.assert(fc.asyncProperty(fc.constantFrom(...methods), fc.anything({ withObjectString: true, withNullPrototype: true, withBigInt: true }), async (method, payload) => {
       if (SIDE_EFFECTS.has(method) && API[method as keyof typeof API].request.safeParse(payload ?? {}).success) return;
       try {
-        await dispatch(ws, method, payload);
+        await dispatch(backend.services, method, payload);
       } catch (error) {
         expect(error).toBeInstanceOf(ApiError);
         expect((error as ApiError).message.length).toBeGreaterThan(10);
@@ -55,14 +55,14 @@ describe('fuzzed API payloads', () => {
   it('unknown method names are refused, whatever they look like', async () => {
     await fc.assert(fc.asyncProperty(fc.string({ maxLength: 300 }), async (name) => {
       if (Object.prototype.hasOwnProperty.call(API, name)) return;
-      await expect(dispatch(ws, name, {})).rejects.toMatchObject({ code: 'unknown-method' });
+      await expect(dispatch(backend.services, name, {})).rejects.toMatchObject({ code: 'unknown-method' });
     }), { numRuns: 300 });
   });
 
   it('oversized strings and arrays are refused by the schemas before any work', async () => {
-    await expect(dispatch(ws, 'open', { paths: Array.from({ length: 10_001 }, () => '/x') })).rejects.toMatchObject({ code: 'bad-request' });
-    await expect(dispatch(ws, 'open', { paths: ['x'.repeat(5000)] })).rejects.toMatchObject({ code: 'bad-request' });
-    await expect(dispatch(ws, 'reviewSet', { key: 'a'.repeat(16), reviewer: 'r', note: 'n'.repeat(20_001) })).rejects.toMatchObject({ code: 'bad-request' });
+    await expect(dispatch(backend.services, 'open', { paths: Array.from({ length: 10_001 }, () => '/x') })).rejects.toMatchObject({ code: 'bad-request' });
+    await expect(dispatch(backend.services, 'open', { paths: ['x'.repeat(5000)] })).rejects.toMatchObject({ code: 'bad-request' });
+    await expect(dispatch(backend.services, 'reviewSet', { key: 'a'.repeat(16), reviewer: 'r', note: 'n'.repeat(20_001) })).rejects.toMatchObject({ code: 'bad-request' });
   });
 });
 
@@ -116,9 +116,9 @@ describe('logs', () => {
 
   it('after opening and analysing a study, the log holds no patient name, ID or path', async () => {
     const folder = path.join(studies, labels.cases[0]!.path);
-    const opened = await ws.open([folder]);
+    const opened = await backend.services.studies.open([folder]);
     expect(opened.series[0]).toBeDefined();
-    await ws.analyze(opened.series[0]!.id);
+    await backend.services.analysis.analyze(opened.series[0]!.id);
     const logs = readdirSync(path.join(dataDir, 'logs')).map((f) => readFileSync(path.join(dataDir, 'logs', f), 'utf8')).join('\n');
     expect(logs).toContain('"event":"analyze"');
     expect(logs).not.toMatch(/PHANTOM\^CASE|LL-PHANTOM/);

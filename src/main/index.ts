@@ -1,7 +1,8 @@
 /**
  * The Electron main process: one window on the built reading room, sandboxed (context isolation,
  * no Node in the renderer, navigation and new windows refused), and the IPC side of the API
- * contract — every call goes through the same validating dispatcher as `lunglens serve`.
+ * contract. The backend's services run on a thread of their own (ThreadBackend), behind the same
+ * validating dispatcher as `lunglens serve`: this process only routes calls and events.
  */
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -10,9 +11,9 @@ import { toProblem } from '../backend/api-error.js';
 import { optimiseOnCallingThread } from '../core/compiler-flags.js';
 import { appVersion } from '../backend/app-version.js';
 import { dataDir } from '../backend/data-dir.js';
-import { dispatch } from '../backend/dispatch.js';
 import { RENDERER_DIR } from '../backend/http-server.js';
-import { Workstation } from '../backend/workstation.js';
+import { Log } from '../backend/log.js';
+import { ThreadBackend } from '../backend/thread-backend.js';
 import { IPC } from '../shared/api.js';
 import type { BridgeReply } from '../shared/bridge.js';
 
@@ -20,11 +21,11 @@ const PRELOAD = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
 const INDEX = path.join(RENDERER_DIR, 'index.html');
 const rendererUrl = pathToFileURL(RENDERER_DIR).href;
 
-let workstation: Workstation | null = null;
+let running: ThreadBackend | null = null;
 
 // Minidumps stay on this machine (the crash log beside them is what a user hands to IT).
 crashReporter.start({ uploadToServer: false });
-optimiseOnCallingThread(); // before the workstation starts its worker threads
+optimiseOnCallingThread(); // before the backend starts its threads
 app.enableSandbox();
 
 /** Every web contents: no webviews, no new windows, no navigation away from the reading room. */
@@ -41,14 +42,14 @@ function lockDownSession(): void {
   const s = session.defaultSession;
   s.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   s.setPermissionCheckHandler(() => false);
-  s.webRequest.onBeforeRequest({ urls: ['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*', 'ftp://*/*'] }, (_details, callback) => callback({ cancel: true }));
+  s.webRequest.onBeforeRequest({ urls: ['http://*/*', 'https://*/*', 'backend://*/*', 'wss://*/*', 'ftp://*/*'] }, (_details, callback) => callback({ cancel: true }));
 }
 
 function fromOurPage(frameUrl: string | undefined): boolean {
   return typeof frameUrl === 'string' && frameUrl.startsWith(rendererUrl);
 }
 
-async function createWindow(ws: Workstation): Promise<void> {
+async function createWindow(backend: ThreadBackend): Promise<void> {
   const win = new BrowserWindow({
     width: 1480, height: 940, minWidth: 1100, minHeight: 700, backgroundColor: '#0f1419', title: 'LungLens',
     webPreferences: { preload: PRELOAD, contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, spellcheck: false },
@@ -58,7 +59,7 @@ async function createWindow(ws: Workstation): Promise<void> {
     if (url.startsWith('file:')) void shell.openPath(fileURLToPath(url));
     return { action: 'deny' };
   });
-  const unsubscribe = ws.onEvent((event) => {
+  const unsubscribe = backend.onEvent((event) => {
     if (!win.isDestroyed()) win.webContents.send(IPC.event, event);
   });
   win.on('closed', unsubscribe);
@@ -68,17 +69,20 @@ async function createWindow(ws: Workstation): Promise<void> {
 async function start(): Promise<void> {
   await app.whenReady();
   lockDownSession();
-  const ws = await Workstation.start({ dataDir: dataDir(), transport: 'electron', version: appVersion() });
-  workstation = ws;
-  process.on('uncaughtException', (error) => {
-    const report = ws.log.crash(error, { lunglens: appVersion(), electron: process.versions.electron ?? '', node: process.versions.node });
+  const log = new Log(path.join(dataDir(), 'logs'));
+  const stopped = (error: unknown) => {
+    const report = log.crash(error, { lunglens: appVersion(), electron: process.versions.electron ?? '', node: process.versions.node });
     dialog.showErrorBox('LungLens stopped', `Something went wrong. A crash report was written to ${report}; please hand it to IT.`);
     app.exit(1);
-  });
+  };
+  process.on('uncaughtException', stopped);
+  const backend = await ThreadBackend.start({ dataDir: dataDir(), transport: 'electron', version: appVersion() });
+  running = backend;
+  backend.onCrash(stopped);
   ipcMain.handle(IPC.call, async (event, method: unknown, payload: unknown): Promise<BridgeReply> => {
     if (!fromOurPage(event.senderFrame?.url)) return { ok: false, error: { code: 'bad-sender', message: 'Calls are accepted from the LungLens window only.' } };
     try {
-      const value = await dispatch(ws, String(method), payload);
+      const value = await backend.call(String(method), payload);
       return { ok: true, value: Buffer.isBuffer(value) ? new Uint8Array(value) : value };
     } catch (error) {
       const p = toProblem(error);
@@ -92,9 +96,9 @@ async function start(): Promise<void> {
     const result = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
     return result.canceled ? [] : result.filePaths;
   });
-  await createWindow(ws);
+  await createWindow(backend);
   app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) void createWindow(ws);
+    if (BrowserWindow.getAllWindows().length === 0) void createWindow(backend);
   });
 }
 
@@ -102,7 +106,7 @@ app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();
 });
 app.on('will-quit', () => {
-  void workstation?.close();
+  void running?.close();
 });
 
 start().catch((error: unknown) => {

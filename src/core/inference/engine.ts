@@ -128,7 +128,9 @@ export class InferenceEngine {
     };
   }
 
+  /** Releases the onnxruntime session in its thread, then ends the thread (a thread ended with a live session can abort the process while it is torn down). */
   async close(): Promise<void> {
+    await this.pool.call('close').catch(() => undefined);
     await this.pool.close();
   }
 }

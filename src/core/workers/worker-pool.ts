@@ -42,14 +42,12 @@ export class WorkerPool<Api extends object> {
   /** `caller` is the starting module's `import.meta.url`; `module` the worker's path beside it, without extension. */
   constructor(caller: string, module: string, options: WorkerPoolOptions = {}) {
     this.threads = Math.max(1, Math.floor(options.threads ?? defaultThreads()));
-    const extension = caller.endsWith('.ts') ? '.ts' : '.js';
     this.piscina = new Piscina({
-      filename: fileURLToPath(new URL(`${module}${extension}`, caller)),
+      ...workerModule(caller, module),
       minThreads: this.threads,
       maxThreads: this.threads,
       idleTimeout: options.idleTimeoutMs ?? 30_000,
       ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
-      ...(extension === '.ts' ? { execArgv: [...process.execArgv, '--import', typeScriptInWorkers()] } : {}),
     });
   }
 
@@ -61,6 +59,17 @@ export class WorkerPool<Api extends object> {
   async close(): Promise<void> {
     await this.piscina.destroy();
   }
+}
+
+/**
+ * The worker module `module` (a path without extension) beside `caller` (an `import.meta.url`),
+ * with the extension of the caller, and the `execArgv` its thread needs to load it: the one way
+ * LungLens starts a thread, for pools and for the backend's own thread alike.
+ */
+export function workerModule(caller: string, module: string): { filename: string; execArgv?: string[] } {
+  const extension = caller.endsWith('.ts') ? '.ts' : '.js';
+  const filename = fileURLToPath(new URL(`${module}${extension}`, caller));
+  return extension === '.ts' ? { filename, execArgv: [...process.execArgv, '--import', typeScriptInWorkers()] } : { filename };
 }
 
 let tsxRegistration: string | undefined;

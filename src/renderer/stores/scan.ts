@@ -68,6 +68,10 @@ export const useScanStore = defineStore('scan', {
         this.sortDirection = key === 'probability' ? -1 : 1;
       }
     },
+    /** Follows the backend's job events (returns the function that stops). */
+    listen(): () => void {
+      return api().onEvent((e) => this.apply(e));
+    },
     /** A job event from the backend (events of other jobs are ignored). */
     apply(event: JobEvent) {
       if (this.jobId === null && this.state === 'running') {

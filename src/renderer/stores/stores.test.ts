@@ -1,4 +1,4 @@
-// The reading room's stores against the real backend (the workstation with the shipped model),
+// The reading room's stores against the real backend (its services with the shipped model),
 // called in-process through the contract's dispatcher: what a reader does, and what they see.
 import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createPinia, setActivePinia } from 'pinia';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { inProcessTransport } from '../../backend/in-process-transport.js';
-import { Workstation } from '../../backend/workstation.js';
+import { LocalBackend } from '../../backend/backend.js';
 import { writePhantoms, type PhantomLabels } from '../../core/phantom/index.js';
 import type { JobEvent, ScanRow } from '../../shared/api.js';
 import { ApiCallError, ApiClient, setApi } from '../api/client.js';
@@ -15,7 +15,7 @@ import { sortRows, useScanStore } from './scan.js';
 import { useStudiesStore } from './studies.js';
 import { useViewerStore, ZOOM_MAX } from './viewer.js';
 
-let ws: Workstation;
+let ws: LocalBackend;
 let studies: string;
 let labels: PhantomLabels;
 
@@ -24,7 +24,7 @@ beforeAll(async () => {
   labels = await writePhantoms({ out: path.join(studies, 'in'), count: 2, seed: 'stores-test', positiveRate: 0.5, size: 128, slices: [40, 50] });
   renameSync(path.join(studies, 'in', 'labels.json'), path.join(studies, 'labels.json')); // the answers are not part of the scanned folder
   writeFileSync(path.join(studies, 'in', 'corrupt.dcm'), Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), Buffer.from([2, 0, 0x10, 0, 0xff])]));
-  ws = await Workstation.start({ dataDir: mkdtempSync(path.join(tmpdir(), 'lunglens-stores-data-')), transport: 'http', version: 'test' });
+  ws = await LocalBackend.start({ dataDir: mkdtempSync(path.join(tmpdir(), 'lunglens-stores-data-')), transport: 'http', version: 'test' });
   setApi(new ApiClient(inProcessTransport(ws, (code, message) => new ApiCallError(code, message))));
 }, 120_000);
 afterAll(async () => ws?.close());

@@ -139,7 +139,10 @@ export class InferenceEngine {
 function checkGraph(info: EngineWorker.OpenResult, card: ModelCard): string | null {
   const size = card.preprocessing.size;
   if (info.inputNames.join(',') !== 'slices,masks') return `its inputs are [${info.inputNames.join(', ')}], expected [slices, masks].`;
-  if (![...info.outputNames].sort().join(',').startsWith('attention,logits')) return `its outputs are [${info.outputNames.join(', ')}], expected logits and attention.`;
+  // logits and attention (DESIGN.md §4); a card with an OOD model also needs the graph's `features`.
+  const outputs = new Set(info.outputNames);
+  const needed = ['logits', 'attention', ...(card.ood ? ['features'] : [])];
+  if (needed.some((name) => !outputs.has(name))) return `its outputs are [${info.outputNames.join(', ')}], expected ${needed.join(', ')}.`;
   for (const name of ['slices', 'masks']) {
     const shape = info.inputShapes[name];
     if (!shape || shape.length !== 4 || typeof shape[0] === 'number' || shape[1] !== 1 || shape[2] !== size || shape[3] !== size) {

@@ -1,31 +1,17 @@
-// ESLint: TypeScript rules plus the layer rule of DESIGN.md §1, as errors with messages that
-// explain why an import crosses a boundary (VS Code-style layering made mechanical).
+// ESLint: TypeScript rules plus the layer rule of DESIGN.md §1 (scripts/lint/layers.js): each
+// layer names what it may import, with messages that explain why an import crosses a boundary.
 import js from '@eslint/js';
-import { builtinModules } from 'node:module';
 import globals from 'globals';
 import pluginVue from 'eslint-plugin-vue';
 import tseslint from 'typescript-eslint';
-
-const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
-
-/** A no-restricted-imports rule from lists of [patterns, message]. */
-function layerRule(...groups) {
-  return {
-    'no-restricted-imports': [
-      'error',
-      { patterns: groups.map(([group, message]) => ({ group, message })) },
-    ],
-  };
-}
-
-const electronAndUi = ['electron', 'vue', 'pinia', 'three', 'three/*', '@vue/*'];
+import { layersPlugin } from './scripts/lint/layers.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'training/**', 'out/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { parserOptions: { projectService: { allowDefaultProject: ['scripts/*.ts'] }, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: { parserOptions: { projectService: { allowDefaultProject: ['scripts/*.ts', 'scripts/lint/*.ts'] }, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
@@ -58,54 +44,10 @@ export default tseslint.config(
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node, parserOptions: { projectService: false } },
   },
   {
-    files: ['src/core/**/*.ts'],
-    rules: layerRule(
-      [electronAndUi, 'src/core is the pure domain and pipeline shared by the app, the CLI and the server: no Electron, DOM, Vue, Pinia or three.js here (DESIGN.md §1). Put UI code in src/renderer and window/IPC code in src/main.'],
-      [['**/main/**', '**/renderer/**', '**/preload/**', '**/cli/**', '**/shared/**'], 'src/core sits at the bottom of the layers and must not depend on the app, the CLI or the API contract built on top of it (DESIGN.md §1): pass what it needs as arguments instead.'],
-    ),
-  },
-  {
-    files: ['src/shared/**/*.ts'],
-    rules: layerRule(
-      [nodeBuiltins, 'src/shared is the API contract (schemas + types) loaded by the renderer and the preload too: no Node built-ins (DESIGN.md §1).'],
-      [[...electronAndUi, '**/core/**', '**/main/**', '**/renderer/**', '**/preload/**', '**/cli/**'], 'src/shared holds only the API contract (zod schemas and their types); it depends on nothing of ours (DESIGN.md §1).'],
-    ),
-  },
-  {
-    files: ['src/preload/**/*.ts', 'src/preload/**/*.cts'],
-    rules: layerRule(
-      [nodeBuiltins, 'The preload runs sandboxed: it builds one narrow API from src/shared and has no Node access (DESIGN.md §1, STYLE.md).'],
-      [['**/core/**', '**/main/**', '**/renderer/**', '**/cli/**', 'vue', 'pinia', 'three'], 'The preload only exposes the contract from src/shared over IPC; it holds no logic and imports nothing else of ours (DESIGN.md §1).'],
-    ),
-  },
-  {
-    files: ['src/renderer/**/*.ts', 'src/renderer/**/*.vue'],
-    rules: layerRule(
-      [[...nodeBuiltins, 'electron'], 'The renderer runs in a browser sandbox (Electron renderer or plain Chromium against `lunglens serve`): no Node built-ins or Electron. Ask the backend through src/renderer/api (DESIGN.md §1).'],
-      [['**/core/ingest/**', '**/core/dicom/**', '**/core/formats/**', '**/core/testing/**', '**/backend/**', '**/main/**', '**/preload/**', '**/cli/**'], 'The renderer never imports core I/O modules, the backend, the main process or the CLI: it talks to the backend only through its api/ module and the contract in src/shared (DESIGN.md §1).'],
-    ),
-  },
-  {
-    // The stores' tests run them against the real backend in-process (src/backend/in-process-transport.ts).
-    files: ['src/renderer/**/*.test.ts'],
-    rules: { 'no-restricted-imports': 'off' },
-  },
-  {
-    files: ['src/backend/**/*.ts'],
-    rules: layerRule(
-      [[...electronAndUi, '**/main/**', '**/renderer/**', '**/preload/**', '**/cli/**'], 'src/backend implements the API contract over src/core for both transports (Electron IPC and `lunglens serve`): no Electron, UI, renderer or CLI imports (DESIGN.md §1).'],
-    ),
-  },
-  {
-    files: ['src/main/**/*.ts'],
-    rules: layerRule(
-      [['**/renderer/**', '**/cli/**', 'vue', 'pinia', 'three'], 'The main process is a thin shell over src/core: it must not import the renderer or the CLI (DESIGN.md §1).'],
-    ),
-  },
-  {
-    files: ['src/cli/**/*.ts'],
-    rules: layerRule(
-      [[...electronAndUi, '**/main/**', '**/renderer/**', '**/preload/**'], 'The CLI runs in plain Node on the same src/core as the app: no Electron or UI imports (DESIGN.md §1).'],
-    ),
+    // The layers as an allowlist (scripts/lint/layers.js): what each may import, and folders with
+    // an index.ts entered only through it.
+    files: ['src/**/*.ts', 'src/**/*.cts', 'src/**/*.vue', 'e2e/**/*.ts', 'scripts/**/*.ts'],
+    plugins: { layers: layersPlugin },
+    rules: { 'layers/allowed-imports': 'error' },
   },
 );

@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   plugins: [vue()],
   test: {
-    include: ['src/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'],
     // Ingestion tests read real files and spawn worker threads: two cores, so keep it calm.
     pool: 'forks',
     maxWorkers: 2,

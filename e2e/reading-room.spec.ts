@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { BATCH, CORRUPT_FILE, LARGE, SCREENS, STUDY } from './support/fixtures.js';
-import { servedPage, type Served } from './support/serve.js';
+import { expectConsoleErrors, servedPage, type Served } from './support/serve.js';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -44,6 +44,7 @@ test('an empty start offers the sample studies and a path to open', async () => 
 });
 
 test('the page cannot reach Node, the file system or another origin', async () => {
+  expectConsoleErrors(/Content Security Policy/); // the refusals themselves
   const reach = await page.evaluate(async () => {
     const g = globalThis as Record<string, unknown>;
     const tryFetch = async (url: string) => fetch(url).then(() => 'fetched', () => 'refused');

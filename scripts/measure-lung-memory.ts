@@ -1,4 +1,4 @@
-// Peak memory and time of the lung mask on a long volume (issue 4: 1,000 slices of 512²), in a
+// Peak memory and time of the lung mask on a long volume (the target case: 1,000 slices of 512²), in a
 // process of its own so that nothing else counts: the synthetic chest of the lung tests at
 // 512 × 512 × 100 (3 mm slices), each slice repeated `--repeat` times (default 10: 1,000 slices
 // of 0.3 mm, 262 M voxels, 524 MB of Int16 HU).

@@ -1,4 +1,4 @@
-// Renders the enhancement grid of issue 4 (paper Fig. 7's intent: lung detail brought out, bone
+// Renders the enhancement grid of the README (paper Fig. 7's intent: lung detail brought out, bone
 // suppressed): one row per slice — real chest CT from ../shared/data/chest-ct and phantom slices —
 // and three columns: the original in the lung window, the tone mapping (paper Eq. 5) and the
 // stochastic enhancement at the paper's parameters, each computed on the whole slice with the

@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openLargestVolume } from '../src/core/ingest/open-volume.js';
 import { computeLungMask, type LungMaskOptions, type LungMaskResult } from '../src/core/lung/index.js';
-import { dice, fractionHeld } from '../src/core/lung/overlap.js';
+import { dice, fractionHeld } from '../src/core/lung/index.js';
 import { generateCase, planCases } from '../src/core/phantom/index.js';
 import type { Volume } from '../src/core/volume/volume.js';
 import { Canvas, grey, outlineOf, type Rgb } from './render-helpers.js';

@@ -2,7 +2,7 @@
 // and coronal + sagittal reformats resampled to square millimetres) of phantom cases or of real
 // DICOM series, to judge the phantom against real scans by eye.
 //
-//   npx tsx scripts/render-montage.ts --seed S --count N --out DIR [--size 512] [--slices 60..160] [--truth]
+//   npx tsx scripts/render-montage.ts --seed S --count N --out DIR [--size 512] [--slices 60..160] [--truth] [--realism v1|v2]
 //   npx tsx scripts/render-montage.ts --real DIR [DIR…] --out DIR
 //
 // `--truth` also writes `<case>-truth.png`: lesion truth tinted red, the lung mask outlined green.
@@ -165,7 +165,7 @@ function renderMontage(vol: MontageInput, truth: boolean): PNG {
 }
 
 function parseArgs(argv: string[]) {
-  const args = { seed: '1', count: 4, out: 'out/montage', size: 512, slices: undefined as [number, number] | undefined, real: [] as string[], truth: false };
+  const args = { seed: '1', count: 4, out: 'out/montage', size: 512, slices: undefined as [number, number] | undefined, real: [] as string[], truth: false, realism: 'v1' as 'v1' | 'v2' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = () => argv[++i] ?? '';
@@ -174,6 +174,7 @@ function parseArgs(argv: string[]) {
     else if (a === '--out') args.out = next();
     else if (a === '--size') args.size = Number(next());
     else if (a === '--truth') args.truth = true;
+    else if (a === '--realism') args.realism = next() === 'v2' ? 'v2' : 'v1';
     else if (a === '--slices') {
       const [min, max] = next().split('..').map(Number);
       args.slices = [min!, max ?? min!];
@@ -223,7 +224,7 @@ async function main(): Promise<void> {
     }
     return;
   }
-  const specs = planCases({ count: args.count, seed: args.seed, size: args.size, ...(args.slices ? { slices: args.slices } : {}) });
+  const specs = planCases({ count: args.count, seed: args.seed, size: args.size, realism: args.realism, ...(args.slices ? { slices: args.slices } : {}) });
   for (const spec of specs) {
     const t0 = performance.now();
     const c = generateCase(spec);
@@ -243,7 +244,7 @@ async function main(): Promise<void> {
     const positive = c.slicePositive.filter(Boolean).length;
     console.log(`${file}: ${spec.label} ${spec.covid ? `${spec.covid.findings.join('+')} extent ${spec.covid.extent.toFixed(2)}` : ''}`
       + ` confounders [${spec.confounders.join(', ')}] ${c.volume.dimensions.join('x')} ${spec.pixelSpacingMm.toFixed(2)}x${spec.sliceThicknessMm} mm`
-      + ` noise ${spec.noiseHu.toFixed(0)} ${spec.kernel}; positive slices ${positive}/${spec.slices}; ${ms.toFixed(0)} ms`);
+      + ` noise ${spec.noiseHu.toFixed(0)} ${spec.kernel}${spec.v2 ? ` ${JSON.stringify(spec.v2)}` : ''}; positive slices ${positive}/${spec.slices}; ${ms.toFixed(0)} ms`);
   }
 }
 

@@ -9,7 +9,7 @@ export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const FIXTURES = path.join(ROOT, 'test-results', 'fixtures');
 export const SCREENS = path.join(ROOT, 'test-results', 'screens');
 
-export const STUDY = { dir: path.join(FIXTURES, 'study'), args: ['--count', '1', '--seed', 'e2e-study-2', '--positive-rate', '1', '--size', '256', '--slices', '150..150'] };
-export const LARGE = { dir: path.join(FIXTURES, 'large'), args: ['--count', '1', '--seed', 'e2e-large', '--positive-rate', '1', '--size', '512', '--slices', '300..300'] };
-export const BATCH = { dir: path.join(FIXTURES, 'batch'), args: ['--count', '2', '--seed', 'e2e-batch', '--positive-rate', '0.5', '--size', '128', '--slices', '40..60'] };
+export const STUDY = { dir: path.join(FIXTURES, 'study'), args: ['--count', '1', '--seed', 'e2e-study-2', '--realism', 'v1', '--positive-rate', '1', '--size', '256', '--slices', '150..150'] };
+export const LARGE = { dir: path.join(FIXTURES, 'large'), args: ['--count', '1', '--seed', 'e2e-large', '--realism', 'v1', '--positive-rate', '1', '--size', '512', '--slices', '300..300'] };
+export const BATCH = { dir: path.join(FIXTURES, 'batch'), args: ['--count', '2', '--seed', 'e2e-batch', '--realism', 'v1', '--positive-rate', '0.5', '--size', '128', '--slices', '40..60'] };
 export const CORRUPT_FILE = 'corrupt.dcm';

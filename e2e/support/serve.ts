@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { test, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { ROOT } from './fixtures.js';
 
 export interface Served {
@@ -37,14 +37,37 @@ export async function serve(): Promise<Served> {
   };
 }
 
-/** A serial spec's server and page: started before its first test, stopped after its last. */
+/** What the page wrote to its console as errors (and errors it threw), since the test began. */
+const consoleErrors: string[] = [];
+let allowed: RegExp[] = [];
+
+/** In the test that calls it: console errors matching `pattern` are expected (the test provokes them). */
+export function expectConsoleErrors(pattern: RegExp): void {
+  allowed.push(pattern);
+}
+
+/**
+ * A serial spec's server and page: started before its first test, stopped after its last. After
+ * each test, the page's console holds no error the test did not expect.
+ */
 export function servedPage(use: (served: Served, page: Page) => void): void {
   let served: Served | undefined;
   let page: Page | undefined;
   test.beforeAll(async ({ browser }) => {
     served = await serve();
     page = await browser.newPage();
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(`${message.text()} (${message.location().url})`);
+    });
+    page.on('pageerror', (error) => consoleErrors.push(`uncaught: ${error.message}`));
     use(served, page);
+  });
+  test.beforeEach(() => {
+    consoleErrors.length = 0;
+    allowed = [];
+  });
+  test.afterEach(() => {
+    expect(consoleErrors.filter((e) => !allowed.some((p) => p.test(e))), 'console errors on the page').toEqual([]);
   });
   test.afterAll(async () => {
     await page?.close();

@@ -2,8 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 /**
- * The user data folder (settings, recent studies, sample studies, scans; later the review
- * database): `LUNGLENS_DATA_DIR` when set (DESIGN.md §3), else the platform's usual place.
+ * The user data folder (settings, recent studies, sample studies, scans, the review database): `LUNGLENS_DATA_DIR` when set (DESIGN.md §3), else the platform's usual place.
  */
 export function dataDir(): string {
   const override = process.env['LUNGLENS_DATA_DIR'];
@@ -13,7 +12,7 @@ export function dataDir(): string {
   return path.join(process.env['XDG_CONFIG_HOME'] ?? path.join(os.homedir(), '.config'), 'lunglens');
 }
 
-/** The review database (issue 8): one SQLite file per user data folder. */
+/** The review database: one SQLite file per user data folder. */
 export function reviewDatabasePath(): string {
   return path.join(dataDir(), 'review.sqlite');
 }

@@ -35,6 +35,12 @@ const HANDLERS: Handlers = {
   review: (s, r) => s.review.review(r.key),
   reviewSet: (s, r) => s.review.set(r.key, r.reviewer, { ...(r.verdict !== undefined ? { verdict: r.verdict } : {}), ...(r.note !== undefined ? { note: r.note } : {}), ...(r.status !== undefined ? { status: r.status } : {}) }),
   reviewMark: (s, r) => s.review.mark(r.key, r.reviewer, r.slice, r.mark),
+  // the DICOM node
+  network: (s) => s.network.view(),
+  setNetwork: (s, r) => s.network.set(r),
+  pacsFind: (s, r) => s.network.find(r),
+  pacsRetrieve: (s, r) => s.network.retrieve(r),
+  sendResults: (s, r) => s.network.send(r.seriesId, r.destination),
 };
 
 export function isMethod(name: string): name is MethodName {

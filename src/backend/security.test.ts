@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 /** Methods whose valid calls start work with side effects (settings, jobs, sample files) are fuzzed for refusals only. */
-const SIDE_EFFECTS = new Set(['setSettings', 'scan', 'openSamples', 'enhance']);
+const SIDE_EFFECTS = new Set(['setSettings', 'scan', 'openSamples', 'enhance', 'setNetwork', 'pacsRetrieve', 'sendResults']);
 
 describe('fuzzed API payloads', () => {
   it('every method refuses malformed payloads with bad-request, or answers; nothing else escapes', async () => {

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { CONVERSIONS, convertNamed, findExecutable, writeSyntheticSeries, type ConversionName } from '../core/samples/synthetic-series.js';
+import { recordBenchmark } from './record.js';
 
 const CACHE = path.join(os.tmpdir(), 'lunglens-bench');
 /** Bump when the generator's output changes, so cached series are rebuilt. */
@@ -236,6 +237,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--runs') args.runs = num();
     else if (a === '--no-big') args.big = false;
     else if (a === '--no-j2k') args.j2k = false;
+    else if (a === '--no-record') continue;
     else throw new Error(`unknown option ${a}`);
   }
   return args;
@@ -244,6 +246,7 @@ function parseArgs(argv: string[]): Args {
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === '--child') return child(argv[1]!);
   const args = parseArgs(argv);
+  const record = recordBenchmark('ingest');
   await fs.mkdir(CACHE, { recursive: true });
   const t0 = performance.now();
   process.stderr.write(`LungLens ingest benchmark — ${os.cpus().length} CPU(s), Node ${process.version}; cache ${CACHE}\n`);
@@ -277,7 +280,8 @@ async function main(argv: string[]): Promise<void> {
     }
   }
   report.push('', `Total benchmark time ${fmt((performance.now() - t0) / 1000, 0)} s.`);
-  process.stdout.write(`${report.join('\n')}\n`);
+  console.log(report.join('\n'));
+  record.save();
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

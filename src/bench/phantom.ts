@@ -3,13 +3,14 @@
  * generator is single-threaded; this process runs nothing else), against the issue's target of
  * 5 s, and the time to write it as a DICOM series. Prints figures and ratios, passes nothing.
  *
- *   npm run build && npm run bench:phantom [-- --runs 3 --slices 300 --size 512]
+ *   npm run build && npm run bench:phantom [-- --runs 3 --slices 300 --size 512 --no-record]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { generateCase, planCases, writePhantoms } from '../core/phantom/index.js';
+import { recordBenchmark } from './record.js';
 
 const TARGET_SECONDS = 5;
 
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   const runs = arg('runs', 3);
   const slices = arg('slices', 300);
   const size = arg('size', 512);
+  const record = recordBenchmark('phantom');
   console.log(`LungLens phantom benchmark — ${size}×${size}×${slices}, Node ${process.version}, best of ${runs}`);
   for (const label of ['covid', 'non-covid'] as const) {
     const times: number[] = [];
@@ -44,6 +46,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+  record.save();
 }
 
 await main();

@@ -1,5 +1,5 @@
 /**
- * Preprocessing benchmark (issue 4's targets) on this machine: the lung mask of a 512×512×300
+ * Preprocessing benchmark against its targets on this machine: the lung mask of a 512×512×300
  * phantom (with Dice against the generator's truth), tone mapping of a 512² slice, and the
  * stochastic enhancement of a 512² slice at the paper's parameters: first preview cold (a fresh
  * process per run: worker start-up included) and warm (pool already running), and the full
@@ -16,9 +16,9 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_STOCHASTIC, enhanceStochastic, StochasticEnhancer, warmUpStochastic } from '../core/enhance/stochastic.js';
 import { LUNG_WINDOW, toneMap, windowHu } from '../core/enhance/tone-map.js';
-import { computeLungMask } from '../core/lung/index.js';
-import { dice, fractionHeld } from '../core/lung/overlap.js';
+import { computeLungMask, dice, fractionHeld } from '../core/lung/index.js';
 import { generateCase, planCases } from '../core/phantom/index.js';
+import { recordBenchmark } from './record.js';
 
 const TARGETS = { lungMaskS: 2, toneMapMs: 5, stochasticS: 3, previewMs: 200 };
 /** Issue 4's measurement of a straightforward JavaScript version on both cores of this machine. */
@@ -108,6 +108,7 @@ async function main(): Promise<void> {
   if (coldFile >= 0) return coldPreview(process.argv[coldFile + 1]!);
   const slices = arg('slices', 300);
   const repeat = arg('runs', 3);
+  const record = recordBenchmark('preprocess');
   console.log(`LungLens preprocessing benchmark — Node ${process.version}, ${os.availableParallelism()} cores`);
 
   const [spec] = planCases({ count: 1, seed: 'bench-preprocess', positiveRate: 1, size: 512, slices: [slices, slices] });
@@ -141,6 +142,7 @@ async function main(): Promise<void> {
   console.log(`\nTone mapping, 512² slice: median of 60 ${median.toFixed(2)} ms (first ${times[times.length - 1]!.toFixed(1)} ms worst) — ${verdict(median, TARGETS.toneMapMs)}; target ≤ ${TARGETS.toneMapMs} ms`);
 
   if (!process.argv.includes('--no-stochastic')) await stochasticBench(windowed, repeat);
+  record.save();
 }
 
 await main();

@@ -1,5 +1,5 @@
 /**
- * Scan benchmark (issue: inference engine and batch scan), with the shipped model on this machine:
+ * Scan benchmark, with the shipped model on this machine:
  *
  *  1. one 512×512×300 uncompressed DICOM study, from files on disk to verdict (median of runs):
  *     as a `lunglens scan` of one study runs it (new threads started while a new engine loads the
@@ -11,9 +11,10 @@
  *  4. the model's whole-volume time in onnxruntime (CPU provider) next to PyTorch's for the same
  *     network and input shape (`python -m training bench --volume-slices`), as the peer ratio.
  *
- *   npm run build && npm run bench:scan [-- --runs 3 --batch 6 --no-big --no-torch]
+ *   npm run build && npm run bench:scan [-- --runs 3 --batch 6 --no-big --no-torch --no-record]
  *
- * Prints figures and ratios; passes or fails nothing. Studies are cached in os.tmpdir().
+ * Prints figures and ratios, and adds them to docs/benchmarks.md (record.ts); passes or fails
+ * nothing. Studies are cached in os.tmpdir().
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
@@ -22,9 +23,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { optimiseOnCallingThread } from '../core/compiler-flags.js';
 import { InferenceEngine } from '../core/inference/engine.js';
-import { writePhantoms } from '../core/phantom/write-phantoms.js';
+import { writePhantoms } from '../core/phantom/index.js';
 import { AnalysisPools, type SeriesResult } from '../core/analysis/index.js';
 import { scanPaths } from '../core/scan/scan.js';
+import { recordBenchmark } from './record.js';
 
 const CACHE = path.join(os.tmpdir(), 'lunglens-bench-scan-v1');
 const TARGET_S = 2.0;
@@ -86,6 +88,7 @@ async function asTheCliDoes(series: string): Promise<{ seconds: number; items: S
 async function main(): Promise<void> {
   optimiseOnCallingThread(); // as the CLI does
   if (flag('--child-peak')) return childPeak(args[args.indexOf('--child-peak') + 1]!);
+  const record = recordBenchmark('scan');
   const runs = value('--runs', 3);
   const engine = await InferenceEngine.open({ provider: 'cpu' });
   const id = engine.identity;
@@ -153,6 +156,7 @@ async function main(): Promise<void> {
     });
     console.log(`\n512×512×1000 series: ${report.status}, ${report.slices} slices in ${report.seconds.toFixed(1)} s; peak RSS ${(report.maxRssMb / 1024).toFixed(2)} GB (target ≤ ${TARGET_RSS_GB} GB → ${(report.maxRssMb / 1024 / TARGET_RSS_GB).toFixed(2)}×)`);
   }
+  record.save();
 }
 
 await main();

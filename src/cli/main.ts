@@ -5,6 +5,8 @@ import { registerEnhance } from './commands/enhance.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerMask } from './commands/mask.js';
+import { registerNode } from './commands/node.js';
+import { registerPacs } from './commands/pacs.js';
 import { registerPhantom } from './commands/phantom.js';
 import { registerPrepare } from './commands/prepare.js';
 import { registerReview } from './commands/review.js';
@@ -35,6 +37,8 @@ export async function main(argv: string[]): Promise<number> {
   registerScan(program, setExit);
   registerServe(program, setExit);
   registerReview(program, setExit);
+  registerPacs(program, setExit);
+  registerNode(program, setExit);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

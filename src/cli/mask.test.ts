@@ -2,8 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { readNifti } from '../core/formats/nifti.js';
-import { writeNifti } from '../core/formats/nifti-write.js';
+import { readNifti, writeNifti } from '../core/formats/index.js';
 import { syntheticChest } from '../core/lung/index.js';
 import { runCli as run } from './test-support.js';
 

@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { PreparedManifest } from '../core/dataset/manifest.js';
+import { PreparedManifestSchema, type PreparedManifest } from '../core/dataset/manifest.js';
 import { parseNpy } from '../core/dataset/npy.js';
-import { writeNifti } from '../core/formats/nifti-write.js';
+import { writeNifti } from '../core/formats/index.js';
 import { openLargestVolume } from '../core/ingest/open-volume.js';
 import { computeLungMask, syntheticChest } from '../core/lung/index.js';
 import { DEFAULT_PREPROCESSING } from '../core/model/defaults.js';
@@ -16,7 +16,7 @@ const root = mkdtempSync(path.join(os.tmpdir(), 'lunglens-prepare-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 afterEach(() => vi.restoreAllMocks());
 
-const readManifest = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as PreparedManifest;
+const readManifest = (dir: string): PreparedManifest => PreparedManifestSchema.parse(JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')));
 const npy = (dir: string, file: string) => parseNpy(readFileSync(path.join(dir, file)));
 const bytesOf = (a: Float32Array | Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 

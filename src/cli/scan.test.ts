@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { writePhantoms, type PhantomLabels } from '../core/phantom/write-phantoms.js';
+import { writePhantoms, type PhantomLabels } from '../core/phantom/index.js';
 import { inspectPaths } from '../core/ingest/inspect.js';
 import { JOURNAL_FILE } from '../core/scan/journal.js';
 import type { ScanResults } from '../core/scan/results-schema.js';

@@ -33,6 +33,11 @@ export type ErrorCode =
   | 'review-bad-slice'
   | 'review-bad-study'
   | 'review-bad-import'
+  // DICOM result objects and the network node
+  | 'bad-result-input'
+  | 'not-a-lunglens-object'
+  | 'bad-node-config'
+  | 'network'
   | 'usage';
 
 export class LungLensError extends Error {

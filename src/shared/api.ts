@@ -3,9 +3,11 @@
  * transports (DESIGN.md §1): Electron IPC through the preload bridge, and HTTP on 127.0.0.1 for
  * `lunglens serve`. Each method names its request schema and its reply: a JSON schema, or
  * `binary` (raw little-endian pixels whose layout the method's comment gives). Both transports
- * validate every request with these schemas before the backend sees it.
+ * validate every request with these schemas before the backend sees it. It depends on nothing of
+ * ours but the core modules declared pure (scripts/lint/layers.js): a series' result is one schema.
  */
 import { z } from 'zod';
+import { SeriesResultSchema } from '../core/analysis/series-result.js';
 
 const Id = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'an identifier of letters, digits, - and _');
 const Vec3 = z.tuple([z.number(), z.number(), z.number()]);
@@ -84,23 +86,16 @@ export const OpenResultSchema = z.object({
 });
 export type OpenResult = z.infer<typeof OpenResultSchema>;
 
-export const AnalysisSchema = z.object({
+/** One series' analysis as the reading room shows it: the model's part of its result (core/analysis/series-result.ts), and what the viewer needs besides. */
+export const AnalysisSchema = SeriesResultSchema.pick({
+  status: true, probability: true, verdict: true, threshold: true, sliceAttention: true, slicePositive: true, topSlices: true, lungVolumeMl: true, timingsMs: true, error: true,
+}).extend({
   seriesId: Id,
-  status: z.enum(['ok', 'error', 'skipped']),
-  probability: z.number().nullable(),
-  verdict: z.enum(['covid', 'non-covid']).nullable(),
-  threshold: z.number(),
-  sliceAttention: z.array(z.number()),
-  slicePositive: z.array(z.boolean()),
-  topSlices: z.array(z.number().int()),
-  lungVolumeMl: z.number().nullable(),
   /** Slices with lung in the mask (the overlay and the 3-D view exist when > 0). */
   slicesWithLung: z.number().int(),
   /** The study's key in the review queue (its content identity), once analysed. */
   reviewKey: z.string().nullable(),
   executionProvider: z.string(),
-  timingsMs: z.record(z.string(), z.number()),
-  error: Problem.optional(),
 });
 export type Analysis = z.infer<typeof AnalysisSchema>;
 
@@ -115,17 +110,10 @@ export const StochasticParamsSchema = z.object({
 }).partial();
 export type StochasticRequestParams = z.infer<typeof StochasticParamsSchema>;
 
-export const ScanRowSchema = z.object({
-  id: z.string(),
-  path: z.string(),
-  seriesDescription: z.string(),
-  status: z.enum(['ok', 'error', 'skipped']),
-  probability: z.number().nullable(),
-  verdict: z.enum(['covid', 'non-covid']).nullable(),
+/** One row of a batch scan: a series result in short. */
+export const ScanRowSchema = SeriesResultSchema.pick({ id: true, path: true, seriesDescription: true, status: true, probability: true, verdict: true, lungVolumeMl: true, error: true }).extend({
   slices: z.number().int().nullable(),
-  lungVolumeMl: z.number().nullable(),
   totalMs: z.number().nullable(),
-  error: Problem.optional(),
 });
 export type ScanRow = z.infer<typeof ScanRowSchema>;
 
@@ -158,6 +146,59 @@ export const ReviewSchema = z.object({
 export type Review = z.infer<typeof ReviewSchema>;
 export type ReviewVerdict = z.infer<typeof ReviewVerdictSchema>;
 export type SliceMark = z.infer<typeof SliceMarkSchema>;
+
+// --- The DICOM node (DESIGN.md §8): its settings, query/retrieve, sending results -------------
+
+const AeTitle = z.string().trim().min(1, 'an AE title').max(16, 'an AE title has at most 16 characters').regex(/^[\x20-\x5b\x5d-\x7e]+$/, 'an AE title holds printable ASCII without a backslash');
+const Port = z.number().int().min(1).max(65535);
+const Host = z.string().trim().min(1).max(253).regex(/^[A-Za-z0-9.:[\]_-]+$/, 'a host name or IP address');
+const Name = z.string().trim().min(1).max(64);
+const Uid = z.string().regex(/^[0-9.]{1,64}$/, 'a DICOM UID');
+const PeerSchema = z.object({ aeTitle: AeTitle, host: Host, port: Port });
+
+export const NetworkSettingsSchema = z.object({
+  listener: z.object({
+    /** Off by default: receiving studies is turned on deliberately. */
+    enabled: z.boolean(),
+    aeTitle: AeTitle,
+    port: Port,
+    /** 127.0.0.1: this machine only; 0.0.0.0 or an interface's address to receive from the network. */
+    bindAddress: Host,
+    /** Calling AE titles allowed to send (the PACS nodes below are always allowed). */
+    allowedCallingAeTitles: z.array(AeTitle).max(100),
+    /** A series is complete once it has been quiet this long. */
+    stableSeconds: z.number().min(1).max(3600),
+  }),
+  pacs: z.array(z.object({ name: Name, peer: PeerSchema, dicomweb: z.string().url().optional() })).max(50),
+  destinations: z.array(z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('dimse'), name: Name, peer: PeerSchema }),
+    z.object({ kind: z.literal('stow'), name: Name, url: z.string().url() }),
+  ])).max(50),
+  /** Send every analysis of a received study, and every signed-off review, to these destinations. */
+  autoSend: z.object({ enabled: z.boolean(), destinations: z.array(Name).max(50) }),
+});
+export type NetworkSettings = z.infer<typeof NetworkSettingsSchema>;
+
+export const NetworkViewSchema = z.object({
+  settings: NetworkSettingsSchema,
+  status: z.object({ listening: z.boolean(), port: z.number().int().nullable(), problem: Problem.nullable() }),
+});
+export type NetworkView = z.infer<typeof NetworkViewSchema>;
+
+/** A study found on a PACS. No patient identifiers go to the page: the reader typed the query. */
+export const PacsStudySchema = z.object({
+  studyInstanceUid: z.string(), studyDate: z.string(), accessionNumber: z.string(), studyDescription: z.string(),
+  modalitiesInStudy: z.array(z.string()), numberOfSeries: z.number().nullable(), numberOfInstances: z.number().nullable(),
+});
+export type PacsStudy = z.infer<typeof PacsStudySchema>;
+
+export const SendOutcomeSchema = z.object({
+  destination: z.string(),
+  sent: z.number().int(),
+  failed: z.array(z.object({ file: z.string(), message: z.string() })),
+  objects: z.array(z.object({ kind: z.enum(['sr', 'seg', 'kos', 'sc', 'verified-sr']), sopInstanceUid: z.string() })),
+});
+export type SendOutcome = z.infer<typeof SendOutcomeSchema>;
 
 const JobStarted = z.object({ jobId: Id });
 const SeriesSlice = z.object({ seriesId: Id, index: z.number().int().min(0) });
@@ -200,6 +241,20 @@ export const API = {
   reviewSet: json(z.object({ key: ReviewKey, reviewer: z.string().min(1).max(120), verdict: ReviewVerdictSchema.nullable().optional(), note: z.string().max(20_000).optional(), status: ReviewStatusSchema.optional() }), ReviewSchema),
   /** Marks a slice (lesion / clear) or clears its mark (null); saved at once, audited. */
   reviewMark: json(z.object({ key: ReviewKey, reviewer: z.string().min(1).max(120), slice: z.number().int().min(0), mark: SliceMarkSchema.nullable() }), ReviewSchema),
+  /** The DICOM node's settings (network.json in the data folder) and whether it is listening. */
+  network: json(z.object({}), NetworkViewSchema),
+  /** Saves the node's settings and starts, restarts or stops its listener to match. */
+  setNetwork: json(NetworkSettingsSchema, NetworkViewSchema),
+  /** Studies on a configured PACS node (C-FIND, or QIDO-RS with `dicomweb`). */
+  pacsFind: json(z.object({
+    pacs: Name, patientId: z.string().max(64).optional(), accessionNumber: z.string().max(16).optional(),
+    studyDate: z.string().regex(/^(\d{8})?(-(\d{8})?)?$/, 'YYYYMMDD or a range YYYYMMDD-YYYYMMDD').optional(), modality: z.string().max(16).optional(), dicomweb: z.boolean().optional(),
+  }), z.object({ studies: z.array(PacsStudySchema) })),
+  /** Retrieves a study (or one series) into LungLens (C-MOVE to our AE title, or WADO-RS); the folders to open. */
+  pacsRetrieve: json(z.object({ pacs: Name, studyInstanceUid: Uid, seriesInstanceUid: Uid.optional(), dicomweb: z.boolean().optional() }),
+    z.object({ paths: z.array(z.string()), completed: z.number().int(), failed: z.number().int() })),
+  /** Sends an analysed series' result objects (SR, SEG, KOS, SC; the VERIFIED SR once its review is done) to a destination. */
+  sendResults: json(z.object({ seriesId: Id, destination: Name }), SendOutcomeSchema),
 } as const;
 
 export type Api = typeof API;

@@ -9,8 +9,8 @@
  * - review       the review queue and the clinicians' reviews (review.ts)
  * - settings     app info and settings; the model they choose (settings.ts, model.ts)
  *
- * The DICOM node (listener and sender) joins as one more service here, with its methods in
- * src/shared/api.ts and its handlers in dispatch.ts, on the same analysis threads and model.
+ * - network      the DICOM node: its settings, listener, query/retrieve, sending results (network.ts),
+ *                on the same analysis threads and model
  */
 import { AnalysisPools } from '../../core/analysis/index.js';
 import { Preferences } from '../preferences.js';
@@ -18,6 +18,7 @@ import { AnalysisService } from './analysis.js';
 import { Jobs, logFor, type BackendOptions, type ServiceContext } from './context.js';
 import { EnhancementService } from './enhancement.js';
 import { ModelHolder } from './model.js';
+import { NetworkService } from './network.js';
 import { ReviewService } from './review.js';
 import { ScansService } from './scans.js';
 import { SettingsService } from './settings.js';
@@ -36,6 +37,7 @@ export class Services {
     readonly scans: ScansService,
     readonly review: ReviewService,
     readonly settings: SettingsService,
+    readonly network: NetworkService,
   ) {}
 
   static async start(options: BackendOptions): Promise<Services> {
@@ -49,7 +51,9 @@ export class Services {
     // it is read, not when the page asks (the rest of the study is read meanwhile).
     const studies = new StudiesService(ctx, (s) => void analysis.start(s)?.catch(() => undefined));
     const analysis = new AnalysisService(ctx, model, studies, review);
-    const services = new Services(ctx, model, studies, analysis, new EnhancementService(ctx, studies), new ScansService(ctx, model, review), review, new SettingsService(ctx, model, analysis));
+    const network = await NetworkService.start(ctx, model, studies, analysis);
+    review.onSignedOff = (r) => void network.onSignedOff(r);
+    const services = new Services(ctx, model, studies, analysis, new EnhancementService(ctx, studies), new ScansService(ctx, model, review), review, new SettingsService(ctx, model, analysis), network);
     const e = model.engine;
     ctx.log.event('start', { version: options.version, transport: options.transport, model: e?.identity.name ?? 'none', provider: e?.identity.executionProvider ?? 'none', modelProblem: model.problem?.code ?? '', reviewDb: review.available });
     return services;
@@ -57,6 +61,7 @@ export class Services {
 
   async close(): Promise<void> {
     this.ctx.jobs.stopAll();
+    await this.network.close().catch(() => undefined);
     await Promise.allSettled([this.model.close(), this.ctx.pools.close()]);
     this.review.close();
   }

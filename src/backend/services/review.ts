@@ -52,9 +52,14 @@ export class ReviewService {
     return { key: s.key, description: s.description, path: s.path, slices: s.slices, ai: { probability: s.ai.probability, verdict: s.ai.verdict, threshold: s.ai.threshold, attention: s.ai.attention, slicePositive: s.ai.slicePositive }, review: s.review, marks: s.marks };
   }
 
+  /** Told when a clinician signs a study off (its review set to done): the DICOM node writes the VERIFIED report. */
+  onSignedOff: ((review: Review) => void) | null = null;
+
   set(key: string, reviewer: string, changes: ReviewChanges): Review {
     this.reviews().setReview(key, reviewer, { ...changes, reviewer });
-    return this.review(key);
+    const review = this.review(key);
+    if (changes.status === 'done') this.onSignedOff?.(review);
+    return review;
   }
 
   mark(key: string, reviewer: string, slice: number, mark: SliceMark | null): Review {

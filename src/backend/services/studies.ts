@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sliceThumbnail, type VolumeAnalysis } from '../../core/analysis/index.js';
+import type { DicomSeriesIdentity } from '../../core/ingest/dicom-identity.js';
 import type { SeriesSummary } from '../../core/ingest/types.js';
 import { writePhantoms, type PhantomLabels } from '../../core/phantom/index.js';
 import type { Volume } from '../../core/volume/volume.js';
@@ -18,6 +19,8 @@ export interface OpenedSeries {
   summary: SeriesSummary;
   volume: Volume;
   view: SeriesView;
+  /** A DICOM series' identity (patient, study, each slice's instance): what its result objects repeat and reference. */
+  dicom?: DicomSeriesIdentity;
   analysis?: Promise<VolumeAnalysis>;
   mesh?: Buffer;
   /** Its key in the review queue (content identity), once analysed. */
@@ -39,10 +42,10 @@ export class StudiesService {
     const started = performance.now();
     const views: SeriesView[] = [];
     const result = await this.ctx.pools.readSeries(paths, {
-      onVolume: (summary, volume) => {
+      onVolume: (summary, volume, dicom) => {
         // A series opened again (same UIDs and geometry) keeps its analysis and mesh.
         const kept = this.series.get(summary.id);
-        const entry = kept ?? { summary, volume, view: seriesView(summary, volume) };
+        const entry: OpenedSeries = kept ?? { summary, volume, view: seriesView(summary, volume), ...(dicom ? { dicom } : {}) };
         this.series.delete(summary.id);
         this.series.set(summary.id, entry);
         if (views.length === 0) this.onFirstSeries(entry);

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { writeNifti } from '../../core/formats/nifti-write.js';
+import { writeNifti } from '../../core/formats/index.js';
 import { openLargestVolume } from '../../core/ingest/open-volume.js';
 import { computeLungMask, DEFAULT_LUNG_MASK_OPTIONS } from '../../core/lung/index.js';
 import { parsePositiveInt } from '../options.js';

@@ -1,36 +1,37 @@
 /**
  * `DIR/manifest.json` of `lunglens prepare`: the contract with the Python training package
  * (`training/`), which reads these tensors and never re-implements windowing or the lung mask
- * (DESIGN.md §4). Field names are fixed; a change here is a new `version`.
+ * (DESIGN.md §4). Field names are fixed; a change here is a new `version`. The schema is the
+ * contract; the types are inferred from it.
  */
+import { z } from 'zod';
 import type { ErrorCode } from '../errors.js';
-import type { LungMaskStatus } from '../lung/index.js';
-import type { InputPreprocessing } from '../model/preprocess.js';
-import type { VolumeLabel } from './labels.js';
+import { inputPreprocessingSchema } from '../model/preprocessing-schema.js';
 
-export const MANIFEST_FORMAT = 'lunglens-prepared';
-export const MANIFEST_VERSION = 1;
+export const MANIFEST_FORMAT = 'lunglens-prepared' as const;
+export const MANIFEST_VERSION = 1 as const;
 
-export interface PreparedCase {
+export const PreparedCaseSchema = z.object({
   /** The label's id when labelled, else the series id of `lunglens inspect` (stable: from UIDs and geometry). */
-  id: string;
+  id: z.string(),
   /** The series' SeriesInstanceUID; for a file without one (NIfTI) the UID its label gives, else "". */
-  seriesInstanceUid: string;
+  seriesInstanceUid: z.string(),
   /** The series folder (DICOM) or file, absolute. */
-  source: string;
-  label: VolumeLabel | null;
+  source: z.string(),
+  label: z.enum(['covid', 'non-covid']).nullable(),
   /** Per slice, slice-index order (DESIGN.md §2), exactly `slices` long; null when not known. */
-  slicePositive: boolean[] | null;
-  slices: number;
+  slicePositive: z.array(z.boolean()).nullable(),
+  slices: z.number().int(),
   /** Volume of the lung mask before dilation, mL (0.1 mL). */
-  lungVolumeMl: number;
+  lungVolumeMl: z.number(),
   /** `ok`, or why the mask is empty (`no-lung-found`, `not-hu`): such a case is still prepared. */
-  lungStatus: LungMaskStatus;
+  lungStatus: z.enum(['ok', 'no-lung-found', 'not-hu']),
   /** `cases/<id>-slices.npy`: float32 little-endian C order [N, 1, S, S], the exact model input `slices`. */
-  slicesFile: string;
+  slicesFile: z.string(),
   /** `cases/<id>-masks.npy`: uint8 [N, 1, S, S] in {0, 1}, the dilated lung mask (the model input `masks`). */
-  masksFile: string;
-}
+  masksFile: z.string(),
+});
+export type PreparedCase = z.infer<typeof PreparedCaseSchema>;
 
 /** Why a series was left out, beyond the ingest codes of errors.ts. */
 export type PrepareRejectionCode =
@@ -46,20 +47,23 @@ export type PrepareRejectionCode =
   /** The lung mask or the tensors failed (a bug, or a worker that ran out of memory), reported rather than fatal. */
   | 'prepare-failed';
 
-export interface PrepareRejection {
-  path: string;
-  code: PrepareRejectionCode;
-  message: string;
-}
+export const PrepareRejectionSchema = z.object({
+  path: z.string(),
+  /** A PrepareRejectionCode. */
+  code: z.custom<PrepareRejectionCode>((v) => typeof v === 'string'),
+  message: z.string(),
+});
+export type PrepareRejection = z.infer<typeof PrepareRejectionSchema>;
 
-export interface PreparedManifest {
-  format: typeof MANIFEST_FORMAT;
-  version: typeof MANIFEST_VERSION;
-  preprocessing: InputPreprocessing;
+export const PreparedManifestSchema = z.object({
+  format: z.literal(MANIFEST_FORMAT),
+  version: z.literal(MANIFEST_VERSION),
+  preprocessing: inputPreprocessingSchema,
   /** The model sees the dilated lung mask (DESIGN.md §5). */
-  mask: 'dilated';
+  mask: z.literal('dilated'),
   /** `lunglens <version>`. */
-  createdBy: string;
-  cases: PreparedCase[];
-  rejected: PrepareRejection[];
-}
+  createdBy: z.string(),
+  cases: z.array(PreparedCaseSchema),
+  rejected: z.array(PrepareRejectionSchema),
+});
+export type PreparedManifest = z.infer<typeof PreparedManifestSchema>;

@@ -1,7 +1,7 @@
 import type { DataSet } from 'dicom-parser';
 import { LungLensError } from '../errors.js';
 import type { Vec3 } from '../geometry/vec3.js';
-import type { FrameInfo } from './pixels/types.js';
+import type { FrameInfo } from './pixels/index.js';
 
 /** Geometry and value transform of one frame (one slice). */
 export interface FrameHeader {
@@ -18,6 +18,18 @@ export interface FrameHeader {
   localizer: boolean;
 }
 
+export interface StudyContext {
+  specificCharacterSet: string;
+  patientBirthDate: string;
+  patientSex: string;
+  studyDate: string;
+  studyTime: string;
+  studyId: string;
+  accessionNumber: string;
+  referringPhysicianName: string;
+  studyDescription: string;
+}
+
 /** What LungLens needs from one DICOM file's header (no pixel data). */
 export interface DicomInstance {
   path: string;
@@ -31,6 +43,12 @@ export interface DicomInstance {
   seriesDescription: string;
   /** PatientName and PatientID as stored ('' when absent): identifiers, never logged or exported by default. */
   patient: { name: string; id: string };
+  /**
+   * The rest of the patient and general study modules, which objects derived from the image (DICOM
+   * SR, SEG, KOS, SC) must repeat. Text as stored, one character per byte; `specificCharacterSet`
+   * says how to decode it. Identifiers among them are never logged.
+   */
+  studyContext: StudyContext;
   seriesNumber: number | null;
   instanceNumber: number | null;
   imageType: string[];
@@ -53,7 +71,16 @@ const NATIVE_LITTLE_ENDIAN = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1'
 const TAG = {
   transferSyntaxUid: 'x00020010',
   mediaStorageSopClassUid: 'x00020002',
+  specificCharacterSet: 'x00080005',
   imageType: 'x00080008',
+  studyDate: 'x00080020',
+  studyTime: 'x00080030',
+  accessionNumber: 'x00080050',
+  referringPhysicianName: 'x00080090',
+  studyDescription: 'x00081030',
+  patientBirthDate: 'x00100030',
+  patientSex: 'x00100040',
+  studyId: 'x00200010',
   sopClassUid: 'x00080016',
   sopInstanceUid: 'x00080018',
   modality: 'x00080060',
@@ -246,6 +273,17 @@ export function readInstance(ds: DataSet, path: string, fileOffsetShift = 0): Di
     modality: text(ds, TAG.modality),
     seriesDescription: text(ds, TAG.seriesDescription),
     patient: { name: text(ds, TAG.patientName), id: text(ds, TAG.patientId) },
+    studyContext: {
+      specificCharacterSet: text(ds, TAG.specificCharacterSet),
+      patientBirthDate: text(ds, TAG.patientBirthDate),
+      patientSex: text(ds, TAG.patientSex),
+      studyDate: text(ds, TAG.studyDate),
+      studyTime: text(ds, TAG.studyTime),
+      studyId: text(ds, TAG.studyId),
+      accessionNumber: text(ds, TAG.accessionNumber),
+      referringPhysicianName: text(ds, TAG.referringPhysicianName),
+      studyDescription: text(ds, TAG.studyDescription),
+    },
     seriesNumber: intString(ds, TAG.seriesNumber),
     instanceNumber: intString(ds, TAG.instanceNumber),
     imageType: text(ds, TAG.imageType).split('\\').map((s) => s.trim()).filter(Boolean),

@@ -16,6 +16,7 @@ import { sprayAngles } from './stochastic-angles.js';
 import type { StochasticSums } from './stochastic-combine.js';
 import type { ChainConstants } from './stochastic-reference.js';
 import { WASM_PAGE_BYTES, wasmApi, type WasmApi } from '../wasm/wasm-api.js';
+import { runRows, type RowFn } from './stochastic-worker.js';
 
 /** A shared WebAssembly.Memory (the part of the API used here). */
 export interface SharedWasmMemory {
@@ -53,19 +54,10 @@ export function stochasticModule(): object {
   return compiled;
 }
 
-export type RowFn = (job: number, scratch: number, gridRow: number) => number;
-
 interface KernelExports {
   row: RowFn;
   prepare(job: number, input: number, values: number): void;
   upsample(grid: number, gridWidth: number, gridHeight: number, step: number, width: number, height: number, out: number): void;
-}
-
-/** Claims grid rows off `counter[0]` until none are left and runs them; returns the samples read. */
-export function runRows(row: RowFn, counter: Int32Array, gridRows: number, job: number, scratch: number): number {
-  let reads = 0;
-  for (let yi = Atomics.add(counter, 0, 1); yi < gridRows; yi = Atomics.add(counter, 0, 1)) reads += row(job, scratch, yi);
-  return reads;
 }
 
 const align = (n: number): number => Math.ceil(n / 64) * 64;

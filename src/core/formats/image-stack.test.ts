@@ -1,9 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LungLensError } from '../errors.js';
 import { hasSharedData, sharedData, sharedDataSkipReason } from '../testing/shared-data.js';
-import { jpegBytes, pngBytes, scratchDir } from './__tests__/fixtures.js';
+import { failure, jpegBytes, pngBytes, scratchDir } from './__tests__/fixtures.js';
 import { ASSUMED_LUNG_WINDOW, readImageStack, sniffImageSize } from './image-stack.js';
 import { naturalCompare, sortSliceFiles } from './natural-sort.js';
 
@@ -12,15 +11,6 @@ afterAll(() => scratch.cleanup());
 
 /** The documented mapping: HU = −1350 + g / max · 1500, rounded. */
 const hu = (g: number, max = 255): number => Math.round(-1350 + (g / max) * 1500);
-
-async function failure(promise: Promise<unknown>): Promise<LungLensError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(LungLensError);
-  return error as LungLensError;
-}
 
 describe('natural sort of slice file names', () => {
   const cases: [string[], string[]][] = [

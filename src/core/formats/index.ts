@@ -13,6 +13,7 @@ import type { DetectedFormat, FormatSource, FormatVolume } from './types.js';
 
 export type { DetectedFormat, FormatSource, FormatVolume } from './types.js';
 export { readNifti } from './nifti.js';
+export { writeNifti } from './nifti-write.js';
 export { readMetaImage, parseMetaImageHeader } from './metaimage.js';
 export { readImageStack, sniffImageSize, ASSUMED_LUNG_WINDOW } from './image-stack.js';
 export { naturalCompare, sortSliceFiles } from './natural-sort.js';

@@ -1,8 +1,7 @@
 import { deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LungLensError } from '../errors.js';
 import type { Vec3 } from '../geometry/vec3.js';
-import { indexValues, sampleBytes, scratchDir } from './__tests__/fixtures.js';
+import { failure, indexValues, sampleBytes, scratchDir } from './__tests__/fixtures.js';
 import { parseMetaImageHeader, readMetaImage } from './metaimage.js';
 import type { SampleType } from './samples.js';
 import type { FormatVolume } from './types.js';
@@ -48,15 +47,6 @@ async function mhd(fields: Record<string, string | number>, data: Uint8Array, ex
   const base = `case-${counter++}`;
   scratch.file(`${base}.${ext}`, data);
   return readMetaImage(scratch.file(`${base}.mhd`, header(fields, `${base}.${ext}`)));
-}
-
-async function failure(promise: Promise<unknown>): Promise<LungLensError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(LungLensError);
-  return error as LungLensError;
 }
 
 /**
@@ -132,16 +122,8 @@ describe('readMetaImage', () => {
     expect(r.volume.originLps).toEqual([1, 2, 3]);
   });
 
-  const types: [string, SampleType][] = [
-    ['MET_CHAR', 'int8'],
-    ['MET_UCHAR', 'uint8'],
-    ['MET_SHORT', 'int16'],
-    ['MET_USHORT', 'uint16'],
-    ['MET_INT', 'int32'],
-    ['MET_UINT', 'uint32'],
-    ['MET_FLOAT', 'float32'],
-    ['MET_DOUBLE', 'float64'],
-  ];
+  // MetaIO's element types (MET_ValueEnumType) and the sample each stores.
+  const types: [string, SampleType][] = [['MET_CHAR', 'int8'], ['MET_UCHAR', 'uint8'], ['MET_SHORT', 'int16'], ['MET_USHORT', 'uint16'], ['MET_INT', 'int32'], ['MET_UINT', 'uint32'], ['MET_FLOAT', 'float32'], ['MET_DOUBLE', 'float64']];
   for (const [elementType, sampleType] of types) {
     it(`reads ${elementType} in both byte orders`, async () => {
       const stored = [0, 1, 2, 3, 100, 127, 50, 7];

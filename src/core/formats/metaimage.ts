@@ -20,10 +20,9 @@ import { readFile } from 'node:fs/promises';
 import nodePath from 'node:path';
 import { LungLensError, type Warning } from '../errors.js';
 import type { Vec3 } from '../geometry/vec3.js';
-import { Volume } from '../volume/volume.js';
 import { composeAffine, geometryFromAffine, orientationCode } from './affine.js';
 import { checkVoxelCount, decompress, describe, readWholeFile } from './file-io.js';
-import { huWarnings, SAMPLE_BYTES, samplesToHu, type SampleType } from './samples.js';
+import { huVolume, SAMPLE_BYTES, type SampleType } from './samples.js';
 import type { FormatVolume } from './types.js';
 
 const ELEMENT_TYPES: ReadonlyMap<string, SampleType> = new Map([
@@ -228,24 +227,7 @@ export async function readMetaImage(path: string): Promise<FormatVolume> {
     );
   }
 
-  const conversion = samplesToHu({
-    bytes,
-    type: sampleType,
-    littleEndian,
-    dimensions: gridDims,
-    slope: 1,
-    intercept: 0,
-    reverseSlices: geometry.reverseSlices,
-  });
-  warnings.push(...huWarnings(conversion));
-  const volume = Volume.create({
-    dimensions: gridDims,
-    spacingMm: geometry.spacingMm,
-    originLps: geometry.originLps,
-    direction: geometry.direction,
-    voxels: conversion.voxels,
-    units: 'HU',
-  });
+  const volume = huVolume({ bytes, type: sampleType, littleEndian, dimensions: gridDims, slope: 1, intercept: 0 }, geometry, warnings);
   const anatomical = get('AnatomicalOrientation');
   const notes = [
     `voxel axes ${orientationCode(geometry.direction)}`,

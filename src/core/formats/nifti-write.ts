@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { Volume } from '../volume/volume.js';
 
 /** What a NIfTI file holds: a volume's grid and geometry, and values of one integer type. */
@@ -90,8 +91,14 @@ function quaternionOf(R: number[][]): [number, number, number] {
   return a < 0 ? [-b, -c, -d] : [b, c, d];
 }
 
-/** Writes `.nii`, or gzip-compressed `.nii.gz` when the name says so. */
+const gzipAsync = promisify(gzip);
+
+/**
+ * Writes `.nii`, or gzip-compressed `.nii.gz` when the name says so. The compression runs on
+ * libuv's thread pool, so a caller can compute its next volume meanwhile (the bytes are those of
+ * gzipSync at the same level).
+ */
 export async function writeNifti(path: string, image: NiftiImage): Promise<void> {
   const encoded = encodeNifti(image);
-  await fs.writeFile(path, path.toLowerCase().endsWith('.gz') ? gzipSync(encoded, { level: 6 }) : encoded);
+  await fs.writeFile(path, path.toLowerCase().endsWith('.gz') ? await gzipAsync(encoded, { level: 6 }) : encoded);
 }

@@ -18,10 +18,9 @@
 import * as nifti from 'nifti-reader-js';
 import { LungLensError, type Warning } from '../errors.js';
 import type { Vec3 } from '../geometry/vec3.js';
-import { Volume } from '../volume/volume.js';
 import { geometryFromAffine, orientationCode, rasToLps, type Affine } from './affine.js';
 import { checkVoxelCount, decompress, describe, gunzipPrefix, isGzip, readWholeFile } from './file-io.js';
-import { huWarnings, SAMPLE_BYTES, samplesToHu, type SampleType } from './samples.js';
+import { huVolume, SAMPLE_BYTES, type SampleType } from './samples.js';
 import type { FormatVolume } from './types.js';
 
 const DATATYPES: ReadonlyMap<number, SampleType> = new Map([
@@ -161,25 +160,7 @@ export async function readNifti(path: string): Promise<FormatVolume> {
   const slope = Number(header.scl_slope);
   const useScaling = Number.isFinite(slope) && slope !== 0;
   const intercept = useScaling && Number.isFinite(Number(header.scl_inter)) ? Number(header.scl_inter) : 0;
-  const conversion = samplesToHu({
-    bytes: data.subarray(offset, offset + needed),
-    type: sampleType,
-    littleEndian: layout.littleEndian,
-    dimensions: gridDims,
-    slope: useScaling ? slope : 1,
-    intercept,
-    reverseSlices: geometry.reverseSlices,
-  });
-  warnings.push(...huWarnings(conversion));
-
-  const volume = Volume.create({
-    dimensions: gridDims,
-    spacingMm: geometry.spacingMm,
-    originLps: geometry.originLps,
-    direction: geometry.direction,
-    voxels: conversion.voxels,
-    units: 'HU',
-  });
+  const volume = huVolume({ bytes: data.subarray(offset, offset + needed), type: sampleType, littleEndian: layout.littleEndian, dimensions: gridDims, slope: useScaling ? slope : 1, intercept }, geometry, warnings);
   const flipNote = geometry.reverseSlices ? ', slice order reversed (left-handed grid)' : '';
   const scaleNote = useScaling && (slope !== 1 || intercept !== 0) ? `, scaled ×${slope} + ${intercept}` : '';
   return {

@@ -6,6 +6,8 @@
  */
 import { LungLensError, type Warning } from '../errors.js';
 import type { Vec3 } from '../geometry/vec3.js';
+import { Volume } from '../volume/volume.js';
+import type { GridGeometry } from './affine.js';
 
 export type SampleType = 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'float64';
 
@@ -175,4 +177,21 @@ export function huWarnings(conversion: HuConversion): Warning[] {
 
 function fmt(x: number): string {
   return Number.isInteger(x) ? String(x) : x.toPrecision(6);
+}
+
+/**
+ * The volume in HU of a file's samples on its grid (NIfTI, MetaImage): converted by
+ * `samplesToHu` in the geometry's slice order, the conversion's warnings added to `warnings`.
+ */
+export function huVolume(input: Omit<SamplesToHuInput, 'reverseSlices'>, geometry: GridGeometry, warnings: Warning[]): Volume {
+  const conversion = samplesToHu({ ...input, reverseSlices: geometry.reverseSlices });
+  warnings.push(...huWarnings(conversion));
+  return Volume.create({
+    dimensions: input.dimensions,
+    spacingMm: geometry.spacingMm,
+    originLps: geometry.originLps,
+    direction: geometry.direction,
+    voxels: conversion.voxels,
+    units: 'HU',
+  });
 }

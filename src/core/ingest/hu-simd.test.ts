@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FrameInfo } from '../dicom/pixels/types.js';
+import type { FrameInfo } from '../dicom/pixels/index.js';
 import { nativeLittleEndian16ToHu, type HuTransform, type SliceStats } from './hu.js';
 import { HuKernel, huKernel, simdAvailable } from './hu-simd.js';
 

@@ -12,7 +12,7 @@
  * may be a view on a SharedArrayBuffer); it consumes the input, so read the next slice before
  * converting again.
  */
-import type { FrameInfo } from '../dicom/pixels/types.js';
+import type { FrameInfo } from '../dicom/pixels/index.js';
 import type { HuTransform, SliceStats } from './hu.js';
 import { HU_KERNEL_WASM_BASE64 } from './hu-kernel.wasm.js';
 import { KernelSlot, WASM_PAGE_BYTES, type WasmMemory } from '../wasm/wasm-api.js';

@@ -1,4 +1,4 @@
-import type { FrameInfo, StoredPixels } from '../dicom/pixels/types.js';
+import type { FrameInfo, StoredPixels } from '../dicom/pixels/index.js';
 
 /** The HU value given to padding pixels (outside the reconstruction field of view): air. */
 export const PADDING_HU = -1024;

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { toRejection, type Rejection } from '../errors.js';
-import { sniffImageSize } from '../formats/image-stack.js';
+import { sniffImageSize } from '../formats/index.js';
 import type { DicomInstance } from '../dicom/header.js';
 import { valueSha256 } from './checksum.js';
+import { dicomSeriesIdentity, type DicomSeriesIdentity } from './dicom-identity.js';
 import { discover, type Candidate } from './discover.js';
 import { loadSeries } from './load-series.js';
 import { readPrefix } from './read-prefix.js';
@@ -17,8 +18,12 @@ const HEADERS_PER_TASK = 16;
 
 const shortHash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
-/** Called with each series as soon as it is read; the volume is not kept after the call returns. */
-export type VolumeVisitor = (summary: SeriesSummary, volume: Volume) => void | Promise<void>;
+/**
+ * Called with each series as soon as it is read; the volume is not kept after the call returns.
+ * DICOM series come with their identity (patient, study, the instance of each slice) for objects
+ * derived from them; it is kept out of the summary, which is printed.
+ */
+export type VolumeVisitor = (summary: SeriesSummary, volume: Volume, dicom?: DicomSeriesIdentity) => void | Promise<void>;
 
 export interface ReadSeriesOptions extends InspectOptions {
   onVolume?: VolumeVisitor;
@@ -37,10 +42,10 @@ export interface ReadSeriesOptions extends InspectOptions {
 export async function readSeries(paths: string[], pool: IngestPool, options: ReadSeriesOptions = {}): Promise<InspectResult> {
   const { candidates, rejected } = await discover(paths);
   const series: SeriesSummary[] = [];
-  const emit = async (summary: SeriesSummary, volume: Volume) => {
+  const emit = async (summary: SeriesSummary, volume: Volume, dicom?: DicomSeriesIdentity) => {
     if (options.checksum) summary.valueSha256 = await valueSha256(volume.voxels);
     series.push(summary);
-    await options.onVolume?.(summary, volume);
+    await options.onVolume?.(summary, volume, dicom);
   };
   const byKind = (kind: Candidate['kind']) => candidates.filter((c) => c.kind === kind).map((c) => c.path);
 
@@ -84,7 +89,7 @@ export async function readSeries(paths: string[], pool: IngestPool, options: Rea
       transferSyntaxUids: plan.transferSyntaxUids,
       warnings: loaded.warnings,
       files: [...new Set(plan.slices.map((s) => s.instance.path))],
-    }, loaded.volume);
+    }, loaded.volume, dicomSeriesIdentity(plan));
   }
 
   // Volumes from other formats: one file each, or one stack per folder and image size.

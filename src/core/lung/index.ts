@@ -78,3 +78,4 @@ export { boundingBox, dilateRunsL1 } from './distance.js';
 export { runsToDense, sliceVoxelCounts, type RunVolume } from './runs.js';
 export { maskOnThreads, lungsOf, lungHull, lungSlab, type LungTasks, type LungHullTask, type LungSlabTask, type MaskOnThreads, type SlabResult } from './thread-split.js';
 export { syntheticChest, type ChestOptions, type SyntheticChest } from './synthetic-chest.js';
+export { dice, fractionHeld } from './overlap.js';

@@ -1,6 +1,6 @@
 /**
  * Memory of the lung mask on a long 512² volume, measured in a process of its own (peak RSS
- * counts everything a process ever held, so it cannot share one with other tests). The issue's
+ * counts everything a process ever held, so it cannot share one with other tests). The target
  * size, 1,000 slices of 512² (262 M voxels, 500 MB of HU), measured with
  * `node --expose-gc --import tsx scripts/measure-lung-memory.ts`: peak RSS 659 MB before the
  * mask, 991 MB after (+332 MB, 1.3 bytes per voxel), 9 s. Here 200 slices keep the test short.

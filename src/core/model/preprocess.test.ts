@@ -92,8 +92,8 @@ describe('model input at the edges', () => {
     const tall = prepareSlice(new Int16Array(512).fill(0), 1, 512, [0.8, 0.8], { ...PRE, size: 64 });
     expect(finite(tall)).toBe(true);
     expect(Math.max(...tall)).toBe(1);
-    // The mask covers the same output pixels as the slice (it used to vanish: no output pixel's
-    // centre fell inside the sliver).
+    // The mask covers the same output pixels as the slice (nearest-pixel sampling alone would lose
+    // it: no output pixel's centre falls inside the sliver).
     const mask = prepareMask(new Uint8Array(512).fill(1), 1, 512, [0.8, 0.8], 64);
     for (let i = 0; i < mask.length; i++) expect(mask[i], `pixel ${i}`).toBe(tall[i]! > 0 ? 1 : 0);
     expect(Array.from(prepareMask(Uint8Array.of(1), 1, 1, [1, 1], 3))).toEqual(new Array(9).fill(1));

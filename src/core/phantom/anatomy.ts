@@ -1,5 +1,5 @@
 import { paintAbdomen } from './abdomen.js';
-import { paintBody, paintTable } from './body.js';
+import { paintArms, paintBody, paintTable } from './body.js';
 import { HU } from './hu.js';
 import { paintCavities } from './lungs.js';
 import { paintMediastinum } from './mediastinum.js';
@@ -17,6 +17,7 @@ export function paintAnatomy(c: SliceCanvas, p: Patient, zr: number, effusionMm:
   c.clear(HU.air, Tissue.outside);
   paintTable(c, p, zr);
   paintBody(c, p, zr);
+  if (p.armsDown) paintArms(c, p, zr);
   paintScapulae(c, p, zr);
   paintCavities(c, p, zr, effusionMm);
   paintAbdomen(c, p, zr);

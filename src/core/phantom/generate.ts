@@ -3,8 +3,9 @@ import { cavityRows, paintParenchyma } from './lungs.js';
 import { refZ } from './patient.js';
 import { Rng } from './random.js';
 import { SliceCanvas, Tissue } from './raster.js';
-import { applyMotion, finishSlab } from './scanner.js';
-import { buildScene } from './scene.js';
+import { addStreaks, applyMotion, finishSlab, finishSlabV2 } from './scanner.js';
+import { buildScene, type Grid } from './scene.js';
+import type { Point3 } from './patient.js';
 import type { SlabTarget } from './tubes.js';
 import type { PhantomCase, PhantomCaseSpec } from './types.js';
 import { LungLensError } from '../errors.js';
@@ -36,6 +37,7 @@ export function generateCase(spec: PhantomCaseSpec): PhantomCase {
   const lungMask = new Uint8Array(area * grid.slices);
   const lesionVoxelsPerSlice: number[] = [];
 
+  const prone = spec.v2?.position === 'prone';
   const canvas = new SliceCanvas(n, grid.spacingMm, grid.x0, grid.y0);
   const planes = Math.max(1, Math.ceil(grid.thicknessMm / SUBPLANE_MM - 1e-9));
   const coverage = new Float32Array(area);
@@ -45,12 +47,18 @@ export function generateCase(spec: PhantomCaseSpec): PhantomCase {
     hu: planes === 1 ? canvas.hu : new Float32Array(area), lung: new Float32Array(area), lesion: new Float32Array(area),
   };
   const scratch = new Float32Array(area);
+  const blurred = spec.v2 ? new Float32Array(area) : scratch;
   const noiseRng = new Rng(`${spec.seed}/noise`);
   const motion = scene.scanner.motion;
   const hasBlobs = scene.blobs.blobs.length > 0;
+  const metalSites = scene.confounders.metal.sites;
 
   for (let k = 0; k < grid.slices; k++) {
-    const zc = grid.z0 + k * grid.thicknessMm;
+    let zc = grid.z0 + k * grid.sliceSpacingMm;
+    const frac = grid.slices > 1 ? k / (grid.slices - 1) : 0;
+    const moving = motion !== null && frac >= motion.from && frac <= motion.to;
+    // Breathing (v2): this slice samples the anatomy shifted along z.
+    if (moving && motion.zShiftMm) zc += motion.zShiftMm * Math.sin((2 * Math.PI * zc) / motion.zPeriodMm! + motion.zPhase!);
     const w = 1 / planes;
     const rows: [number, number] = [n, -1];
     for (let m = 0; m < planes; m++) {
@@ -69,19 +77,31 @@ export function generateCase(spec: PhantomCaseSpec): PhantomCase {
       accumulate(canvas, coverage, slab, m === 0, w, hasBlobs, r0, r1);
     }
     for (const layer of scene.tubes) layer.paint(slab, zc, grid.thicknessMm);
+    if (metalSites.length) metalStreaks(slab.hu, grid, metalSites, zc, `${spec.seed}/metal/${k}`);
 
-    const frac = grid.slices > 1 ? k / (grid.slices - 1) : 0;
-    if (motion && frac >= motion.from && frac <= motion.to) applyMotion(slab.hu, n, grid.spacingMm, motion, k, scratch);
+    if (moving) applyMotion(slab.hu, n, grid.spacingMm, motion, k, scratch);
     const offset = k * area;
     const end = offset + area;
-    lesionVoxelsPerSlice.push(finishSlab(slab, scratch, scene.scanner, noiseRng, voxels.subarray(offset, end), lungMask.subarray(offset, end), lesionMask.subarray(offset, end), rows));
+    const out = voxels.subarray(offset, end);
+    const lungOut = lungMask.subarray(offset, end);
+    const lesionOut = lesionMask.subarray(offset, end);
+    lesionVoxelsPerSlice.push(spec.v2
+      ? finishSlabV2(slab, scratch, blurred, scene.scanner, noiseRng, out, lungOut, lesionOut, rows)
+      : finishSlab(slab, scratch, scene.scanner, noiseRng, out, lungOut, lesionOut, rows));
+    if (prone) {
+      // Face down, a scanner writes the image turned half a turn (rows and columns run −y, −x).
+      out.reverse();
+      lungOut.reverse();
+      lesionOut.reverse();
+    }
   }
 
+  const far = (n - 1) * grid.spacingMm;
   const volume = Volume.create({
     dimensions: [n, n, grid.slices],
-    spacingMm: [grid.spacingMm, grid.spacingMm, grid.thicknessMm],
-    originLps: [grid.x0, grid.y0, grid.z0],
-    direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+    spacingMm: [grid.spacingMm, grid.spacingMm, grid.sliceSpacingMm],
+    originLps: prone ? [grid.x0 + far, grid.y0 + far, grid.z0] : [grid.x0, grid.y0, grid.z0],
+    direction: prone ? [-1, 0, 0, 0, -1, 0, 0, 0, 1] : [1, 0, 0, 0, 1, 0, 0, 0, 1],
     voxels,
     units: 'HU',
   });
@@ -121,6 +141,15 @@ function accumulate(c: SliceCanvas, coverage: Float32Array, slab: SlabTarget, fi
     if (tq === right || tq === left) lung[q] = lung[q]! + w;
   }
 }
+/** Metal in this slab (wires, clips) throws streaks across it: photon starvation and beam hardening. */
+function metalStreaks(hu: Float32Array, grid: Grid, sites: readonly Point3[], zc: number, seed: string): void {
+  const rng = new Rng(seed);
+  for (const [x, y, z] of sites) {
+    if (Math.abs(z - zc) > grid.thicknessMm / 2 + 0.5) continue;
+    addStreaks(hu, grid.size, (x - grid.x0) / grid.spacingMm, (y - grid.y0) / grid.spacingMm, rng.int(4, 9), rng.uniform(100, 350), rng);
+  }
+}
+
 function validate(spec: PhantomCaseSpec): void {
   const fail = (why: string): never => {
     throw new LungLensError('usage', `The phantom case spec is not usable: ${why}.`);

@@ -21,10 +21,14 @@ export interface LungSamples {
   /** Reference z (mm above the lung base). */
   zRef: Float32Array;
   count: number;
-  /** Extremes over all cells: highest reference z, most anterior and most posterior y. */
+  /**
+   * Extremes over all cells: highest reference z, and the y of the most anterior and most
+   * posterior cells (for a phantom, supine in LPS, the smallest and largest y; a real scan's grid
+   * may run the other way, so these say which end is which).
+   */
   zRefMax: number;
-  yMin: number;
-  yMax: number;
+  yAnterior: number;
+  yPosterior: number;
 }
 
 export function sampleLungs(p: Patient, effusionMm: [number, number], cellMm = 3): LungSamples {
@@ -70,27 +74,35 @@ export function sampleLungs(p: Patient, effusionMm: [number, number], cellMm = 3
     zRef: Float32Array.from(out.zr),
     count: out.x.length,
     zRefMax: out.zr.reduce((a, b) => Math.max(a, b), -Infinity),
-    yMin: out.y.reduce((a, b) => Math.min(a, b), Infinity),
-    yMax: out.y.reduce((a, b) => Math.max(a, b), -Infinity),
+    yAnterior: out.y.reduce((a, b) => Math.min(a, b), Infinity),
+    yPosterior: out.y.reduce((a, b) => Math.max(a, b), -Infinity),
   };
 }
 
 /** Distance (in cells, chamfer 1/√2) from each lung cell to the nearest non-lung cell. */
 function chamfer(tissue: Uint8Array, n: number, d: Float32Array): void {
-  const big = 1e6;
   for (let q = 0; q < n * n; q++) {
     const t = tissue[q]!;
-    d[q] = t === Tissue.lungRight || t === Tissue.lungLeft ? big : 0;
+    d[q] = t === Tissue.lungRight || t === Tissue.lungLeft ? 1e6 : 0;
   }
+  chamferDistance(d, n, n);
+}
+
+/**
+ * In place: cells holding a large value become their distance (in cells, chamfer 1/√2) to the
+ * nearest zero cell. The border row and column are never updated (they stay as given).
+ */
+export function chamferDistance(d: Float32Array, width: number, height: number): void {
+  const n = width;
   const r2 = Math.SQRT2;
-  for (let j = 1; j < n - 1; j++) {
+  for (let j = 1; j < height - 1; j++) {
     for (let i = 1; i < n - 1; i++) {
       const q = j * n + i;
       if (d[q] === 0) continue;
       d[q] = Math.min(d[q]!, d[q - 1]! + 1, d[q - n]! + 1, d[q - n - 1]! + r2, d[q - n + 1]! + r2);
     }
   }
-  for (let j = n - 2; j >= 1; j--) {
+  for (let j = height - 2; j >= 1; j--) {
     for (let i = n - 2; i >= 1; i--) {
       const q = j * n + i;
       if (d[q] === 0) continue;

@@ -51,8 +51,9 @@ export function effusionDepth(maxMm: number, zr: number): number {
 const lungTissue = (side: Side) => (side < 0 ? Tissue.lungRight : Tissue.lungLeft);
 
 /**
- * Fills both pleural cavities with lung; with an effusion, the dependent (posterior) crescent of
- * depth d becomes fluid: the part of the cavity not covered by the cavity moved forward by d.
+ * Fills both pleural cavities with lung; with an effusion, the dependent crescent of depth d
+ * (posterior supine, anterior prone) becomes fluid: the part of the cavity not covered by the
+ * cavity moved against gravity by d.
  */
 export function paintCavities(c: SliceCanvas, p: Patient, zr: number, effusionMm: [number, number]): void {
   const a = new Float64Array(2);
@@ -67,7 +68,8 @@ export function paintCavities(c: SliceCanvas, p: Patient, zr: number, effusionMm
     for (let j = j0; j <= j1; j++) {
       const y = c.y0 + j * c.spacingMm;
       if (!cav.span(y, a)) continue;
-      const inner = cav.span(y + d, b);
+      // The fluid lies where gravity pulls it: the crescent left when the cavity moves against it.
+      const inner = cav.span(y + p.gravity * d, b);
       const parts: [number, number][] = inner
         ? [[a[0]!, Math.min(a[1]!, b[0]!)], [Math.max(a[0]!, b[1]!), a[1]!]]
         : [[a[0]!, a[1]!]];
@@ -91,7 +93,7 @@ export interface ParenchymaTexture {
 }
 
 /**
- * Lung parenchyma: the patient's base HU, a dependent (posterior) rise and a low-amplitude
+ * Lung parenchyma: the patient's base HU, a dependent (posterior supine, anterior prone) rise and a low-amplitude
  * texture from a periodic tile blended between layers along z (`tileBlend`), so neighbouring
  * slices are alike and distant ones differ.
  */
@@ -121,7 +123,8 @@ export function paintParenchyma(c: SliceCanvas, p: Patient, z: number, tex: Pare
     }
     if (!(xb >= xa)) continue;
     const [i0, i1] = c.columns(xa, xb);
-    const dep = clamp01((y - yFront) / (yBack - yFront));
+    const toBack = clamp01((y - yFront) / (yBack - yFront));
+    const dep = p.gravity > 0 ? toBack : 1 - toBack;
     const base = p.lungHu + p.lungGradientHu * dep * dep;
     const rowA = ((j + blend.ay) & a.mask) << a.shift;
     const rowB = ((j + blend.by) & a.mask) << a.shift;

@@ -31,6 +31,12 @@ export interface Patient {
   heartScale: number;
   /** Age-like 0…1: cartilage calcification, aortic size. */
   age: number;
+  /** Which way gravity pulls in reference y: +1 supine (dependent = posterior), −1 prone (anterior). */
+  gravity: 1 | -1;
+  /** Arms down beside the chest (realism v2) instead of raised out of the field. */
+  armsDown: boolean;
+  /** Realism v2 anatomy where it differs (breasts that project as real ones do). */
+  v2: boolean;
 }
 
 /** Reference lung height and body half-width. */
@@ -70,6 +76,9 @@ export function drawPatient(rng: Rng, fovMm: number): Patient {
     heartShift: [rng.uniform(-6, 8), rng.uniform(-5, 5)],
     heartScale: rng.uniform(0.9, 1.1),
     age: rng.random(),
+    gravity: 1,
+    armsDown: false,
+    v2: false,
   };
 }
 

@@ -9,8 +9,13 @@ export interface PlanOptions {
   positiveRate?: number;
   /** In-plane size (default 512). Other sizes scale the pixel spacing by 512 / size. */
   size?: number;
-  /** Slice count range [min, max] (default [60, 160]). */
+  /**
+   * Slice count range [min, max] (default [60, 160] in v1, [20, 200] in v2). v2 draws only
+   * thicknesses whose min slices fit in 400 mm (10 mm slices need a floor of 40 or less).
+   */
   slices?: [number, number];
+  /** `v1` (default): the generator the shipped model was trained on; `v2`: real scanners' variety. */
+  realism?: 'v1' | 'v2';
 }
 
 /** Slice thicknesses scanners reconstruct (mm). */
@@ -30,7 +35,8 @@ export function planCases(options: PlanOptions): PhantomCaseSpec[] {
   const { count, seed } = options;
   const positiveRate = options.positiveRate ?? 0.5;
   const size = options.size ?? 512;
-  const [minSlices, maxSlices] = options.slices ?? [60, 160];
+  const v2 = options.realism === 'v2';
+  const [minSlices, maxSlices] = options.slices ?? (v2 ? [20, 200] : [60, 160]);
   const fail = (why: string): never => {
     throw new LungLensError('usage', `Cannot plan phantom cases: ${why}.`);
   };
@@ -48,6 +54,7 @@ export function planCases(options: PlanOptions): PhantomCaseSpec[] {
     const j = run.int(0, i);
     [labels[i], labels[j]] = [labels[j]!, labels[i]!];
   }
+  if (v2) return labels.map((covid, i) => planOneV2(new Rng(`${String(seed)}/case-v2/${i}`), i, deriveSeed(seed, `case-v2/${i}`), covid, size, minSlices, maxSlices));
   return labels.map((covid, i) => planOne(new Rng(`${String(seed)}/case/${i}`), i, deriveSeed(seed, `case/${i}`), covid, size, minSlices, maxSlices));
 }
 
@@ -63,11 +70,7 @@ function planOne(rng: Rng, index: number, seed: number, covid: boolean, size: nu
   let findings: { findings: CovidFinding[]; extent: number } | null = null;
   let confounders: ConfounderFinding[] = [];
   if (covid) {
-    const extent = Math.round(Math.pow(rng.random(), 0.8) * 100) / 100;
-    const list: CovidFinding[] = ['ground-glass'];
-    if (rng.chance(0.3 + 0.35 * extent)) list.push('crazy-paving');
-    if (rng.chance(0.2 + 0.55 * extent)) list.push('consolidation');
-    findings = { findings: list, extent };
+    findings = drawCovidFindings(rng);
     if (rng.chance(0.25)) confounders = [rng.pick(CONFOUNDERS)];
   } else if (!rng.chance(0.15)) {
     const n = rng.int(1, 3);
@@ -91,6 +94,32 @@ function planOne(rng: Rng, index: number, seed: number, covid: boolean, size: nu
   };
 }
 
+/**
+ * A COVID-19 case's findings: extent from early (0) to peak (1), skewed toward the early half;
+ * ground glass always, crazy-paving and consolidation more likely the further it extends.
+ */
+export function drawCovidFindings(rng: Rng): { findings: CovidFinding[]; extent: number } {
+  const extent = Math.round(Math.pow(rng.random(), 0.8) * 100) / 100;
+  const findings: CovidFinding[] = ['ground-glass'];
+  if (rng.chance(0.3 + 0.35 * extent)) findings.push('crazy-paving');
+  if (rng.chance(0.2 + 0.55 * extent)) findings.push('consolidation');
+  return { findings, extent };
+}
+
+/**
+ * The findings of realism v2 and of inserted cases: as `drawCovidFindings`, and the organising
+ * stage in one case in five (more at larger extent), alone with ground glass in a few.
+ */
+export function drawCovidFindingsV2(rng: Rng): { findings: CovidFinding[]; extent: number } {
+  const extent = Math.round(Math.pow(rng.random(), 0.8) * 100) / 100;
+  const findings: CovidFinding[] = ['ground-glass'];
+  if (rng.chance(0.3 + 0.35 * extent)) findings.push('crazy-paving');
+  // Consolidation is rare in early scans and common at the peak.
+  if (rng.chance(0.08 + 0.67 * extent)) findings.push('consolidation');
+  if (rng.chance(0.12 + 0.16 * extent)) findings.push('organizing');
+  return { findings, extent };
+}
+
 function drawCoverage(rng: Rng, minSlices: number, maxSlices: number): { thickness: number; slices: number } {
   const [lo, hi] = CHEST_MM;
   const whole = THICKNESSES.filter((t) => Math.ceil(lo / t) <= maxSlices && Math.floor(hi / t) >= minSlices);
@@ -103,4 +132,104 @@ function drawCoverage(rng: Rng, minSlices: number, maxSlices: number): { thickne
   const t = fits.length ? rng.pick(fits) : THICKNESSES[0];
   const most = Math.max(minSlices, Math.min(maxSlices, Math.floor(hi / t)));
   return { thickness: t, slices: rng.int(minSlices, most) };
+}
+
+/** Slice thicknesses of realism v2 (mm) and how often each is drawn: clinical thin to PET/CT and old thick. */
+const THICKNESSES_V2: readonly [number, number][] = [
+  [0.625, 1], [1, 2], [1.25, 2], [1.5, 1], [2, 2], [2.5, 2], [3, 2], [4, 1], [5, 3], [6, 1], [7.5, 1], [8, 1.5], [10, 1],
+];
+const CONFOUNDERS_V2: readonly [ConfounderFinding, number][] = [
+  ['dependent-density', 4], ['atelectasis', 3], ['plate-atelectasis', 2], ['nodule', 2], ['nodules', 2], ['mass', 2],
+  ['emphysema', 2.5], ['fibrosis', 1.5], ['effusion', 2], ['motion', 2.5], ['sternotomy', 1], ['clips', 1], ['lobectomy', 0.8],
+];
+
+function weighted<T>(rng: Rng, items: readonly (readonly [T, number])[]): T {
+  const total = items.reduce((a, [, w]) => a + w, 0);
+  let r = rng.random() * total;
+  for (const [item, w] of items) {
+    r -= w;
+    if (r < 0) return item;
+  }
+  return items[items.length - 1]![0];
+}
+
+/**
+ * Realism v2: the scanners and patients real chest CT comes from. Thickness 0.625–10 mm, a third
+ * of thin-to-medium series reconstructed with overlap; smooth (PET/CT attenuation CT), standard
+ * and sharp lung kernels as a continuous blur and edge gain, with noise from standard to very low
+ * dose (sharp kernels are the noisiest); reconstruction circles inside the image with −1024,
+ * −2000 or −3024 outside, declared as padding or not; one case in eight prone; arms down in two
+ * of five. Confounders (up to four in non-COVID cases, none in one in ten; up to two in half the
+ * COVID cases, so that no finding alone gives the label away).
+ */
+function planOneV2(rng: Rng, index: number, seed: number, covid: boolean, size: number, minSlices: number, maxSlices: number): PhantomCaseSpec {
+  // An adult, and a field of view that fits them: tight with the arms up, wider with the arms
+  // down, wide on PET/CT-style scans (the arms may still be cut off at its edge).
+  const arms = rng.chance(0.4) ? 'down' as const : 'up' as const;
+  const bodyWidthMm = Math.round(rng.uniform(280, 390));
+  const fill = arms === 'down' ? rng.uniform(0.5, 0.7) : rng.chance(0.2) ? rng.uniform(0.5, 0.7) : rng.uniform(0.72, 0.92);
+  const pixelSpacingMm = Math.round(Math.min(1.4, Math.max(0.45, bodyWidthMm / fill / 512)) * 512 / size * 1e4) / 1e4;
+  // Thicknesses whose fewest slices still fit in 400 mm (the slice range is a contract).
+  const fits = THICKNESSES_V2.filter(([t]) => minSlices * t <= 400);
+  const thickness = weighted(rng, fits.length ? fits : THICKNESSES_V2.slice(0, 1));
+  const overlap = thickness >= 1.25 && thickness <= 5 && rng.chance(0.33);
+  const sliceSpacingMm = overlap ? Math.max(0.5, Math.round(thickness * rng.uniform(0.5, 0.8) * 4) / 4) : thickness;
+  // Whole chest in four cases of five, within the slice range (beyond it, a partial scan centred
+  // on the lungs, or a little beyond the chest).
+  const coverage = rng.chance(0.8) ? rng.uniform(250, 350) : rng.uniform(120, 250);
+  const slices = Math.min(maxSlices, Math.max(minSlices, Math.round(coverage / sliceSpacingMm)));
+  const kernel = weighted(rng, [['smooth', 1], ['standard', 1.2], ['sharp', 1]] as const);
+  const blurPx = kernel === 'smooth' ? rng.uniform(1.0, 1.8) : kernel === 'standard' ? rng.uniform(0.7, 1.1) : rng.uniform(0.6, 0.9);
+  const edgeGain = kernel === 'smooth' ? 0 : kernel === 'standard' ? rng.uniform(0, 0.6) : rng.uniform(1.3, 1.9);
+  const dose = rng.random();
+  const base = kernel === 'smooth' ? [5, 14] : kernel === 'standard' ? [8, 20] : [18, 45];
+  // Low dose in two cases of five: noise up to ≈ 2.5 times higher.
+  const noiseHu = Math.round(rng.uniform(base[0]!, base[1]!) * (dose < 0.6 ? 1 : rng.uniform(1.4, 2.5)) * 10) / 10;
+  const storage = rng.chance(0.5) ? 'unsigned' : 'signed';
+  const circle = rng.chance(0.45);
+  const outsideHu = rng.pick([-1024, -1024, -2000, -3024]);
+  const v2 = {
+    sliceSpacingMm,
+    blurPx: Math.round(blurPx * 100) / 100,
+    edgeGain: Math.round(edgeGain * 100) / 100,
+    fovFraction: circle ? Math.round(rng.uniform(0.86, 0.99) * 1000) / 1000 : 1,
+    outsideHu,
+    paddingDeclared: outsideHu !== -1024 && rng.chance(0.5),
+    position: rng.chance(0.125) ? 'prone' as const : 'supine' as const,
+    arms,
+    bodyWidthMm,
+  };
+  let findings: { findings: CovidFinding[]; extent: number } | null = null;
+  let confounders: ConfounderFinding[] = [];
+  const pool = [...CONFOUNDERS_V2];
+  const draw = (n: number) => {
+    for (let k = 0; k < n && pool.length; k++) {
+      const c = weighted(rng, pool);
+      confounders.push(c);
+      pool.splice(pool.findIndex(([x]) => x === c), 1);
+    }
+  };
+  if (covid) {
+    findings = drawCovidFindingsV2(rng);
+    if (rng.chance(0.5)) draw(rng.int(1, 2));
+  } else if (!rng.chance(0.1)) {
+    draw(rng.int(1, 4));
+  }
+  const order = CONFOUNDERS_V2.map(([c]) => c);
+  confounders = confounders.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  return {
+    id: `case-${String(index + 1).padStart(4, '0')}`,
+    seed,
+    label: covid ? 'covid' : 'non-covid',
+    size,
+    slices,
+    pixelSpacingMm,
+    sliceThicknessMm: thickness,
+    noiseHu,
+    kernel,
+    storage,
+    covid: findings,
+    confounders,
+    v2,
+  };
 }

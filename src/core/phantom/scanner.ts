@@ -5,18 +5,20 @@ import type { SlabTarget } from './tubes.js';
 
 /** What the scanner does to the ideal slab: kernel, noise, field of view, quantisation. */
 export interface ScannerModel {
-  kernel: 'smooth' | 'sharp';
+  kernel: 'smooth' | 'standard' | 'sharp';
   noiseHu: number;
   noise: NoiseTile;
   /** Reconstruction circle radius in pixels (outside: −1024, no noise). */
   fovRadiusPx: number;
   motion: MotionArtefact | null;
+  /** Realism v2: the kernel's blur taps and edge gain, and the HU outside the circle. */
+  v2?: { taps: Float32Array; edgeGain: number; outsideHu: number };
 }
 
 /** Edge enhancement of the sharp kernel: out = x + k · (x − blur(x)). */
 const SHARPEN = 0.6;
 
-export function scannerModel(rng: Rng, kernel: 'smooth' | 'sharp', noiseHu: number, size: number, motion: MotionArtefact | null): ScannerModel {
+export function scannerModel(rng: Rng, kernel: 'smooth' | 'standard' | 'sharp', noiseHu: number, size: number, motion: MotionArtefact | null): ScannerModel {
   // Smooth kernels correlate neighbouring pixels' noise; sharp kernels make it grainy.
   const taps = kernel === 'smooth' ? [1, 3, 4, 3, 1] : [-0.25, 1, -0.25];
   return { kernel, noiseHu, noise: filteredGaussianTile(rng, 256, taps), fovRadiusPx: size / 2, motion };
@@ -40,11 +42,20 @@ export function applyMotion(hu: Float32Array, size: number, spacingMm: number, m
   const rng = new Rng(`${m.seed}/${sliceIndex}`);
   const cx = n * rng.uniform(0.45, 0.6);
   const cy = n * rng.uniform(0.4, 0.55);
-  for (let s = 0; s < m.streaks; s++) {
+  addStreaks(hu, n, cx, cy, m.streaks, m.streakHu, rng);
+}
+
+/**
+ * Streaks through (cx, cy) (pixels): `count` lines at random angles, three pixels wide (a bright
+ * or dark core between opposite edges), of amplitude up to `amplitudeHu`, fading outward. Motion
+ * (the heart) and metal (wires, clips) make them.
+ */
+export function addStreaks(hu: Float32Array, n: number, cx: number, cy: number, count: number, amplitudeHu: number, rng: Rng): void {
+  for (let s = 0; s < count; s++) {
     const angle = rng.uniform(0, Math.PI);
     const dx = Math.cos(angle);
     const dy = Math.sin(angle);
-    const amp = m.streakHu * rng.uniform(0.4, 1) * (rng.chance(0.5) ? 1 : -1);
+    const amp = amplitudeHu * rng.uniform(0.4, 1) * (rng.chance(0.5) ? 1 : -1);
     for (let t = -n; t <= n; t++) {
       const fade = Math.exp(-Math.abs(t) / (0.35 * n));
       for (let w = -1; w <= 1; w++) {
@@ -117,6 +128,156 @@ export function finishSlab(
     }
   }
   // Truth: at least half lung, and (within that) at least half lesion. Lungs lie within lungRows.
+  const { lung, lesion } = slab;
+  let lesions = 0;
+  const end = Math.min(n, lungRows[1] + 1) * n;
+  for (let q = Math.max(0, lungRows[0]) * n; q < end; q++) {
+    if (lung[q]! >= 0.5) {
+      lungOut[q] = 1;
+      if (lesion[q]! >= 0.5) {
+        lesionOut[q] = 1;
+        lesions++;
+      }
+    }
+  }
+  return lesions;
+}
+
+/** Normalised Gaussian taps of σ pixels (at least three). */
+export function gaussianTaps(sigma: number): Float32Array {
+  const r = Math.max(1, Math.ceil(3 * sigma));
+  const taps = new Float32Array(2 * r + 1);
+  let sum = 0;
+  for (let t = -r; t <= r; t++) sum += taps[t + r] = Math.exp(-(t * t) / (2 * sigma * sigma));
+  for (let t = 0; t < taps.length; t++) taps[t] = taps[t]! / sum;
+  return taps;
+}
+
+/**
+ * The v2 scanner: a kernel of blur σ (pixels) and edge gain g — out = blur(x) + g · (x − blur(x)),
+ * smooth PET/CT kernels g = 0 and σ up to ≈ 2, sharp lung kernels g > 1 (overshoot at edges) —
+ * whose noise is white noise through the same kernel, so its grain matches; a reconstruction
+ * circle of `fovFraction` of the half-width with `outsideHu` beyond it.
+ */
+export function scannerModelV2(rng: Rng, kernel: 'smooth' | 'standard' | 'sharp', noiseHu: number, size: number, motion: MotionArtefact | null, v: { blurPx: number; edgeGain: number; fovFraction: number; outsideHu: number }): ScannerModel {
+  const taps = gaussianTaps(v.blurPx);
+  const tile = 256;
+  const white = new Float32Array(tile * tile);
+  for (let i = 0; i < white.length; i++) white[i] = rng.normal();
+  const blurred = blurPeriodic(white, tile, taps);
+  const noise = new Float32Array(tile * tile);
+  for (let i = 0; i < noise.length; i++) noise[i] = blurred[i]! + v.edgeGain * (white[i]! - blurred[i]!);
+  return {
+    kernel,
+    noiseHu,
+    noise: normaliseTile({ size: tile, mask: tile - 1, shift: 8, values: noise }),
+    fovRadiusPx: (size / 2) * v.fovFraction,
+    motion,
+    v2: { taps, edgeGain: v.edgeGain, outsideHu: v.outsideHu },
+  };
+}
+
+function blurPeriodic(a: Float32Array, n: number, taps: Float32Array): Float32Array {
+  const r = (taps.length - 1) / 2;
+  const tmp = new Float32Array(a.length);
+  const out = new Float32Array(a.length);
+  const m = n - 1;
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let t = -r; t <= r; t++) s += taps[t + r]! * a[j * n + ((i + t) & m)]!;
+      tmp[j * n + i] = s;
+    }
+  }
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let t = -r; t <= r; t++) s += taps[t + r]! * tmp[((j + t) & m) * n + i]!;
+      out[j * n + i] = s;
+    }
+  }
+  return out;
+}
+
+function normaliseTile(t: NoiseTile): NoiseTile {
+  const v = t.values;
+  let sum = 0;
+  for (let i = 0; i < v.length; i++) sum += v[i]!;
+  const mean = sum / v.length;
+  let sq = 0;
+  for (let i = 0; i < v.length; i++) sq += (v[i]! - mean) ** 2;
+  const inv = 1 / Math.sqrt(sq / v.length || 1);
+  for (let i = 0; i < v.length; i++) v[i] = (v[i]! - mean) * inv;
+  return t;
+}
+
+/**
+ * `finishSlab` for a v2 scanner: the kernel (separable Gaussian blur, edge gain), noise, the
+ * circle with its outside value, HU as integers in [−1024, 3071] inside it, and the truth.
+ */
+export function finishSlabV2(
+  slab: SlabTarget, scratch: Float32Array, blurred: Float32Array, model: ScannerModel, rng: Rng,
+  out: Int16Array, lungOut: Uint8Array, lesionOut: Uint8Array, lungRows: [number, number],
+): number {
+  const v2 = model.v2!;
+  const n = slab.size;
+  const hu = slab.hu;
+  const taps = v2.taps;
+  const r = (taps.length - 1) / 2;
+  for (let j = 0; j < n; j++) {
+    const row = j * n;
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let t = -r; t <= r; t++) {
+        const ii = i + t < 0 ? 0 : i + t >= n ? n - 1 : i + t;
+        s += taps[t + r]! * hu[row + ii]!;
+      }
+      scratch[row + i] = s;
+    }
+  }
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let t = -r; t <= r; t++) {
+        const jj = j + t < 0 ? 0 : j + t >= n ? n - 1 : j + t;
+        s += taps[t + r]! * scratch[jj * n + i]!;
+      }
+      blurred[j * n + i] = s;
+    }
+  }
+  const t = model.noise;
+  const values = t.values;
+  const mask = t.mask;
+  const shift = t.shift;
+  const ox = rng.int(0, mask);
+  const oy = rng.int(0, mask);
+  const flip = rng.chance(0.5);
+  const sigma = model.noiseHu;
+  const gain = v2.edgeGain;
+  const radius = model.fovRadiusPx;
+  const c = (n - 1) / 2;
+  const outside = v2.outsideHu;
+  for (let j = 0; j < n; j++) {
+    const row = j * n;
+    const dy = j - c;
+    const inside = radius * radius - dy * dy;
+    const half = inside > 0 ? Math.sqrt(inside) : -1;
+    const i0 = Math.max(0, Math.ceil(c - half));
+    const i1 = Math.min(n - 1, Math.floor(c + half));
+    if (i1 < i0) {
+      out.fill(outside, row, row + n);
+      continue;
+    }
+    out.fill(outside, row, row + i0);
+    out.fill(outside, row + i1 + 1, row + n);
+    const tr = (((flip ? j : -j) + oy) & mask) << shift;
+    for (let i = i0; i <= i1; i++) {
+      const q = row + i;
+      const b = blurred[q]!;
+      const v = b + gain * (hu[q]! - b) + sigma * values[tr + ((i + ox) & mask)]!;
+      out[q] = v < -1024 ? -1024 : v > 3071 ? 3071 : Math.floor(v + 0.5);
+    }
+  }
   const { lung, lesion } = slab;
   let lesions = 0;
   const end = Math.min(n, lungRows[1] + 1) * n;

@@ -1,14 +1,14 @@
 import { addBronchialTree, addCentralAirways, BRONCHUS_ENDS } from './airways.js';
-import { BlobSet, EDGE_NOISE_MAX, type BlobTextures } from './blobs.js';
+import { BlobSet, blobTextures, type BlobTextures } from './blobs.js';
 import { planConfounders, type ConfounderPlan } from './confounders.js';
 import { planCovidLesions } from './covid-lesions.js';
 import { sampleLungs, drawCells, type LungSamples } from './lung-samples.js';
 import type { ParenchymaTexture } from './lungs.js';
 import { addGreatVessels, HILA } from './mediastinum.js';
-import { clampTile, reticulationTile, valueNoiseTile } from './noise.js';
+import { valueNoiseTile } from './noise.js';
 import { at, drawPatient, REF_Z, type Patient, type Point3 } from './patient.js';
 import { Rng } from './random.js';
-import { scannerModel, type ScannerModel } from './scanner.js';
+import { scannerModel, scannerModelV2, type ScannerModel } from './scanner.js';
 import { addClavicles, addRibs } from './skeleton.js';
 import { TubeLayer } from './tubes.js';
 import type { PhantomCaseSpec } from './types.js';
@@ -23,7 +23,9 @@ export interface Grid {
   x0: number;
   y0: number;
   z0: number;
+  /** Each slice is a slab this thick, centred every `sliceSpacingMm` (equal in v1). */
   thicknessMm: number;
+  sliceSpacingMm: number;
   slices: number;
 }
 
@@ -46,7 +48,10 @@ export function buildScene(spec: PhantomCaseSpec): Scene {
   const rng = new Rng(spec.seed);
   const s = spec.pixelSpacingMm;
   const fov = spec.size * s;
-  const patient = drawPatient(rng.fork('patient'), fov);
+  const v2 = spec.v2;
+  // v2: an adult's build whatever the field of view (drawPatient fills 78–92 % of what it is given).
+  const patient = drawPatient(rng.fork('patient'), v2 ? v2.bodyWidthMm / 0.85 : fov);
+  if (v2) adaptPatient(patient, rng.fork('patient-v2'), spec);
   const grid = placeGrid(rng.fork('grid'), spec, patient);
 
   const conf = rng.fork('confounders');
@@ -60,16 +65,19 @@ export function buildScene(spec: PhantomCaseSpec): Scene {
   const lungs = sampleLungs(patient, effusionMm);
 
   const tubes = buildTubes(rng.fork('tubes'), patient, lungs);
-  const confounders = planConfounders(conf, lungs, spec.confounders, effusionMm);
-  const lesions = spec.covid ? planCovidLesions(rng.fork('covid'), lungs, spec.covid.findings, spec.covid.extent) : [];
+  const confounders = planConfounders(conf, lungs, spec.confounders, effusionMm, v2 ? { patient } : undefined);
+  const lesions = spec.covid ? planCovidLesions(rng.fork('covid'), lungs, spec.covid.findings, spec.covid.extent, v2 ? 'v2' : 'v1') : [];
+  if (confounders.metal.tubes.length) {
+    // Metal is not lung: it takes its volume out of the lung fractions.
+    const metal = new TubeLayer(true);
+    for (const t of confounders.metal.tubes) metal.add(t);
+    metal.seal();
+    tubes.push(metal);
+  }
 
   const tex = rng.fork('textures');
-  const px = (mm: number) => Math.max(1, mm / s);
   const blobs = [...confounders.blobs, ...lesions];
-  // Reticulation (Worley) is the one costly tile: only for crazy-paving.
-  const reticulation = blobs.some((b) => b.reticulationHu !== 0)
-    ? reticulationTile(tex.fork('reticulation'), 256, px(7), Math.max(0.6, px(0.6)))
-    : { size: 1, mask: 0, shift: 0, values: new Float32Array(1) };
+  const parenchyma: ParenchymaTexture = { a: valueNoiseTile(tex, 256, Math.max(1, 8 / s), 3, 0.55), amplitudeHu: 11 };
   return {
     spec,
     patient,
@@ -77,15 +85,31 @@ export function buildScene(spec: PhantomCaseSpec): Scene {
     effusionMm,
     tubes,
     blobs: new BlobSet(blobs),
-    parenchyma: { a: valueNoiseTile(tex, 256, px(8), 3, 0.55), amplitudeHu: 11 },
-    blobTextures: {
-      edge: clampTile(valueNoiseTile(tex, 256, px(10), 2, 0.5), EDGE_NOISE_MAX),
-      mottle: valueNoiseTile(tex, 256, px(4), 2, 0.6),
-      reticulation,
-    },
-    scanner: scannerModel(rng.fork('scanner'), spec.kernel, spec.noiseHu, spec.size, confounders.motion),
+    parenchyma,
+    blobTextures: blobTextures(tex, s, blobs),
+    scanner: v2
+      ? scannerModelV2(rng.fork('scanner'), spec.kernel, spec.noiseHu, spec.size, confounders.motion, v2)
+      : scannerModel(rng.fork('scanner'), spec.kernel, spec.noiseHu, spec.size, confounders.motion),
     confounders,
   };
+}
+
+/**
+ * Realism v2's patient: prone (gravity toward the front), arms down, and after a lobectomy the
+ * operated side smaller (its hemidiaphragm raised, the mediastinum drawn toward it).
+ */
+function adaptPatient(p: Patient, rng: Rng, spec: PhantomCaseSpec): void {
+  const v2 = spec.v2!;
+  p.v2 = true;
+  p.gravity = v2.position === 'prone' ? -1 : 1;
+  p.armsDown = v2.arms === 'down';
+  if (spec.confounders.includes('lobectomy')) {
+    const right = rng.chance(0.55);
+    const raise = rng.uniform(30, 60);
+    if (right) p.rightDomeRef += raise;
+    else p.leftDomeRef += raise;
+    p.heartShift = [p.heartShift[0] + (right ? -1 : 1) * rng.uniform(8, 18), p.heartShift[1]];
+  }
 }
 
 /**
@@ -94,7 +118,8 @@ export function buildScene(spec: PhantomCaseSpec): Scene {
  */
 function placeGrid(rng: Rng, spec: PhantomCaseSpec, p: Patient): Grid {
   const s = spec.pixelSpacingMm;
-  const t = spec.sliceThicknessMm;
+  // Slices every `t` mm (v1: the thickness; v2: its own spacing, overlapping slabs below it).
+  const t = spec.v2?.sliceSpacingMm ?? spec.sliceThicknessMm;
   const coverage = spec.slices * t;
   const apex = at(p, 0, 0, REF_Z.apex)[2];
   const lungHeight = apex - p.zBase;
@@ -107,9 +132,9 @@ function placeGrid(rng: Rng, spec: PhantomCaseSpec, p: Patient): Grid {
   }
   const fov = spec.size * s;
   const cx = rng.uniform(-0.03, 0.03) * fov;
-  const cy = rng.uniform(0.04, 0.09) * fov;
+  const cy = rng.uniform(0.04, 0.09) * fov * p.gravity;
   const half = ((spec.size - 1) / 2) * s;
-  return { size: spec.size, spacingMm: s, x0: cx - half, y0: cy - half, z0: top - coverage + t / 2, thicknessMm: t, slices: spec.slices };
+  return { size: spec.size, spacingMm: s, x0: cx - half, y0: cy - half, z0: top - coverage + t / 2, thicknessMm: spec.sliceThicknessMm, sliceSpacingMm: t, slices: spec.slices };
 }
 
 /** Terminal points of each vessel tree per cm³ of lung, and the thinnest vessel drawn. */

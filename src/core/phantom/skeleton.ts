@@ -60,15 +60,22 @@ function midlineFront(p: Patient, zr: number): number {
 }
 
 /** Sternum: manubrium at the top, body, xiphoid; cortex around marrow. */
-export function paintSternum(c: SliceCanvas, p: Patient, zr: number): void {
+/** The sternum's section at reference z (patient mm in-plane), or null above the notch or below the xiphoid. */
+export function sternumSection(p: Patient, zr: number): { shape: Superellipse; manubrium: boolean; xiphoid: boolean } | null {
   const bottom = p.leftDomeRef - 8;
-  if (zr < bottom || zr > REF_Z.notch) return;
+  if (zr < bottom || zr > REF_Z.notch) return null;
   const manubrium = zr > 196;
   const xiphoid = zr < bottom + 18;
   const halfW = (manubrium ? 24 : xiphoid ? 8 : 14) * p.sx;
   const halfT = (manubrium ? 7.5 : xiphoid ? 3.5 : 6) * p.sy;
   const y = Math.min(midlineFront(p, zr), (-58 - 12 * smoothstep(200, 120, zr)) * p.sy) - halfT - 2 * p.sy;
-  const s = new Superellipse(0, y, halfW, halfW, halfT, halfT, 2.4);
+  return { shape: new Superellipse(0, y, halfW, halfW, halfT, halfT, 2.4), manubrium, xiphoid };
+}
+
+export function paintSternum(c: SliceCanvas, p: Patient, zr: number): void {
+  const section = sternumSection(p, zr);
+  if (!section) return;
+  const { shape: s, xiphoid } = section;
   if (zr > 194 && zr < 197) {
     c.fill(s, HU.cartilage, Tissue.soft);
     return;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { valueSha256 } from '../ingest/checksum.js';
 import { readSeries } from '../ingest/read-series.js';
 import { IngestPool } from '../ingest/ingest-pool.js';
-import { readNifti } from '../formats/nifti.js';
+import { readNifti } from '../formats/index.js';
 import { findExecutable } from '../samples/synthetic-series.js';
 import { generateCase } from './index.js';
 import { SCANNER_HU_RANGE, writePhantoms, type PhantomLabels } from './write-phantoms.js';

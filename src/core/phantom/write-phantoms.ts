@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { uidGenerator, writeVolumeAsCtSeries, type CtStorage } from '../dicom/write/index.js';
 import { seededRandom } from '../util/seeded-random.js';
-import { writeNifti } from '../formats/nifti-write.js';
+import { writeNifti } from '../formats/index.js';
 import { generateCase } from './generate.js';
 import { planCases } from './plan.js';
 import type { PhantomCase, PhantomCaseSpec, PhantomLabel } from './types.js';
@@ -16,6 +16,8 @@ export interface PhantomRunOptions {
   /** [min, max] slices per case. */
   slices?: [number, number];
   format?: 'dicom' | 'nifti';
+  /** `v1` (default): the generator the shipped model was trained on; `v2`: real scanners' variety. */
+  realism?: 'v1' | 'v2';
   /** Called after each case is written. */
   onCase?: (index: number, total: number, written: PhantomLabelEntry) => void;
 }
@@ -34,7 +36,8 @@ export interface PhantomLabelEntry {
 }
 
 export interface PhantomLabels {
-  generator: { name: 'lunglens phantom'; seed: number | string; count: number; positiveRate: number; size: number; slices: [number, number]; format: 'dicom' | 'nifti' };
+  /** `realism` is present only for v2 (a v1 labels.json is byte for byte what it always was). */
+  generator: { name: 'lunglens phantom'; seed: number | string; count: number; positiveRate: number; size: number; slices: [number, number]; format: 'dicom' | 'nifti'; realism?: 'v2' };
   cases: PhantomLabelEntry[];
 }
 
@@ -42,13 +45,23 @@ export interface PhantomLabels {
 export const SCANNER_HU_RANGE: [number, number] = [-1024, 3071];
 
 function storageOf(spec: PhantomCaseSpec): CtStorage {
-  return spec.storage === 'unsigned'
-    ? { signed: false, bitsStored: 12, slope: 1, intercept: -1024 }
-    : { signed: true, bitsStored: 16, slope: 1, intercept: 0 };
+  const outside = spec.v2?.outsideHu ?? -1024;
+  const padding = spec.v2?.paddingDeclared ? { pixelPaddingValue: outside } : {};
+  if (spec.storage === 'unsigned') {
+    // Below −1024 outside the circle: a larger range, as scanners that pad with −2000/−3024 use.
+    return outside < -1024
+      ? { signed: false, bitsStored: 16, slope: 1, intercept: -32768, ...(spec.v2?.paddingDeclared ? { pixelPaddingValue: outside + 32768 } : {}) }
+      : { signed: false, bitsStored: 12, slope: 1, intercept: -1024 };
+  }
+  return { signed: true, bitsStored: 16, slope: 1, intercept: 0, ...padding };
 }
 
-/** Clamps the case's volume to what a scanner stores, in place, so the files hold exactly the truth. */
+/**
+ * Clamps the case's volume to what a scanner stores, in place, so the files hold exactly the
+ * truth. v2 scanners clamp inside their circle already and keep their padding value outside it.
+ */
 function clampToScannerRange(c: PhantomCase): void {
+  if (c.spec.v2) return;
   const [low, high] = SCANNER_HU_RANGE;
   const v = c.volume.voxels;
   for (let i = 0; i < v.length; i++) {
@@ -58,7 +71,60 @@ function clampToScannerRange(c: PhantomCase): void {
   }
 }
 
-const KERNEL_NAME = { smooth: 'B30f', sharp: 'B70f' } as const;
+const KERNEL_NAME = { smooth: 'B30f', standard: 'B45f', sharp: 'B70f' } as const;
+
+/**
+ * Generates one case and writes it into `out` (a DICOM series folder or a .nii.gz named by its
+ * id); returns its labels.json entry.
+ */
+export async function writePhantomCase(spec: PhantomCaseSpec, out: string, format: 'dicom' | 'nifti'): Promise<PhantomLabelEntry> {
+  const generated = generateCase(spec);
+  clampToScannerRange(generated);
+  const uid = uidGenerator({ random: seededRandom(`uids:${spec.seed}`) });
+  const studyInstanceUid = uid();
+  const seriesInstanceUid = uid();
+  const frameOfReferenceUid = uid();
+  const number = spec.id.replace(/\D/g, '');
+  let relative: string;
+  if (format === 'dicom') {
+    relative = spec.id;
+    await writeVolumeAsCtSeries(generated.volume, path.join(out, relative), {
+      identity: {
+        studyInstanceUid,
+        seriesInstanceUid,
+        frameOfReferenceUid,
+        patientName: `PHANTOM^CASE${number}`,
+        patientId: `LL-PHANTOM-${number}`,
+        studyDescription: 'CT chest (LungLens phantom)',
+        seriesDescription: `Chest ${spec.sliceThicknessMm} mm ${spec.kernel} (phantom)`,
+        seriesNumber: 2,
+        studyDate: '20200401',
+        studyTime: '120000',
+        accessionNumber: `PH${number}`,
+        convolutionKernel: KERNEL_NAME[spec.kernel],
+      },
+      ...(spec.v2?.position === 'prone' ? { extra: { PatientPosition: 'HFP' } } : {}),
+      storage: storageOf(spec),
+      sliceThicknessMm: spec.sliceThicknessMm,
+      uid,
+      random: seededRandom(`files:${spec.seed}`),
+      fileNames: 'shuffled',
+      instanceNumbers: 'shuffled',
+    });
+  } else {
+    relative = `${spec.id}.nii.gz`;
+    await writeNifti(path.join(out, relative), { geometry: generated.volume, data: generated.volume.voxels, description: `LungLens phantom ${spec.id}` });
+  }
+  return {
+    id: spec.id,
+    seriesInstanceUid,
+    label: spec.label,
+    slicePositive: generated.slicePositive,
+    lesionVoxelsPerSlice: generated.lesionVoxelsPerSlice,
+    path: relative,
+    spec,
+  };
+}
 
 /**
  * Writes `count` synthetic chest CT cases into `out` (one DICOM series folder or one NIfTI file
@@ -68,62 +134,19 @@ const KERNEL_NAME = { smooth: 'B30f', sharp: 'B70f' } as const;
 export async function writePhantoms(o: PhantomRunOptions): Promise<PhantomLabels> {
   const positiveRate = o.positiveRate ?? 0.5;
   const size = o.size ?? 512;
-  const slices = o.slices ?? [60, 160];
   const format = o.format ?? 'dicom';
-  const specs = planCases({ count: o.count, seed: o.seed, positiveRate, size, slices });
+  const v2 = o.realism === 'v2';
+  const slices = o.slices ?? (v2 ? [20, 200] : [60, 160]);
+  const specs = planCases({ count: o.count, seed: o.seed, positiveRate, size, slices, realism: o.realism ?? 'v1' });
   await fs.mkdir(o.out, { recursive: true });
   const cases: PhantomLabelEntry[] = [];
   for (const [index, spec] of specs.entries()) {
-    const generated = generateCase(spec);
-    clampToScannerRange(generated);
-    const uid = uidGenerator({ random: seededRandom(`uids:${spec.seed}`) });
-    const studyInstanceUid = uid();
-    const seriesInstanceUid = uid();
-    const frameOfReferenceUid = uid();
-    const number = spec.id.replace(/\D/g, '');
-    let relative: string;
-    if (format === 'dicom') {
-      relative = spec.id;
-      await writeVolumeAsCtSeries(generated.volume, path.join(o.out, relative), {
-        identity: {
-          studyInstanceUid,
-          seriesInstanceUid,
-          frameOfReferenceUid,
-          patientName: `PHANTOM^CASE${number}`,
-          patientId: `LL-PHANTOM-${number}`,
-          studyDescription: 'CT chest (LungLens phantom)',
-          seriesDescription: `Chest ${spec.sliceThicknessMm} mm ${spec.kernel} (phantom)`,
-          seriesNumber: 2,
-          studyDate: '20200401',
-          studyTime: '120000',
-          accessionNumber: `PH${number}`,
-          convolutionKernel: KERNEL_NAME[spec.kernel],
-        },
-        storage: storageOf(spec),
-        sliceThicknessMm: spec.sliceThicknessMm,
-        uid,
-        random: seededRandom(`files:${spec.seed}`),
-        fileNames: 'shuffled',
-        instanceNumbers: 'shuffled',
-      });
-    } else {
-      relative = `${spec.id}.nii.gz`;
-      await writeNifti(path.join(o.out, relative), { geometry: generated.volume, data: generated.volume.voxels, description: `LungLens phantom ${spec.id}` });
-    }
-    const entry: PhantomLabelEntry = {
-      id: spec.id,
-      seriesInstanceUid,
-      label: spec.label,
-      slicePositive: generated.slicePositive,
-      lesionVoxelsPerSlice: generated.lesionVoxelsPerSlice,
-      path: relative,
-      spec,
-    };
+    const entry = await writePhantomCase(spec, o.out, format);
     cases.push(entry);
     o.onCase?.(index, specs.length, entry);
   }
   const labels: PhantomLabels = {
-    generator: { name: 'lunglens phantom', seed: o.seed, count: o.count, positiveRate, size, slices, format },
+    generator: { name: 'lunglens phantom', seed: o.seed, count: o.count, positiveRate, size, slices, format, ...(v2 ? { realism: 'v2' as const } : {}) },
     cases,
   };
   const file = path.join(o.out, 'labels.json');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InferenceEngine } from '../inference/engine.js';
-import { writePhantoms } from '../phantom/write-phantoms.js';
+import { writePhantoms } from '../phantom/index.js';
 import { scanPaths } from './scan.js';
 import type { ScanResults } from './results-schema.js';
 

@@ -2,7 +2,7 @@
  * `lunglens scan`: every series under the given paths through the analysis (core/analysis), with
  * the results written as the scan goes.
  *
- * Reading runs on the ingest pool while the previous series is masked and run through the model,
+ * Reading runs on the reading threads while the previous series is masked and run through the model,
  * so a batch keeps both cores busy. One bad file or series becomes an `error` item with a code and
  * a sentence; the scan goes on. Each finished series is appended to the journal at once
  * (journal.ts); `resume` reuses the items of series already done — matched by content identity,

@@ -3,7 +3,7 @@
  * src/shared/api.ts, over whichever transport this page runs on — the preload bridge in the
  * desktop app, HTTP + server-sent events against `lunglens serve` in a browser.
  */
-import type { ApiProblem, JobEvent, MethodName, ReplyOf, RequestOf } from '../../shared/api.js';
+import { API, type ApiProblem, type JobEvent, type MethodName, type ReplyOf, type RequestOf } from '../../shared/api.js';
 import type { LungLensBridge } from '../../shared/bridge.js';
 import { httpTransport } from './http.js';
 import { ipcTransport } from './ipc.js';
@@ -27,10 +27,17 @@ export class ApiCallError extends Error implements ApiProblem {
 }
 
 export class ApiClient {
-  constructor(readonly transport: Transport) {}
+  /** `checkReplies`: every JSON reply is checked against its schema (development and tests; the backend checks them there too). */
+  constructor(readonly transport: Transport, private readonly checkReplies = import.meta.env.DEV) {}
 
-  call<M extends MethodName>(method: M, request: RequestOf<M>): Promise<ReplyOf<M>> {
-    return this.transport.call(method, request) as Promise<ReplyOf<M>>;
+  async call<M extends MethodName>(method: M, request: RequestOf<M>): Promise<ReplyOf<M>> {
+    const reply = await this.transport.call(method, request);
+    const schema = API[method].reply;
+    if (this.checkReplies && schema !== null) {
+      const checked = schema.safeParse(reply);
+      if (!checked.success) throw new ApiCallError('bad-reply', `The reply to ${method} does not match the contract (${checked.error.issues[0]?.path.join('.') ?? ''}: ${checked.error.issues[0]?.message ?? ''}).`);
+    }
+    return reply as ReplyOf<M>;
   }
 
   onEvent(listener: (event: JobEvent) => void): () => void {

@@ -2,7 +2,7 @@ import { defineStore } from 'pinia';
 import type { AppInfo, Settings } from '../../shared/api.js';
 import { api, ApiCallError } from '../api/client.js';
 
-export type View = 'reading' | 'review' | 'scan' | 'settings';
+export type View = 'reading' | 'review' | 'scan' | 'pacs' | 'settings';
 
 /** What the user is told when something fails: the backend's sentence and what to do next. */
 export interface Notice { code: string; message: string; hint?: string }

@@ -6,7 +6,7 @@
  * reference decoders built on IJG (dcmtk, GDCM) value for value.
  */
 import { LungLensError } from '../../errors.js';
-import { BitReader, corruptJpeg, readHuffmanTables, type HuffmanTable } from './jpeg-huffman.js';
+import { BitReader, corruptJpeg, readCodingSegment, type HuffmanCoding, type HuffmanTable } from './jpeg-huffman.js';
 import { isFrameMarker, markerSegments } from './jpeg-markers.js';
 
 export interface DctJpegImage {
@@ -32,21 +32,18 @@ interface Frame {
 }
 
 export function decodeJpegDct(data: Uint8Array): DctJpegImage {
-  const tables: (HuffmanTable | undefined)[] = [];
+  const coding: HuffmanCoding = { tables: [], restartInterval: 0 };
+  const { tables } = coding;
   const quant: (Int32Array | undefined)[] = [];
-  let restartInterval = 0;
   let frame: Frame | null = null;
   for (const { marker, body, end } of markerSegments(data)) {
+    if (readCodingSegment(data, marker, body, end, coding)) continue;
     if (marker === 0xc0 || marker === 0xc1) {
       frame = readFrame(data, body);
     } else if (isFrameMarker(marker)) {
       throw new LungLensError('unsupported-pixel-format', `The frame is not a sequential Huffman-coded JPEG (SOF marker FF${marker.toString(16).toUpperCase()}).`);
     } else if (marker === 0xdb) {
       readQuantTables(data, body, end, quant);
-    } else if (marker === 0xc4) {
-      readHuffmanTables(data, body, end, tables);
-    } else if (marker === 0xdd) {
-      restartInterval = (data[body]! << 8) | data[body + 1]!;
     } else if (marker === 0xda) {
       if (frame === null) throw corruptJpeg('the scan comes before the frame header');
       const ns = data[body]!;
@@ -57,7 +54,7 @@ export function decodeJpegDct(data: Uint8Array): DctJpegImage {
       const ac = tables[4 + (data[body + 2]! & 3)];
       const q = quant[frame.quantTable];
       if (dc === undefined || ac === undefined || q === undefined) throw corruptJpeg('the scan uses a table that was never defined');
-      const samples = decodeScan(new BitReader(data, end), frame, dc, ac, q, restartInterval);
+      const samples = decodeScan(new BitReader(data, end), frame, dc, ac, q, coding.restartInterval);
       return { samples, width: frame.width, height: frame.height, precision: frame.precision };
     }
   }

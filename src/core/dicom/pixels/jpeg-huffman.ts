@@ -66,6 +66,23 @@ export function readHuffmanTables(data: Uint8Array, start: number, end: number, 
   }
 }
 
+/** What the Huffman-coded decoders (jpeg-dct.ts, jpeg-lossless.ts) collect from the segments before a scan. */
+export interface HuffmanCoding {
+  tables: (HuffmanTable | undefined)[];
+  restartInterval: number;
+}
+
+/**
+ * Reads a segment both Huffman-coded decoders read alike — DHT into `coding.tables`, DRI into
+ * `coding.restartInterval` — and says whether it was one.
+ */
+export function readCodingSegment(data: Uint8Array, marker: number, body: number, end: number, coding: HuffmanCoding): boolean {
+  if (marker === 0xc4) readHuffmanTables(data, body, end, coding.tables);
+  else if (marker === 0xdd) coding.restartInterval = (data[body]! << 8) | data[body + 1]!;
+  else return false;
+  return true;
+}
+
 export class BitReader {
   private buf = 0;
   private count = 0;

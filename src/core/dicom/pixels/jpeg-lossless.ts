@@ -6,7 +6,7 @@
  * returned a wrong last pixel on SV1 frames and rounded predictor 7 wrongly for negative results.
  */
 import { LungLensError } from '../../errors.js';
-import { BitReader, corruptJpeg, readHuffmanTables, type HuffmanTable } from './jpeg-huffman.js';
+import { BitReader, corruptJpeg, readCodingSegment, type HuffmanCoding, type HuffmanTable } from './jpeg-huffman.js';
 import { isFrameMarker, markerSegments } from './jpeg-markers.js';
 
 export interface LosslessJpegImage {
@@ -28,10 +28,10 @@ export interface LosslessJpegOptions {
 }
 
 export function decodeJpegLossless(data: Uint8Array, options: LosslessJpegOptions = {}): LosslessJpegImage {
-  const tables: (HuffmanTable | undefined)[] = [];
-  let restartInterval = 0;
+  const coding: HuffmanCoding = { tables: [], restartInterval: 0 };
   let frame: { precision: number; height: number; width: number; id: number } | null = null;
   for (const { marker, body, end } of markerSegments(data)) {
+    if (readCodingSegment(data, marker, body, end, coding)) continue;
     if (marker === 0xc3) {
       const components = data[body + 5]!;
       if (components !== 1) {
@@ -49,21 +49,17 @@ export function decodeJpegLossless(data: Uint8Array, options: LosslessJpegOption
       }
     } else if (isFrameMarker(marker)) {
       throw new LungLensError('unsupported-pixel-format', `The frame is not a Huffman-coded lossless JPEG (SOF marker FF${marker.toString(16).toUpperCase()}).`);
-    } else if (marker === 0xc4) {
-      readHuffmanTables(data, body, end, tables);
-    } else if (marker === 0xdd) {
-      restartInterval = (data[body]! << 8) | data[body + 1]!;
     } else if (marker === 0xda) {
       if (frame === null) throw corruptJpeg('the scan comes before the frame header');
       const ns = data[body]!;
       if (ns !== 1) throw corruptJpeg(`a scan of ${ns} components in a one-component frame`);
-      const table = tables[(data[body + 2]! >> 4) & 3];
+      const table = coding.tables[(data[body + 2]! >> 4) & 3];
       if (table === undefined) throw corruptJpeg('the scan uses a Huffman table that was never defined');
       const predictor = data[body + 3]!;
       const pointTransform = data[body + 5]! & 0x0f;
       if (predictor < 1 || predictor > 7) throw corruptJpeg(`lossless predictor ${predictor}`);
       const reader = new BitReader(data, end);
-      const samples = decodeScan(reader, table, frame, predictor, pointTransform, restartInterval, options);
+      const samples = decodeScan(reader, table, frame, predictor, pointTransform, coding.restartInterval, options);
       return { samples, width: frame.width, height: frame.height, precision: frame.precision, predictor, pointTransform };
     }
   }

@@ -154,6 +154,8 @@ export interface WriteCtSeriesOptions {
   /** `shuffled`: InstanceNumbers unrelated to position. Default ascending with slice index. */
   instanceNumbers?: 'ascending' | 'shuffled';
   transferSyntax?: WritableTransferSyntax;
+  /** Attributes added to (or overriding) every slice's data set, e.g. PatientPosition. */
+  extra?: KeyedDataset;
 }
 
 /**
@@ -195,6 +197,7 @@ export async function writeVolumeAsCtSeries(volume: Volume, dir: string, o: Writ
       pixelSpacingMm: [sx, sy],
       sliceThicknessMm: o.sliceThicknessMm ?? sz,
       pixelData: pixels,
+      ...(o.extra ? { extra: o.extra } : {}),
     });
     await fs.writeFile(file, writePart10(dataset, { transferSyntax: o.transferSyntax ?? 'explicit-little' }));
     files.push(file);

@@ -1,10 +1,12 @@
 import type { Tag } from './dataset.js';
+import { RESULT_DICTIONARY } from './dictionary-results.js';
 import type { VR } from './vr.js';
 
 /**
  * The small dictionary of the attributes LungLens writes: patient, general study, general series,
  * frame of reference, general equipment, general image, image plane, image pixel, CT image,
- * VOI LUT, SOP common, multi-frame and the functional-group sequences of Enhanced CT.
+ * VOI LUT, SOP common, multi-frame and the functional-group sequences of Enhanced CT — and, from
+ * `dictionary-results.ts`, those of the SR, SEG, KOS and SC objects LungLens derives from a series.
  * `xs` marks attributes that are US or SS depending on PixelRepresentation.
  */
 export const DICTIONARY = {
@@ -120,6 +122,7 @@ export const DICTIONARY = {
   CTImageFrameTypeSequence: [0x00189329, 'SQ'],
   SharedFunctionalGroupsSequence: [0x52009229, 'SQ'],
   PerFrameFunctionalGroupsSequence: [0x52009230, 'SQ'],
+  ...RESULT_DICTIONARY,
 } as const satisfies Record<string, readonly [Tag, VR | 'xs']>;
 
 export type Keyword = keyof typeof DICTIONARY;

@@ -261,6 +261,14 @@ export function encodeElements(elements: NormalizedElement[], encoding: DatasetE
   return sink.toBuffer();
 }
 
+/**
+ * A keyed data set as an element list, so a caller can add elements the keyed form cannot express
+ * (another VR for a tag, e.g. Pixel Data as OB) and write both as one data set.
+ */
+export function keyedElements(dataset: KeyedDataset): DataElement[] {
+  return normalizeDataset(dataset).map((e) => ({ tag: e.tag, vr: e.vr, value: e.value }) as DataElement);
+}
+
 /** Encodes a data set (no preamble, no file meta) as little-endian bytes. */
 export function encodeDataset(dataset: Dataset, encoding: DatasetEncoding): Buffer {
   return encodeElements(normalizeDataset(dataset), encoding);

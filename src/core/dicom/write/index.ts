@@ -3,8 +3,8 @@
  * explicit/implicit VR little endian files, with or without preamble and file meta group.
  * Used by the phantom generator and by tests that need real DICOM files made on the fly.
  */
-export { writePart10, type WritePart10Options } from './write-part10.js';
-export { encodeDataset, type DatasetEncoding } from './encode-dataset.js';
+export { writePart10, fileMetaHeader, type WritePart10Options, type FileMetaOptions } from './write-part10.js';
+export { encodeDataset, keyedElements, type DatasetEncoding } from './encode-dataset.js';
 export { tag, type DataElement, type Dataset, type KeyedDataset, type Tag, type ValueFor } from './dataset.js';
 export { DICTIONARY, META, type Keyword } from './dictionary.js';
 export { formatDS, formatIS } from './format-number.js';

@@ -58,16 +58,42 @@ export function writePart10(dataset: Dataset, options: WritePart10Options = {}):
       `The file meta group needs a SOP class and instance UID: give SOPClassUID ${tagName(SOP_CLASS_UID)} and SOPInstanceUID ${tagName(SOP_INSTANCE_UID)} or the mediaStorage options.`,
     );
   }
+  const head = fileMetaHeader({
+    sopClassUid, sopInstanceUid, transferSyntaxUid, preamble,
+    ...(options.implementationClassUid ? { implementationClassUid: options.implementationClassUid } : {}),
+    ...(options.implementationVersionName ? { implementationVersionName: options.implementationVersionName } : {}),
+    ...(options.sourceApplicationEntityTitle ? { sourceApplicationEntityTitle: options.sourceApplicationEntityTitle } : {}),
+  });
+  return Buffer.concat([head, body]);
+}
+
+export interface FileMetaOptions {
+  sopClassUid: string;
+  sopInstanceUid: string;
+  /** Any transfer syntax UID: the data set that follows is the caller's (e.g. received over the network as is). */
+  transferSyntaxUid: string;
+  /** The 128-byte preamble and "DICM" in front (default true). */
+  preamble?: boolean;
+  implementationClassUid?: string;
+  implementationVersionName?: string;
+  sourceApplicationEntityTitle?: string;
+}
+
+/**
+ * The preamble, "DICM" and file meta group (explicit VR little endian, with its group length) that
+ * make a Part 10 file of whatever data set is written after them.
+ */
+export function fileMetaHeader(o: FileMetaOptions): Buffer {
   const metaBody = encodeElements(
     normalizeMeta([
       { tag: META.FileMetaInformationVersion, vr: 'OB', value: new Uint8Array([0, 1]) },
-      { tag: META.MediaStorageSOPClassUID, vr: 'UI', value: sopClassUid },
-      { tag: META.MediaStorageSOPInstanceUID, vr: 'UI', value: sopInstanceUid },
-      { tag: META.TransferSyntaxUID, vr: 'UI', value: transferSyntaxUid },
-      { tag: META.ImplementationClassUID, vr: 'UI', value: options.implementationClassUid ?? LUNGLENS_IMPLEMENTATION_CLASS_UID },
-      { tag: META.ImplementationVersionName, vr: 'SH', value: options.implementationVersionName ?? LUNGLENS_IMPLEMENTATION_VERSION_NAME },
-      ...(options.sourceApplicationEntityTitle
-        ? [{ tag: META.SourceApplicationEntityTitle, vr: 'AE' as const, value: options.sourceApplicationEntityTitle }]
+      { tag: META.MediaStorageSOPClassUID, vr: 'UI', value: o.sopClassUid },
+      { tag: META.MediaStorageSOPInstanceUID, vr: 'UI', value: o.sopInstanceUid },
+      { tag: META.TransferSyntaxUID, vr: 'UI', value: o.transferSyntaxUid },
+      { tag: META.ImplementationClassUID, vr: 'UI', value: o.implementationClassUid ?? LUNGLENS_IMPLEMENTATION_CLASS_UID },
+      { tag: META.ImplementationVersionName, vr: 'SH', value: o.implementationVersionName ?? LUNGLENS_IMPLEMENTATION_VERSION_NAME },
+      ...(o.sourceApplicationEntityTitle
+        ? [{ tag: META.SourceApplicationEntityTitle, vr: 'AE' as const, value: o.sourceApplicationEntityTitle }]
         : []),
     ]),
     { explicitVR: true, utf8: false },
@@ -78,8 +104,8 @@ export function writePart10(dataset: Dataset, options: WritePart10Options = {}):
   groupLength.write('UL', 4, 'latin1');
   groupLength.writeUInt16LE(4, 6);
   groupLength.writeUInt32LE(metaBody.length, 8);
-  const head = preamble ? Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1')]) : Buffer.alloc(0);
-  return Buffer.concat([head, groupLength, metaBody, body]);
+  const head = (o.preamble ?? true) ? Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1')]) : Buffer.alloc(0);
+  return Buffer.concat([head, groupLength, metaBody]);
 }
 
 /** File meta elements bypass `normalizeDataset`'s refusal of group 0002. */

@@ -8,7 +8,9 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import type { SampleType } from '../samples.js';
+import { expect } from 'vitest';
+import { LungLensError } from '../../errors.js';
+import { SAMPLE_BYTES, type SampleType } from '../samples.js';
 
 export const NIFTI_DATATYPE: Record<SampleType, number> = {
   int8: 256,
@@ -19,16 +21,6 @@ export const NIFTI_DATATYPE: Record<SampleType, number> = {
   uint32: 768,
   float32: 16,
   float64: 64,
-};
-export const SAMPLE_SIZE: Record<SampleType, number> = {
-  int8: 1,
-  uint8: 1,
-  int16: 2,
-  uint16: 2,
-  int32: 4,
-  uint32: 4,
-  float32: 4,
-  float64: 8,
 };
 
 /** Rows x, y, z; columns i, j, k, translation (RAS for NIfTI). */
@@ -60,29 +52,15 @@ export interface NiftiSpec {
   truncateTo?: number;
 }
 
+/** DataView's setter of each sample type. */
+const SETTER = { int8: 'setInt8', uint8: 'setUint8', int16: 'setInt16', uint16: 'setUint16', int32: 'setInt32', uint32: 'setUint32', float32: 'setFloat32', float64: 'setFloat64' } as const satisfies Record<SampleType, keyof DataView>;
+
 function writeSample(view: DataView, offset: number, type: SampleType, value: number, le: boolean): void {
-  switch (type) {
-    case 'int8':
-      return view.setInt8(offset, value);
-    case 'uint8':
-      return view.setUint8(offset, value);
-    case 'int16':
-      return view.setInt16(offset, value, le);
-    case 'uint16':
-      return view.setUint16(offset, value, le);
-    case 'int32':
-      return view.setInt32(offset, value, le);
-    case 'uint32':
-      return view.setUint32(offset, value, le);
-    case 'float32':
-      return view.setFloat32(offset, value, le);
-    case 'float64':
-      return view.setFloat64(offset, value, le);
-  }
+  (view[SETTER[type]] as (offset: number, value: number, littleEndian?: boolean) => void).call(view, offset, value, le);
 }
 
 export function sampleBytes(values: ArrayLike<number>, type: SampleType, littleEndian = true): Buffer {
-  const size = SAMPLE_SIZE[type];
+  const size = SAMPLE_BYTES[type];
   const out = Buffer.alloc(values.length * size);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   for (let n = 0; n < values.length; n++) writeSample(view, n * size, type, values[n]!, littleEndian);
@@ -108,7 +86,7 @@ export function niftiBytes(spec: NiftiSpec): Buffer {
   ];
   const q = spec.qform ?? { b: 0, c: 0, d: 0, offset: [0, 0, 0] };
   const datatype = spec.datatypeCode ?? NIFTI_DATATYPE[type];
-  const bitpix = SAMPLE_SIZE[type] * 8;
+  const bitpix = SAMPLE_BYTES[type] * 8;
   if (version === 1) {
     v.setInt32(0, 348, le);
     dims.forEach((d, n) => v.setInt16(40 + 2 * n, d, le));
@@ -191,3 +169,12 @@ export function jpegBytes(width: number, height: number, grey: ArrayLike<number>
   return jpeg.encode({ width, height, data: rgba }, quality).data;
 }
 
+/** The LungLensError a read fails with (the test fails if it succeeds or throws anything else). */
+export async function failure(promise: Promise<unknown>): Promise<LungLensError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(LungLensError);
+  return error as LungLensError;
+}

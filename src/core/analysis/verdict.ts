@@ -1,0 +1,48 @@
+/**
+ * The verdict of an analysed volume. A card without the abstention blocks gives today's answer
+ * (covid / non-covid at the threshold); a card with them (training/README.md "Abstention") also
+ * checks the input's facts and the OOD score, and says `indeterminate` with the reasons, in the
+ * card's words. An indeterminate volume keeps its probability and attention, but no slice is
+ * called positive.
+ */
+import { bodyFractionOutsideLung, decide, indeterminateReasons, normalAngleDeg, type InputFacts, type Reason, type Verdict } from '../model/abstention.js';
+import type { ModelCard } from '../model/card.js';
+import type { Volume } from '../volume/volume.js';
+
+export interface Judged {
+  verdict: Verdict;
+  slicePositive: boolean[];
+  /** Only where the card abstains: the OOD score (null when not a number) and every reason (empty when decided). */
+  oodScore?: number | null;
+  reasons?: Reason[];
+}
+
+/** Whether the card carries the abstention blocks (all three come together, card.ts). */
+export function abstains(card: ModelCard): card is ModelCard & Required<Pick<ModelCard, 'probabilityCalibration' | 'ood' | 'inputChecks'>> {
+  return card.probabilityCalibration !== undefined && card.ood !== undefined && card.inputChecks !== undefined;
+}
+
+/** What the rule knows about the input: the volume's geometry and units, the lung mask, the prepared tensors. */
+export function inputFacts(card: ModelCard, volume: Volume, lungVolumeMl: number, slices: Float32Array, masks: Uint8Array): InputFacts {
+  return {
+    calibrated: volume.units === 'HU',
+    sliceSpacingMm: volume.spacingMm[2],
+    lungVolumeMl,
+    normalAngleDeg: normalAngleDeg(volume.direction),
+    bodyFractionOutsideLung: bodyFractionOutsideLung(slices, masks, card.preprocessing, card.inputChecks?.bodyHuFloor ?? -500),
+  };
+}
+
+/** The model's answer (probability calibrated where the card says so) with the card's rule applied. */
+export function judge(card: ModelCard, inference: { probability: number; verdict: 'covid' | 'non-covid'; slicePositive: boolean[]; oodScore?: number }, facts: () => InputFacts): Judged {
+  if (!abstains(card)) return { verdict: inference.verdict, slicePositive: inference.slicePositive };
+  const score = inference.oodScore ?? Number.NaN;
+  const reasons = indeterminateReasons(card, facts(), score);
+  const verdict = decide(inference.probability, card.threshold, reasons);
+  return {
+    verdict,
+    slicePositive: verdict === 'indeterminate' ? inference.slicePositive.map(() => false) : inference.slicePositive,
+    oodScore: Number.isFinite(score) ? score : null,
+    reasons,
+  };
+}

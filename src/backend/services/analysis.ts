@@ -82,5 +82,6 @@ function analysisView(seriesId: string, a: VolumeAnalysis): Analysis {
     seriesId, status: i.status, probability: i.probability, verdict: i.verdict, threshold: i.threshold, sliceAttention: i.sliceAttention,
     slicePositive: i.slicePositive, topSlices: i.topSlices, lungVolumeMl: i.lungVolumeMl, slicesWithLung: a.slicesWithLung, reviewKey: null,
     executionProvider: i.executionProvider, timingsMs: i.timingsMs, ...(i.error ? { error: i.error } : {}),
+    ...(i.reasons ? { reasons: i.reasons, oodScore: i.oodScore ?? null } : {}),
   };
 }

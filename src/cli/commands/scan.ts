@@ -66,7 +66,7 @@ export function registerScan(program: Command, setExit: (code: number) => void):
         const results = await scanPaths(paths, { out: opts.out, engine, pools, resume: Boolean(opts.resume), signal: controller.signal, onProgress: progress.update });
         progress.stop();
         const s = results.summary;
-        process.stderr.write(`${s.series} series: ${s.ok} analysed (${s.covid} COVID-19 suspected, ${s.nonCovid} not), ${s.error} errors, ${s.skipped} skipped → ${path.join(path.resolve(opts.out), 'results.json')}\n`);
+        process.stderr.write(`${s.series} series: ${s.ok} analysed (${s.covid} COVID-19 suspected, ${s.nonCovid} not${s.indeterminate ? `, ${s.indeterminate} indeterminate` : ''}), ${s.error} errors, ${s.skipped} skipped → ${path.join(path.resolve(opts.out), 'results.json')}\n`);
         if (opts.json) process.stdout.write(`${JSON.stringify(results, null, 1)}\n`);
         if (!results.complete) setExit(SCAN_EXIT.interrupted);
         else if (s.ok === 0) setExit(SCAN_EXIT.nothingUsable);

@@ -41,6 +41,34 @@ describe('scan outputs', () => {
     expect(html).not.toMatch(/<script|https?:\/\//);
   });
 
+  it('says indeterminate in the CSV, the report and the summary, with the OOD score and the reasons', () => {
+    const reasons = [
+      { code: 'thick-slices', message: 'The slices are 8.0 mm apart, more than the 5.0 mm the model was trained on.' },
+      { code: 'out-of-distribution', message: 'The scan\'s features lie at distance 41.20 from the training data (limit 30.00): unlike the scans the model was trained on.' },
+    ];
+    const abstained = item({ id: 'd', verdict: 'indeterminate', probability: 0.93, slicePositive: [false, false, false], oodScore: 41.2, reasons });
+    const decided = item({ id: 'e', verdict: 'non-covid', probability: 0.1, oodScore: 3.5, reasons: [] });
+    const csv = resultsCsv([abstained, decided]).trimEnd().split('\r\n');
+    const header = csv[0]!.split(',');
+    expect(header.slice(-2)).toEqual(['ood_score', 'reasons']);
+    expect(csv[1]).toMatch(/^d,ok,indeterminate,0\.930000,/);
+    expect(csv[1]).toContain(',41.200,"The slices are 8.0 mm apart, more than the 5.0 mm the model was trained on. The scan\'s features lie at distance 41.20');
+    expect(csv[2]).toMatch(/,3\.500,$/);
+    const items = [abstained, decided];
+    const summary = summarize(items);
+    expect(summary).toMatchObject({ ok: 2, covid: 0, nonCovid: 1, indeterminate: 1 });
+    const html = reportHtml({ format: 'lunglens-scan', version: 1, complete: true, summary, items, model: { name: 'm', version: 'v', sha256: 'a'.repeat(64), executionProvider: 'cpu', provider: { requested: 'cpu', used: 'cpu' }, threads: 2 } }, () => null, 'Not a clinical device.');
+    expect(html).toContain('<span class="badge indeterminate">Indeterminate — no answer</span>');
+    expect(html).not.toContain('badge covid');
+    expect(html).toContain('<li>The slices are 8.0 mm apart, more than the 5.0 mm the model was trained on.</li>');
+    expect(html).toContain('1 indeterminate');
+  });
+
+  it('leaves results from a model that cannot abstain as they were: no indeterminate count, empty OOD columns', () => {
+    expect(summarize([item({})])).not.toHaveProperty('indeterminate');
+    expect(resultsCsv([item({})]).trimEnd().split('\r\n')[1]).toMatch(/,1234,,$/);
+  });
+
   it('draws the timeline with the positive slices shaded and the top slices marked', () => {
     const svg = timelineSvg(item({}));
     expect(svg.match(/<rect /g)).toHaveLength(2);

@@ -78,6 +78,7 @@ export function abstainingModel(o: AbstainingOptions = {}): string {
   copyFileSync(g.onnx, model);
   const card: Record<string, unknown> = {
     ...shipped,
+    name: 'abstaining-fixture',
     file: 'm.onnx',
     sha256: createHash('sha256').update(readFileSync(model)).digest('hex'),
     outputs: { ...(shipped['outputs'] as object), features: { dtype: 'float32', shape: [1, g.features] } },

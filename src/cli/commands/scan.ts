@@ -88,7 +88,8 @@ function progressReporter(tty: boolean): { update: (e: ScanProgress) => void; st
       update: (e) => {
         if (!e.item) return;
         const i = e.item;
-        const what = i.status === 'ok' ? `${i.verdict} p=${i.probability!.toFixed(3)}` : `${i.status} ${i.error?.code ?? ''}`;
+        const why = i.verdict === 'indeterminate' && i.reasons?.length ? ` (${i.reasons.map((r) => r.code).join(', ')})` : '';
+        const what = i.status === 'ok' ? `${i.verdict}${why} p=${i.probability!.toFixed(3)}` : `${i.status} ${i.error?.code ?? ''}`;
         process.stderr.write(`[${e.done}/${e.total}] ${i.path}: ${what}${e.reused ? ' (resumed)' : ''}${i.timingsMs['total'] ? ` (${(i.timingsMs['total'] / 1000).toFixed(2)} s)` : ''}\n`);
       },
       stop: () => undefined,

@@ -9,7 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { writePhantoms, type PhantomLabels } from '../core/phantom/index.js';
 import { inspectPaths } from '../core/ingest/inspect.js';
 import { JOURNAL_FILE } from '../core/scan/journal.js';
-import type { ScanResults } from '../core/scan/results-schema.js';
+import { ScanResultsSchema, type ScanResults } from '../core/scan/results-schema.js';
+import { abstainingModel, abstainingModelProblem } from '../core/testing/abstaining-model.js';
 import { runCli } from './test-support.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -66,6 +67,33 @@ describe('lunglens scan', () => {
     const volume = (JSON.parse(scored.stdout) as { volume: { acc: number; count: number } }).volume;
     expect(volume.count).toBe(6);
     expect(volume.acc).toBeGreaterThanOrEqual(5 / 6);
+  }, 240_000);
+
+  it.skipIf(abstainingModelProblem() !== null)('with a model that can abstain: indeterminate with its reasons in results.json, results.csv and the report', async () => {
+    // The limit at the thinnest phantom's slices: the thicker ones (the seed gives both kinds) abstain.
+    const limit = Math.min(...labels.cases.map((c) => c.spec.sliceThicknessMm));
+    const out = outDir();
+    const { code, stderr } = await runCli('scan', studies, '--out', out, '--model', abstainingModel({ inputChecks: { maxSliceSpacingMm: limit } }));
+    expect(code, stderr).toBe(0);
+    const r = ScanResultsSchema.parse(read(out));
+    const ok = r.items.filter((i) => i.status === 'ok');
+    expect(ok).toHaveLength(6);
+    for (const item of ok) {
+      const thick = item.spacingMm![2] > limit + 1e-3;
+      expect(item.verdict === 'indeterminate', `${item.spacingMm![2]} mm`).toBe(thick);
+      expect(item.reasons!.map((x) => x.code)).toEqual(thick ? ['thick-slices'] : []);
+      expect(item.oodScore).toBeGreaterThan(0);
+      if (thick) expect(item.slicePositive.some(Boolean)).toBe(false);
+    }
+    const indeterminate = ok.filter((i) => i.verdict === 'indeterminate').length;
+    expect(r.summary.indeterminate).toBe(indeterminate);
+    expect(indeterminate).toBeGreaterThan(0);
+    expect(indeterminate).toBeLessThan(6);
+    const csv = readFileSync(path.join(out, 'results.csv'), 'utf8').trim().split('\r\n');
+    expect(csv.filter((line) => /^[^,]+,ok,indeterminate,/.test(line) && line.includes('the model was trained on.'))).toHaveLength(indeterminate);
+    const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+    expect(html.match(/class="badge indeterminate"/g) ?? []).toHaveLength(indeterminate);
+    expect(stderr).toMatch(/indeterminate \(thick-slices\) p=/);
   }, 240_000);
 
   it('gives the same results for the same input every time', async () => {

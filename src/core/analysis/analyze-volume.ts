@@ -138,7 +138,7 @@ export async function analyzeVolume(summary: SeriesSummary, volume: Volume, iden
     const inference = await ctx.engine.infer(slices, masks, n);
     timings.inference = round(performance.now() - t);
     result.status = 'ok';
-    const judged = judge(ctx.engine.card, inference, () => inputFacts(ctx.engine.card, volume, inputs.lungVolumeMl, slices, masks));
+    const judged = judge(ctx.engine.card, inference, (card) => inputFacts(card, volume, inputs.lungVolumeMl, slices, masks));
     result.probability = inference.probability;
     result.verdict = judged.verdict;
     result.sliceAttention = Array.from(inference.attention);

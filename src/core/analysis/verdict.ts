@@ -17,27 +17,29 @@ export interface Judged {
   reasons?: Reason[];
 }
 
+type AbstainingCard = ModelCard & Required<Pick<ModelCard, 'probabilityCalibration' | 'ood' | 'inputChecks'>>;
+
 /** Whether the card carries the abstention blocks (all three come together, card.ts). */
-export function abstains(card: ModelCard): card is ModelCard & Required<Pick<ModelCard, 'probabilityCalibration' | 'ood' | 'inputChecks'>> {
+export function abstains(card: ModelCard): card is AbstainingCard {
   return card.probabilityCalibration !== undefined && card.ood !== undefined && card.inputChecks !== undefined;
 }
 
 /** What the rule knows about the input: the volume's geometry and units, the lung mask, the prepared tensors. */
-export function inputFacts(card: ModelCard, volume: Volume, lungVolumeMl: number, slices: Float32Array, masks: Uint8Array): InputFacts {
+export function inputFacts(card: AbstainingCard, volume: Volume, lungVolumeMl: number, slices: Float32Array, masks: Uint8Array): InputFacts {
   return {
     calibrated: volume.units === 'HU',
     sliceSpacingMm: volume.spacingMm[2],
     lungVolumeMl,
     normalAngleDeg: normalAngleDeg(volume.direction),
-    bodyFractionOutsideLung: bodyFractionOutsideLung(slices, masks, card.preprocessing, card.inputChecks?.bodyHuFloor ?? -500),
+    bodyFractionOutsideLung: bodyFractionOutsideLung(slices, masks, card.preprocessing, card.inputChecks.bodyHuFloor),
   };
 }
 
 /** The model's answer (probability calibrated where the card says so) with the card's rule applied. */
-export function judge(card: ModelCard, inference: { probability: number; verdict: 'covid' | 'non-covid'; slicePositive: boolean[]; oodScore?: number }, facts: () => InputFacts): Judged {
+export function judge(card: ModelCard, inference: { probability: number; verdict: 'covid' | 'non-covid'; slicePositive: boolean[]; oodScore?: number }, facts: (card: AbstainingCard) => InputFacts): Judged {
   if (!abstains(card)) return { verdict: inference.verdict, slicePositive: inference.slicePositive };
   const score = inference.oodScore ?? Number.NaN;
-  const reasons = indeterminateReasons(card, facts(), score);
+  const reasons = indeterminateReasons(card, facts(card), score);
   const verdict = decide(inference.probability, card.threshold, reasons);
   return {
     verdict,

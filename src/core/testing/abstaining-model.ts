@@ -8,6 +8,7 @@
  * card is the shipped card with the blocks added here: the reason sentences of
  * training/inference.py (`REASON_TEMPLATES`), limits of the caller's choosing, and an OOD model of
  * one class at the origin (score = |features|, so a threshold of 1e9 always passes and 1e-9 never).
+ * The graph is exported once per version of the training code and cached under test-results/fixtures.
  * Needs Debian's /usr/bin/python3 with torch and onnx; `abstainingModelProblem()` says why not.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -55,8 +56,12 @@ print(json.dumps({'templates': REASON_TEMPLATES, 'features': int(features.shape[
 
 /** The exported graph (once; cached under test-results/fixtures) and what the exporter said. */
 function graph(size: number): { onnx: string; templates: Record<string, string>; features: number } {
-  const onnx = path.join(CACHE, `graph-${size}.onnx`);
-  const meta = path.join(CACHE, `graph-${size}.json`);
+  // Keyed by the training code that makes it, so that a changed network or rule is exported anew.
+  const code = createHash('sha256');
+  for (const f of ['model.py', 'export.py', 'inference.py']) code.update(readFileSync(path.join(ROOT, 'training', f)));
+  const key = `${size}-${code.digest('hex').slice(0, 12)}`;
+  const onnx = path.join(CACHE, `graph-${key}.onnx`);
+  const meta = path.join(CACHE, `graph-${key}.json`);
   if (!existsSync(onnx) || !existsSync(meta)) {
     mkdirSync(CACHE, { recursive: true });
     // Written under temporary names and renamed: test files running at once never read half a file.

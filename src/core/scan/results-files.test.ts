@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { reportHtml, timelineSvg } from './report-html.js';
 import { resultsCsv, summarize } from './results-files.js';
@@ -53,7 +54,7 @@ describe('scan outputs', () => {
     expect(header.slice(-2)).toEqual(['ood_score', 'reasons']);
     expect(csv[1]).toMatch(/^d,ok,indeterminate,0\.930000,/);
     expect(csv[1]).toContain(',41.200,"The slices are 8.0 mm apart, more than the 5.0 mm the model was trained on. The scan\'s features lie at distance 41.20');
-    expect(csv[2]).toMatch(/,3\.500,$/);
+    expect(parse(resultsCsv([decided]), { columns: true })).toMatchObject([{ verdict: 'non-covid', ood_score: '3.500', reasons: '' }]);
     const items = [abstained, decided];
     const summary = summarize(items);
     expect(summary).toMatchObject({ ok: 2, covid: 0, nonCovid: 1, indeterminate: 1 });
@@ -66,7 +67,8 @@ describe('scan outputs', () => {
 
   it('leaves results from a model that cannot abstain as they were: no indeterminate count, empty OOD columns', () => {
     expect(summarize([item({})])).not.toHaveProperty('indeterminate');
-    expect(resultsCsv([item({})]).trimEnd().split('\r\n')[1]).toMatch(/,1234,,$/);
+    const [row] = parse(resultsCsv([item({})]), { columns: true }) as Array<Record<string, string>>;
+    expect(row).toMatchObject({ verdict: 'covid', total_ms: '1234', ood_score: '', reasons: '' });
   });
 
   it('draws the timeline with the positive slices shaded and the top slices marked', () => {

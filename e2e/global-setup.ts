@@ -1,14 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BATCH, CORRUPT_FILE, LARGE, ROOT, SCREENS, STUDY } from './support/fixtures.js';
+import { BATCH, CORRUPT_FILE, LARGE, PNG_STUDY, ROOT, SCREENS, STUDY } from './support/fixtures.js';
 
 /** Writes the generated studies (once; the seeds make them identical every time). */
 export default function globalSetup(): void {
   if (!existsSync(path.join(ROOT, 'dist', 'renderer', 'index.html'))) throw new Error('The app is not built: run `npm run build` before the e2e tests.');
   rmSync(SCREENS, { recursive: true, force: true });
   mkdirSync(SCREENS, { recursive: true });
-  for (const fixture of [STUDY, LARGE, BATCH]) {
+  for (const fixture of [STUDY, LARGE, BATCH, PNG_STUDY]) {
     const stamp = path.join(fixture.dir, '.complete');
     if (existsSync(stamp) && readFileSync(stamp, 'utf8') === fixture.args.join(' ')) continue;
     rmSync(fixture.dir, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { abstainingModel, abstainingModelProblem } from '../src/core/testing/abstaining-model.js';
+import { countPixels } from './support/canvas.js';
 import { BATCH, CORRUPT_FILE, LARGE, SCREENS, STUDY } from './support/fixtures.js';
 import { expectConsoleErrors, servedPage, type Served } from './support/serve.js';
 
@@ -21,21 +22,7 @@ servedPage((s, p) => ([served, page] = [s, p]));
 const shot = (name: string) => page.screenshot({ path: path.join(SCREENS, `${name}.png`) });
 const label = (dir: string) => JSON.parse(readFileSync(`${dir}-labels.json`, 'utf8')) as { cases: Array<{ label: string; slicePositive: boolean[] }> };
 
-/** Pixels of a canvas (2-D or WebGL) that are not black (`drawn`) or that are green (`green`: the mask overlay). */
-async function countPixels(selector: string, kind: 'drawn' | 'green'): Promise<number> {
-  return page.locator(selector).evaluate((c: HTMLCanvasElement, kind) => {
-    const copy = document.createElement('canvas');
-    copy.width = c.width;
-    copy.height = c.height;
-    const ctx = copy.getContext('2d')!;
-    ctx.drawImage(c, 0, 0);
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4) if (kind === 'drawn' ? d[i]! + d[i + 1]! + d[i + 2]! > 60 : d[i + 1]! > d[i]! + 25) n++;
-    return n;
-  }, kind);
-}
-const drawnPixels = (selector: string) => countPixels(selector, 'drawn');
+const drawnPixels = (selector: string) => countPixels(page, selector, 'drawn');
 
 test('an empty start offers the sample studies and a path to open', async () => {
   await page.goto(served.url);
@@ -129,7 +116,7 @@ test('the lung mask overlay toggles', async () => {
   await page.getByTestId('viewer-stage').focus();
   await page.keyboard.press('Home');
   await page.keyboard.press('n');
-  const greenish = () => countPixels(canvas, 'green');
+  const greenish = () => countPixels(page, canvas, 'green');
   const toggle = page.getByTestId('mask-toggle');
   await expect(toggle).toBeChecked();
   await expect.poll(greenish).toBeGreaterThan(2000);

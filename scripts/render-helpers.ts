@@ -161,3 +161,37 @@ const FONT: Record<string, number[]> = {
   y: [0, 0, 17, 17, 15, 1, 14],
   z: [0, 0, 31, 2, 4, 8, 31],
 };
+
+/** The flags the phantom render scripts share. */
+export interface PhantomArgs {
+  seed: string;
+  count: number;
+  out: string;
+  size: number;
+  slices: [number, number] | undefined;
+  real: string[];
+}
+
+/**
+ * Parses --seed S, --count N, --out DIR, --size N, --slices MIN[..MAX] and --real PATH… over
+ * `defaults`; a script's own flags go to `own(flag, next)`, which returns false for one it does
+ * not know (an error).
+ */
+export function parsePhantomArgs(argv: string[], defaults: PhantomArgs, own: (flag: string, next: () => string) => boolean = () => false): PhantomArgs {
+  const args = { ...defaults, real: [...defaults.real] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = () => argv[++i] ?? '';
+    if (a === '--seed') args.seed = next();
+    else if (a === '--count') args.count = Number(next());
+    else if (a === '--out') args.out = next();
+    else if (a === '--size') args.size = Number(next());
+    else if (a === '--slices') {
+      const [min, max] = next().split('..').map(Number);
+      args.slices = [min!, max ?? min!];
+    } else if (a === '--real') {
+      while (argv[i + 1] && !argv[i + 1]!.startsWith('--')) args.real.push(next());
+    } else if (!own(a, next)) throw new Error(`unknown argument ${a}`);
+  }
+  return args;
+}

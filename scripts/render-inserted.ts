@@ -70,6 +70,28 @@ function pickSlices(p: PreviewInput, rows: number): number[] {
   return picked.sort((a, b) => b - a);
 }
 
+/**
+ * Slice k cropped to `box` (cw × ch pixels a panel) at row y0 of the canvas: background | inserted |
+ * inserted with the truth outlined in red, in the lung window.
+ */
+function drawAxialRow(canvas: Canvas, p: PreviewInput, k: number, box: [number, number, number, number], cw: number, ch: number, y0: number): void {
+  const [nx, ny] = p.inserted.dimensions;
+  const [i0, , j0] = box;
+  const outline = p.lesionMask ? outlineOf(p.lesionMask, nx, ny, k * nx * ny) : null;
+  for (let panel = 0; panel < 3; panel++) {
+    const s = (panel === 0 ? p.background : p.inserted).slice(k);
+    for (let y = 0; y < ch; y++) {
+      for (let x = 0; x < cw; x++) {
+        const i = i0 + x;
+        const j = j0 + y;
+        if (i >= nx || j >= ny) continue;
+        const g = grey(s[j * nx + i]!, LUNG);
+        canvas.set(panel * (cw + 4) + x, y0 + y, panel === 2 && outline?.[j * nx + i] ? RED : [g, g, g]);
+      }
+    }
+  }
+}
+
 export function renderPreview(p: PreviewInput, rows = 3): Canvas {
   const [nx, ny, nz] = p.inserted.dimensions;
   const [sx, , sz] = p.inserted.spacingMm;
@@ -84,23 +106,8 @@ export function renderPreview(p: PreviewInput, rows = 3): Canvas {
   const canvas = new Canvas(width, height);
   canvas.text(4, 4, p.title.slice(0, Math.floor(width / 12)), [255, 255, 255], 2);
   slices.forEach((k, r) => {
-    const [i0, , j0] = boxes[r]!;
     const y0 = LABEL_H + r * (ch + 4);
-    const outline = p.lesionMask ? outlineOf(p.lesionMask, nx, ny, k * nx * ny) : null;
-    for (let panel = 0; panel < 3; panel++) {
-      const vol = panel === 0 ? p.background : p.inserted;
-      const s = vol.slice(k);
-      for (let y = 0; y < ch; y++) {
-        for (let x = 0; x < cw; x++) {
-          const i = i0 + x;
-          const j = j0 + y;
-          if (i >= nx || j >= ny) continue;
-          const g = grey(s[j * nx + i]!, LUNG);
-          const rgb: Rgb = panel === 2 && outline?.[j * nx + i] ? RED : [g, g, g];
-          canvas.set(panel * (cw + 4) + x, y0 + y, rgb);
-        }
-      }
-    }
+    drawAxialRow(canvas, p, k, boxes[r]!, cw, ch, y0);
     canvas.text(4, y0 + 4, `k${k}`, [255, 220, 0], 2);
   });
   // Coronal reformats (background, inserted) through the row with the most lesion voxels.
@@ -144,22 +151,8 @@ export function renderRows(title: string, rows: PreviewInput[]): Canvas {
   const canvas = new Canvas(3 * cw + 8, LABEL_H + picked.length * (ch + 4));
   canvas.text(4, 4, title.slice(0, Math.floor((3 * cw) / 12)), [255, 255, 255], 2);
   picked.forEach(({ r, k, box }, n) => {
-    const [nx, ny] = r.inserted.dimensions;
-    const [i0, , j0] = box;
     const y0 = LABEL_H + n * (ch + 4);
-    const outline = r.lesionMask ? outlineOf(r.lesionMask, nx, ny, k * nx * ny) : null;
-    for (let panel = 0; panel < 3; panel++) {
-      const s = (panel === 0 ? r.background : r.inserted).slice(k);
-      for (let y = 0; y < ch; y++) {
-        for (let x = 0; x < cw; x++) {
-          const i = i0 + x;
-          const j = j0 + y;
-          if (i >= nx || j >= ny) continue;
-          const g = grey(s[j * nx + i]!, LUNG);
-          canvas.set(panel * (cw + 4) + x, y0 + y, panel === 2 && outline?.[j * nx + i] ? RED : [g, g, g]);
-        }
-      }
-    }
+    drawAxialRow(canvas, r, k, box, cw, ch, y0);
     canvas.text(4, y0 + 4, `${r.title} k${k}`.slice(0, Math.floor(cw / 12)), [255, 220, 0], 2);
   });
   return canvas;

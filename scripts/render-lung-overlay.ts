@@ -16,7 +16,7 @@ import { computeLungMask, type LungMaskOptions, type LungMaskResult } from '../s
 import { dice, fractionHeld } from '../src/core/lung/index.js';
 import { generateCase, planCases } from '../src/core/phantom/index.js';
 import type { Volume } from '../src/core/volume/volume.js';
-import { Canvas, grey, outlineOf, type Rgb } from './render-helpers.js';
+import { Canvas, grey, outlineOf, parsePhantomArgs, type Rgb } from './render-helpers.js';
 
 const TILE = 256;
 const COLUMNS = 5;
@@ -147,23 +147,13 @@ function maskBox(mask: Uint8Array, nx: number, ny: number, nz: number): [number,
 }
 
 function parseArgs(argv: string[]) {
-  const args = { seed: '1', count: 4, out: 'out/lung-overlay', size: 256, slices: [40, 90] as [number, number], real: [] as string[], options: {} as Partial<LungMaskOptions> };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const next = () => argv[++i] ?? '';
-    if (a === '--seed') args.seed = next();
-    else if (a === '--count') args.count = Number(next());
-    else if (a === '--out') args.out = next();
-    else if (a === '--size') args.size = Number(next());
-    else if (a === '--options') args.options = JSON.parse(next()) as Partial<LungMaskOptions>;
-    else if (a === '--slices') {
-      const [min, max] = next().split('..').map(Number);
-      args.slices = [min!, max ?? min!];
-    } else if (a === '--real') {
-      while (argv[i + 1] && !argv[i + 1]!.startsWith('--')) args.real.push(next());
-    } else throw new Error(`unknown argument ${a}`);
-  }
-  return args;
+  let options: Partial<LungMaskOptions> = {};
+  const args = parsePhantomArgs(argv, { seed: '1', count: 4, out: 'out/lung-overlay', size: 256, slices: [40, 90], real: [] }, (flag, next) => {
+    if (flag !== '--options') return false;
+    options = JSON.parse(next()) as Partial<LungMaskOptions>;
+    return true;
+  });
+  return { ...args, options };
 }
 
 async function main(): Promise<void> {
@@ -188,7 +178,7 @@ async function main(): Promise<void> {
     console.log(`${write(`real-${name}`, render(volume, r, undefined, title))}: ${title}${r.reason ? ` — ${r.reason}` : ''}`);
   }
   if (args.real.length) return;
-  for (const spec of planCases({ count: args.count, seed: args.seed, size: args.size, slices: args.slices })) {
+  for (const spec of planCases({ count: args.count, seed: args.seed, size: args.size, ...(args.slices ? { slices: args.slices } : {}) })) {
     const c = generateCase(spec);
     const r = computeLungMask(c.volume, args.options);
     const stats = `Dice ${dice(r.mask, c.lungMask).toFixed(3)}, coverage ${(100 * fractionHeld(r.dilatedMask, c.lungMask)).toFixed(2)}%`;

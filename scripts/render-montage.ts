@@ -15,7 +15,7 @@ import { buildSeries } from '../src/core/ingest/series-builder.js';
 import { IngestPool } from '../src/core/ingest/ingest-pool.js';
 import type { DicomInstance } from '../src/core/dicom/header.js';
 import { generateCase, planCases } from '../src/core/phantom/index.js';
-import { Canvas, grey, type Rgb } from './render-helpers.js';
+import { Canvas, grey, parsePhantomArgs, type Rgb } from './render-helpers.js';
 
 interface MontageInput {
   name: string;
@@ -165,24 +165,14 @@ function renderMontage(vol: MontageInput, truth: boolean): PNG {
 }
 
 function parseArgs(argv: string[]) {
-  const args = { seed: '1', count: 4, out: 'out/montage', size: 512, slices: undefined as [number, number] | undefined, real: [] as string[], truth: false, realism: 'v1' as 'v1' | 'v2' };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const next = () => argv[++i] ?? '';
-    if (a === '--seed') args.seed = next();
-    else if (a === '--count') args.count = Number(next());
-    else if (a === '--out') args.out = next();
-    else if (a === '--size') args.size = Number(next());
-    else if (a === '--truth') args.truth = true;
-    else if (a === '--realism') args.realism = next() === 'v2' ? 'v2' : 'v1';
-    else if (a === '--slices') {
-      const [min, max] = next().split('..').map(Number);
-      args.slices = [min!, max ?? min!];
-    } else if (a === '--real') {
-      while (argv[i + 1] && !argv[i + 1]!.startsWith('--')) args.real.push(next());
-    } else throw new Error(`unknown argument ${a}`);
-  }
-  return args;
+  const own = { truth: false, realism: 'v1' as 'v1' | 'v2' };
+  const args = parsePhantomArgs(argv, { seed: '1', count: 4, out: 'out/montage', size: 512, slices: undefined, real: [] }, (flag, next) => {
+    if (flag === '--truth') own.truth = true;
+    else if (flag === '--realism') own.realism = next() === 'v2' ? 'v2' : 'v1';
+    else return false;
+    return true;
+  });
+  return { ...args, ...own };
 }
 
 async function loadReal(paths: string[]): Promise<MontageInput[]> {

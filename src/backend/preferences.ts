@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { writeAtomically } from '../core/util/write-atomically.js';
 import { RecentStudySchema, SettingsSchema, type RecentStudy, type Settings } from '../shared/api.js';
 
-export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({ modelPath: null, provider: 'auto', threads: 0, defaultWindow: 'lung', reviewer: '' });
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({ modelPath: null, provider: 'auto', threads: 0, defaultWindow: 'lung', reviewer: '', imageSpacingMm: null });
 const RECENT_MAX = 12;
 
 export class Preferences {

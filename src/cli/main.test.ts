@@ -17,6 +17,7 @@ describe('lunglens inspect', () => {
     const series = await writeSyntheticSeries(path.join(root, 'study'), { columns: 64, rows: 48, slices: 6, seed: 'cli', fileNames: 'shuffled' });
     expectedSha = series.valueSha256;
     writeFileSync(path.join(root, 'study', 'notes.txt'), 'not an image');
+    writeFileSync(path.join(root, 'study', 'export.bin'), 'not an image either');
     writeFileSync(path.join(root, 'junk.bin'), 'nothing here');
   });
 
@@ -31,7 +32,10 @@ describe('lunglens inspect', () => {
     }
     expect(s.dimensions).toEqual([64, 48, 6]);
     expect(s.valueSha256).toBe(expectedSha);
-    expect(out.rejected).toEqual([{ path: path.join(root, 'study', 'notes.txt'), code: 'not-dicom', message: expect.stringMatching(/not a DICOM file/) }]);
+    expect(out.rejected).toEqual([{ path: path.join(root, 'study', 'export.bin'), code: 'not-dicom', message: expect.stringMatching(/not a DICOM file/) }]);
+    // A stray note is counted, not rejected.
+    expect(out).toMatchObject({ ignored: 1 });
+    expect(s).toMatchObject({ spacingSource: 'header', contiguous: true });
   });
 
   it('prints a readable table with the rejection and its reason', async () => {
@@ -39,7 +43,7 @@ describe('lunglens inspect', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/64×48×6/);
     expect(stdout).toMatch(/not-dicom: This is not a DICOM file/);
-    expect(stdout).toMatch(/1 series, 1 rejected\./);
+    expect(stdout).toMatch(/1 series, 1 rejected, 1 non-image file ignored \(notes\.txt\)\./);
   });
 
   it('exits 2 when nothing usable is found', async () => {

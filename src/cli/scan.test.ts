@@ -2,13 +2,15 @@
 // the shipped model: an item per series, the corrupt file as an error row, the same results every
 // time, and a scan killed midway that `--resume` completes into the uninterrupted results.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writePhantoms, type PhantomLabels } from '../core/phantom/index.js';
 import { inspectPaths } from '../core/ingest/inspect.js';
 import { JOURNAL_FILE } from '../core/scan/journal.js';
+import { pngBytes } from '../core/testing/png-bytes.js';
+import { chartGrey, photoRgba, projectionOf, testPhantom } from '../core/testing/renderings.js';
 import { ScanResultsSchema, type ScanResults } from '../core/scan/results-schema.js';
 import { abstainingModel, abstainingModelProblem } from '../core/testing/abstaining-model.js';
 import { runCli } from './test-support.js';
@@ -147,3 +149,80 @@ describe.skipIf(!existsSync(chestCt))('lunglens scan on the real series in ../sh
     for (const i of r.items.filter((x) => x.status === 'skipped')) expect(i.error?.message.length).toBeGreaterThan(10);
   }, 240_000);
 });
+
+describe('lunglens scan of an uncalibrated PNG stack', () => {
+  it('analyses it and says what it assumed: units, calibrated false, the spacing and its source, the warnings', async () => {
+    const pngs = mkdtempSync(path.join(tmpdir(), 'lunglens-scan-png-'));
+    const written = await writePhantoms({ out: pngs, count: 1, seed: 'scan-png', size: 192, slices: [50, 50], format: 'png', window: 'lung' });
+    const truth = written.cases[0]!.truth!.spacingMm;
+    writeFileSync(path.join(pngs, 'notes.txt'), 'exported from a viewer');
+    const out = outDir();
+    const { code, stderr } = await runCli('scan', pngs, '--out', out);
+    expect(code, stderr).toBe(0);
+    const r = read(out);
+    // labels.json and the notes are stray files, not error rows.
+    expect(r.items).toHaveLength(1);
+    const item = r.items[0]!;
+    expect(item.status).toBe('ok');
+    expect(item).toMatchObject({ units: 'unknown', calibrated: false, spacingSource: 'estimated', contiguous: true });
+    expect(item.warnings.map((w) => w.code)).toEqual(expect.arrayContaining(['values-uncalibrated', 'spacing-estimated']));
+    expect(item.lungVolumeMl).toBeGreaterThan(500);
+    const given = outDir();
+    // The spacing the files lost, given back: it replaces the estimate.
+    expect((await runCli('scan', pngs, '--out', given, '--spacing', truth.join(','))).code).toBe(0);
+    expect(read(given).items[0]).toMatchObject({ status: 'ok', spacingMm: truth, spacingSource: 'given' });
+    const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+    expect(html).toContain('Uncalibrated input');
+    expect(html).toMatch(/lungs ≈ [\d,]+ mL \(estimated\)/);
+  }, 240_000);
+
+  it('skips a mediastinal-window stack with the reason: its lungs are black, the detector cannot read them', async () => {
+    const pngs = mkdtempSync(path.join(tmpdir(), 'lunglens-scan-med-'));
+    await writePhantoms({ out: pngs, count: 1, seed: 'scan-png', size: 192, slices: [50, 50], format: 'png', window: 'mediastinal' });
+    const out = outDir();
+    const { code } = await runCli('scan', pngs, '--out', out);
+    expect(code).toBe(2); // nothing could be analysed
+    const item = read(out).items[0]!;
+    expect(item.status).toBe('skipped');
+    expect(item.verdict).toBeNull();
+    expect(item.error?.code).toBe('lungs-below-window');
+    expect(item.error?.message).toMatch(/soft-tissue \(mediastinal\) window .* lungs black/);
+    expect(item.lungVolumeMl).toBeGreaterThan(0);
+  }, 240_000);
+
+  it('gives each picture that is not a CT rendering an error row with its code and a sentence, and analyses the stack beside them', async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'lunglens-scan-refusals-'));
+    const written = await writePhantoms({ out: folder, count: 1, seed: 'scan-png', size: 192, slices: [50, 50], format: 'png', window: 'lung' });
+    const series = path.join(folder, written.cases[0]!.path);
+    // An image of another size among the slices, named like them.
+    writeFileSync(path.join(series, 'slice-0051.png'), pngBytes(64, 64, new Array(64 * 64).fill(40)));
+    const other = path.join(folder, 'other');
+    mkdirSync(other);
+    writeFileSync(path.join(other, 'blank.png'), pngBytes(128, 128, new Array(128 * 128).fill(0)));
+    writeFileSync(path.join(other, 'holiday.png'), pngBytes(160, 120, photoRgba(160, 120), { channels: 4 }));
+    const xray = projectionOf(testPhantom());
+    writeFileSync(path.join(other, 'xray.png'), pngBytes(xray.width, xray.height, xray.grey));
+    const ramp = Array.from({ length: 100 * 90 }, (_, p) => Math.round(((p % 100) / 100) * 50000 + (Math.floor(p / 100) / 90) * 15000));
+    writeFileSync(path.join(other, 'depth16.png'), pngBytes(100, 90, ramp, { bitDepth: 16 }));
+    writeFileSync(path.join(other, 'chart.png'), pngBytes(160, 120, chartGrey(160, 120)));
+    const out = outDir();
+    const { code, stderr } = await runCli('scan', folder, '--out', out);
+    expect(code, stderr).toBe(0);
+    const r = read(out);
+    expect(r.complete).toBe(true);
+    const ok = r.items.filter((i) => i.status === 'ok');
+    expect(ok.map((i) => i.path)).toEqual([series]);
+    expect(ok[0]!.verdict).not.toBeNull();
+    const errors = Object.fromEntries(r.items.filter((i) => i.status === 'error').map((i) => [path.basename(i.path), i.error!]));
+    expect(Object.fromEntries(Object.entries(errors).map(([name, e]) => [name, e.code]))).toEqual({
+      'slice-0051.png': 'mixed-image-sizes',
+      'blank.png': 'blank-image',
+      'holiday.png': 'not-ct-colour',
+      'xray.png': 'not-ct-projection',
+      'depth16.png': 'not-ct-values',
+      'chart.png': 'not-ct-graphics',
+    });
+    for (const e of Object.values(errors)) expect(e.message).toMatch(/^\S.* \w+ \w+ .*\.$/);
+  }, 240_000);
+});
+

@@ -30,6 +30,11 @@ export const SettingsSchema = z.object({
   defaultWindow: z.enum(['lung', 'mediastinum', 'bone']),
   /** The name written with every review edit. */
   reviewer: z.string().max(120).default(''),
+  /**
+   * Voxel spacing [x, y, z] mm for image slices (PNG/JPEG), which carry none: used instead of the
+   * estimate from anatomy; null = estimate. Files with a header keep their own.
+   */
+  imageSpacingMm: z.tuple([z.number().positive().max(100), z.number().positive().max(100), z.number().positive().max(100)]).nullable().default(null),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 
@@ -73,6 +78,10 @@ export const SeriesViewSchema = z.object({
   /** Row, column and slice-normal unit vectors (DESIGN.md §2), 9 numbers. */
   direction: z.array(z.number()).length(9),
   units: z.enum(['HU', 'unknown']),
+  /** Where spacingMm came from: the header, an estimate from anatomy (image slices), or the user. */
+  spacingSource: z.enum(['header', 'estimated', 'given']).default('header'),
+  /** False for a sparse set of slices (not neighbours in the body): shown by slice, not by millimetre. */
+  contiguous: z.boolean().default(true),
   valueRange: z.tuple([z.number(), z.number()]),
   warnings: z.array(Problem),
   /** A small PNG of the middle slice in the lung window, as a data: URL. */
@@ -89,6 +98,9 @@ export type OpenResult = z.infer<typeof OpenResultSchema>;
 /** One series' analysis as the reading room shows it: the model's part of its result (core/analysis/series-result.ts), and what the viewer needs besides. */
 export const AnalysisSchema = SeriesResultSchema.pick({
   status: true, probability: true, verdict: true, threshold: true, sliceAttention: true, slicePositive: true, topSlices: true, lungVolumeMl: true, timingsMs: true, error: true,
+  // What was assumed about the input (DESIGN.md §3).
+  units: true, calibrated: true, spacingSource: true, contiguous: true,
+  // Where the model can abstain (DESIGN.md §3).
   oodScore: true, reasons: true,
 }).extend({
   seriesId: Id,
@@ -97,6 +109,12 @@ export const AnalysisSchema = SeriesResultSchema.pick({
   /** The study's key in the review queue (its content identity), once analysed. */
   reviewKey: z.string().nullable(),
   executionProvider: z.string(),
+  /**
+   * What was assumed about the input, in plain words, for the band beside the verdict (null:
+   * nothing was assumed): a title ("Uncalibrated input" …), one sentence per assumption, and
+   * whether the lung volume is an estimate.
+   */
+  assumptions: z.object({ title: z.string(), lines: z.array(z.string()), lungVolumeEstimated: z.boolean() }).nullable().default(null),
 });
 export type Analysis = z.infer<typeof AnalysisSchema>;
 

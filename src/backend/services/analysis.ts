@@ -1,4 +1,4 @@
-import { analyzeVolume, contentIdentity, type VolumeAnalysis } from '../../core/analysis/index.js';
+import { analyzeVolume, assumptionsOf, contentIdentity, type VolumeAnalysis } from '../../core/analysis/index.js';
 import { encodeMesh, surfaceNets } from '../../core/mesh/surface-nets.js';
 import type { Analysis } from '../../shared/api.js';
 import { ApiError, toProblem } from '../api-error.js';
@@ -82,6 +82,9 @@ function analysisView(seriesId: string, a: VolumeAnalysis): Analysis {
     seriesId, status: i.status, probability: i.probability, verdict: i.verdict, threshold: i.threshold, sliceAttention: i.sliceAttention,
     slicePositive: i.slicePositive, topSlices: i.topSlices, lungVolumeMl: i.lungVolumeMl, slicesWithLung: a.slicesWithLung, reviewKey: null,
     executionProvider: i.executionProvider, timingsMs: i.timingsMs, ...(i.error ? { error: i.error } : {}),
+    ...(i.units ? { units: i.units } : {}), ...(i.calibrated !== undefined ? { calibrated: i.calibrated } : {}),
+    ...(i.spacingSource ? { spacingSource: i.spacingSource } : {}), ...(i.contiguous !== undefined ? { contiguous: i.contiguous } : {}),
+    assumptions: assumptionsOf(i),
     ...(i.reasons ? { reasons: i.reasons, oodScore: i.oodScore ?? null } : {}),
   };
 }

@@ -41,7 +41,9 @@ export class StudiesService {
   async open(paths: string[]): Promise<OpenResult> {
     const started = performance.now();
     const views: SeriesView[] = [];
+    const imageSpacing = this.ctx.prefs.settings.imageSpacingMm;
     const result = await this.ctx.pools.readSeries(paths, {
+      ...(imageSpacing ? { imageStackSpacingMm: imageSpacing } : {}),
       onVolume: (summary, volume, dicom) => {
         // A series opened again (same UIDs and geometry) keeps its analysis and mesh.
         const kept = this.series.get(summary.id);
@@ -110,7 +112,8 @@ function seriesView(summary: SeriesSummary, volume: Volume): SeriesView {
   return {
     id: summary.id, source: summary.source, path: summary.path, studyInstanceUid: summary.studyInstanceUid, seriesInstanceUid: summary.seriesInstanceUid,
     seriesDescription: summary.seriesDescription, modality: summary.modality, dimensions: [...summary.dimensions], spacingMm: [...summary.spacingMm],
-    originLps: [...summary.originLps], direction: [...summary.direction], units: summary.units, valueRange: [...summary.valueRange],
+    originLps: [...summary.originLps], direction: [...summary.direction], units: summary.units, spacingSource: summary.spacingSource,
+    contiguous: summary.contiguous, valueRange: [...summary.valueRange],
     warnings: summary.warnings.map((w) => ({ code: w.code, message: w.message })),
     thumbnail: `data:image/png;base64,${sliceThumbnail(volume, middle, 128).toString('base64')}`,
   };

@@ -5,7 +5,7 @@ import { enhanceStochastic } from '../../core/enhance/stochastic.js';
 import { LUNG_WINDOW, toneMap, windowHu } from '../../core/enhance/tone-map.js';
 import { openLargestVolume } from '../../core/ingest/open-volume.js';
 import { encodeGrayPng, sideBySide, type GrayImage } from '../../core/render/gray-png.js';
-import { parseIndex, parsePositiveInt } from '../options.js';
+import { parseIndex, parsePositiveInt, parseSpacing, SPACING_HELP } from '../options.js';
 
 interface EnhanceCliOptions {
   slice?: number;
@@ -14,6 +14,7 @@ interface EnhanceCliOptions {
   chains?: number;
   samples?: number;
   seed?: number;
+  spacing?: [number, number, number];
 }
 
 export function registerEnhance(program: Command, setExit: (code: number) => void): void {
@@ -27,8 +28,9 @@ export function registerEnhance(program: Command, setExit: (code: number) => voi
     .option('--chains <n>', 'stochastic: chains per pixel (paper: 20)', parsePositiveInt)
     .option('--samples <m>', 'stochastic: samples per chain (paper: 250)', parsePositiveInt)
     .option('--seed <s>', 'stochastic: random seed', parsePositiveInt)
+    .option('--spacing <x,y,z>', SPACING_HELP, parseSpacing)
     .action(async (path0: string, o: EnhanceCliOptions) => {
-      const opened = await openLargestVolume([path0]);
+      const opened = await openLargestVolume([path0], o.spacing ? { spacingMm: o.spacing } : {});
       if (!opened.series) {
         for (const r of opened.rejected) process.stderr.write(`${r.path}: ${r.code}: ${r.message}\n`);
         process.stderr.write('No usable CT series found.\n');

@@ -11,6 +11,7 @@ import {
   describeDestination, dimseImplementation, jsonLinesLog, loadNetworkConfig, parseNetworkConfig, parsePeer, sendFiles,
   uidKey, type Destination, type NetworkConfig,
 } from '../../core/network/index.js';
+import { aeTitleList, listenerFlags, type ListenerFlags } from '../listener-flags.js';
 import { parsePositiveInt } from '../options.js';
 import { receivedDir } from './pacs.js';
 
@@ -50,18 +51,13 @@ async function openEngine(o: ModelFlags): Promise<{ engine: InferenceEngine; poo
  * `lunglens send`: analyse the series under PATH and send their result objects.
  */
 export function registerNode(program: Command, setExit: (code: number) => void): void {
-  modelOptions(program.command('listen')
-    .description('Run the DICOM node until interrupted: receive studies (C-STORE), analyse each complete series, send the results.')
-    .option('--aet <title>', 'our AE title (default: network.json, else LUNGLENS)')
-    .option('--port <n>', 'port to listen on (default: network.json, else 11112)', Number)
-    .option('--bind <address>', 'address to listen on (default: network.json, else 127.0.0.1)')
-    .option('--allow <titles>', 'calling AE titles allowed to send, comma-separated (added to network.json\'s)')
-    .option('--stable-seconds <s>', 'a series is complete after this many quiet seconds', Number)
+  modelOptions(listenerFlags(program.command('listen')
+    .description('Run the DICOM node until interrupted: receive studies (C-STORE), analyse each complete series, send the results.'), 'run')
     .option('--send-to <peer>', 'send result objects to AET@HOST:PORT (C-STORE)')
     .option('--stow <url>', 'send result objects to this DICOMweb base URL (STOW-RS)')
     .option('--store <dir>', 'where received studies are kept (default: <data folder>/received)')
     .option('--log-json', 'also print the node\'s log (JSON lines, no patient identifiers) on stderr'))
-    .action(async (o: ModelFlags & { aet?: string; port?: number; bind?: string; allow?: string; stableSeconds?: number; sendTo?: string; stow?: string; store?: string; logJson?: boolean }) => {
+    .action(async (o: ModelFlags & ListenerFlags & { sendTo?: string; stow?: string; store?: string; logJson?: boolean }) => {
       let config: NetworkConfig;
       let explicit: Destination | null;
       try {
@@ -72,7 +68,7 @@ export function registerNode(program: Command, setExit: (code: number) => void):
             ...stored.listener, enabled: true,
             ...(o.aet ? { aeTitle: o.aet } : {}), ...(o.port !== undefined ? { port: o.port } : {}), ...(o.bind ? { bindAddress: o.bind } : {}),
             ...(o.stableSeconds !== undefined ? { stableSeconds: o.stableSeconds } : {}),
-            ...(o.allow ? { allowedCallingAeTitles: [...stored.listener.allowedCallingAeTitles, ...o.allow.split(',').map((s) => s.trim()).filter(Boolean)] } : {}),
+            ...(o.allow ? { allowedCallingAeTitles: [...stored.listener.allowedCallingAeTitles, ...aeTitleList(o.allow)] } : {}),
           },
         }, 'the options');
         explicit = destinationOf(o);

@@ -7,6 +7,7 @@ import {
   dicomwebOf as coreDicomwebOf, dimseImplementation, formatPeer, loadNetworkConfig, pacsNamed, parseNetworkConfig, parsePeer, retrieveByDicomWeb, retrieveByMove,
   saveNetworkConfig, searchSeries, searchStudies, type NetworkConfig, type PacsNode, type SeriesMatch, type StudyMatch, type StudyQuery,
 } from '../../core/network/index.js';
+import { aeTitleList, listenerFlags, type ListenerFlags } from '../listener-flags.js';
 
 /** Where received studies are kept, in the data folder (`LUNGLENS_DATA_DIR`). */
 export const receivedDir = () => path.join(dataDir(), 'received');
@@ -76,17 +77,12 @@ export function registerPacs(program: Command, setExit: Exit): void {
       process.stdout.write(`send results automatically: ${c.autoSend.enabled ? `yes, to ${c.autoSend.destinations.join(', ')}` : 'no'}\n`);
     }));
 
-  pacs.command('node')
-    .description('Set LungLens\'s own DICOM node: AE title, port, bind address, who may send, when a series is complete.')
-    .option('--aet <title>', 'our AE title')
-    .option('--port <n>', 'the port the listener listens on', Number)
-    .option('--bind <address>', 'the address it listens on (127.0.0.1: this machine only; 0.0.0.0: every interface)')
-    .option('--allow <titles>', 'calling AE titles allowed to send, comma-separated (configured PACS nodes are always allowed)')
-    .option('--stable-seconds <s>', 'a series is complete after this many quiet seconds', Number)
+  listenerFlags(pacs.command('node')
+    .description('Set LungLens\'s own DICOM node: AE title, port, bind address, who may send, when a series is complete.'), 'save')
     .option('--dimse <impl>', 'dcmjs-dimse (built in) or dcmtk (DCMTK\'s command-line tools)')
     .option('--enable', 'turn the listener on (the app starts it; `lunglens listen` runs it regardless)')
     .option('--disable', 'turn the listener off')
-    .action(action(setExit, 'node', async (o: { aet?: string; port?: number; bind?: string; allow?: string; stableSeconds?: number; dimse?: string; enable?: boolean; disable?: boolean }) => {
+    .action(action(setExit, 'node', async (o: ListenerFlags & { dimse?: string; enable?: boolean; disable?: boolean }) => {
       if (o.enable && o.disable) throw new LungLensError('usage', '--enable and --disable contradict each other.');
       await update((c) => ({
         ...c,
@@ -96,7 +92,7 @@ export function registerPacs(program: Command, setExit: Exit): void {
           ...(o.aet !== undefined ? { aeTitle: o.aet } : {}),
           ...(o.port !== undefined ? { port: o.port } : {}),
           ...(o.bind !== undefined ? { bindAddress: o.bind } : {}),
-          ...(o.allow !== undefined ? { allowedCallingAeTitles: o.allow.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+          ...(o.allow !== undefined ? { allowedCallingAeTitles: aeTitleList(o.allow) } : {}),
           ...(o.stableSeconds !== undefined ? { stableSeconds: o.stableSeconds } : {}),
           ...(o.enable ? { enabled: true } : o.disable ? { enabled: false } : {}),
         },

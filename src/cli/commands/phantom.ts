@@ -27,7 +27,8 @@ interface PhantomOptions {
   positiveRate: number;
   size: number;
   slices?: [number, number];
-  format: 'dicom' | 'nifti';
+  format: 'dicom' | 'nifti' | 'png';
+  window: 'lung' | 'mediastinal';
   realism: 'v1' | 'v2';
   background?: string[];
 }
@@ -44,12 +45,15 @@ export function registerPhantom(program: Command): void {
     .option('--slices <min..max>', 'slices per case (phantoms; default 20..200 for v2, 60..160 for v1)', parseRange)
     .addOption(new Option('--realism <version>', 'phantoms: v2 (default) covers real scanners and non-COVID findings; v1 is the generator the shipped model was trained on (its test splits reproduce)').choices(['v1', 'v2']).default('v2'))
     .option('--background <path...>', 'real non-COVID CT series (folders or NIfTI files): each case is one of them with COVID-19 lesions inserted, or untouched for negatives')
-    .addOption(new Option('--format <format>', 'dicom (one series folder per case) or nifti (one .nii.gz per case)').choices(['dicom', 'nifti']).default('dicom'))
-    .action(async (o: PhantomOptions) => {
+    .addOption(new Option('--format <format>', 'dicom (one series folder per case), nifti (one .nii.gz per case) or png (phantoms: a folder of 8-bit slices per case, no spacing: the truth is in labels.json)').choices(['dicom', 'nifti', 'png']).default('dicom'))
+    .addOption(new Option('--window <window>', 'display window of --format png').choices(['lung', 'mediastinal']).default('lung'))
+    .action(async (o: PhantomOptions, command: Command) => {
       const out = path.resolve(o.out);
       const started = Date.now();
       const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
       if (o.background) {
+        // An inserted case keeps its background's real spacing, which a PNG stack would lose.
+        if (o.format === 'png') command.error('error: --format png writes generated phantoms only; with --background, write dicom or nifti.');
         const labels = await writeInserted({
           backgrounds: o.background, out, count: o.count, seed: o.seed, positiveRate: o.positiveRate, format: o.format,
           onBackground: (b, ms) => {
@@ -71,7 +75,7 @@ export function registerPhantom(program: Command): void {
         return;
       }
       const labels = await writePhantoms({
-        out, count: o.count, seed: o.seed, positiveRate: o.positiveRate, size: o.size, format: o.format, realism: o.realism,
+        out, count: o.count, seed: o.seed, positiveRate: o.positiveRate, size: o.size, format: o.format, window: o.window, realism: o.realism,
         ...(o.slices ? { slices: o.slices } : {}),
         onCase: (i, total, c) => {
           const positive = c.slicePositive.filter(Boolean).length;

@@ -7,7 +7,7 @@ import { readCardPreprocessing, withOverrides } from '../../core/dataset/preproc
 import { LungLensError } from '../../core/errors.js';
 import { DEFAULT_PREPROCESSING } from '../../core/model/defaults.js';
 import type { InputPreprocessing } from '../../core/model/preprocess.js';
-import { parsePositiveInt } from '../options.js';
+import { parsePositiveInt, parseSpacing, SPACING_HELP } from '../options.js';
 
 /** Exit codes (DESIGN.md §3); an output that cannot be written ends the run with 1, like a usage error. */
 const EXIT = { ok: 0, usage: 1, failed: 1, nothingUsable: 2 } as const;
@@ -53,6 +53,7 @@ interface PrepareFlags {
   card?: string;
   workers?: number;
   json?: boolean;
+  spacing?: [number, number, number];
 }
 
 const d = DEFAULT_PREPROCESSING;
@@ -71,6 +72,7 @@ export function registerPrepare(program: Command, setExit: (code: number) => voi
     .option('--std <s>', `normalisation standard deviation (default ${d.normalization.std})`, parsePositive)
     .option('--workers <n>', 'worker threads for reading, and as many for preparing (default: all cores read, all but one prepare)', parsePositiveInt)
     .option('--json', 'print manifest.json instead of a summary')
+    .option('--spacing <x,y,z>', SPACING_HELP, parseSpacing)
     .action(async (paths: string[], opts: PrepareFlags) => {
       const started = performance.now();
       const usage = (message: string) => {
@@ -100,6 +102,7 @@ export function registerPrepare(program: Command, setExit: (code: number) => voi
         ignore: opts.labels ? [opts.labels] : [],
         createdBy: lunglensVersion(),
         ...(opts.workers ? { workers: opts.workers } : {}),
+        ...(opts.spacing ? { spacingMm: opts.spacing } : {}),
         onSeries: ({ prepared, rejected, timingsMs }) => {
           index += 1;
           if (prepared) {

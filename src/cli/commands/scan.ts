@@ -6,7 +6,7 @@ import { InferenceEngine } from '../../core/inference/engine.js';
 import type { ProviderPreference } from '../../core/inference/execution-provider.js';
 import { AnalysisPools } from '../../core/analysis/index.js';
 import { scanPaths, ScanOutputError, type ScanProgress } from '../../core/scan/scan.js';
-import { parsePositiveInt } from '../options.js';
+import { parsePositiveInt, parseSpacing, SPACING_HELP } from '../options.js';
 
 /**
  * Exit codes of `lunglens scan` (README): 0 the scan finished and at least one series was
@@ -24,6 +24,7 @@ interface ScanFlags {
   model?: string;
   provider: ProviderPreference;
   threads?: number;
+  spacing?: [number, number, number];
 }
 
 export function registerScan(program: Command, setExit: (code: number) => void): void {
@@ -38,6 +39,7 @@ export function registerScan(program: Command, setExit: (code: number) => void):
     .option('--model <file>', 'ONNX model with its .card.json beside it (default: the bundled model)')
     .addOption(new Option('--provider <p>', 'execution provider').choices(['auto', 'cuda', 'cpu']).default('auto'))
     .option('--threads <n>', 'onnxruntime threads (default: all cores)', parsePositiveInt)
+    .option('--spacing <x,y,z>', SPACING_HELP, parseSpacing)
     .action(async (paths: string[], opts: ScanFlags) => {
       const fail = (message: string, code: number) => {
         process.stderr.write(`lunglens scan: ${message}\n`);
@@ -63,7 +65,7 @@ export function registerScan(program: Command, setExit: (code: number) => void):
       process.on('SIGINT', onSigint);
       const progress = progressReporter(Boolean(process.stderr.isTTY));
       try {
-        const results = await scanPaths(paths, { out: opts.out, engine, pools, resume: Boolean(opts.resume), signal: controller.signal, onProgress: progress.update });
+        const results = await scanPaths(paths, { out: opts.out, engine, pools, resume: Boolean(opts.resume), signal: controller.signal, onProgress: progress.update, ...(opts.spacing ? { spacingMm: opts.spacing } : {}) });
         progress.stop();
         const s = results.summary;
         process.stderr.write(`${s.series} series: ${s.ok} analysed (${s.covid} COVID-19 suspected, ${s.nonCovid} not${s.indeterminate ? `, ${s.indeterminate} indeterminate` : ''}), ${s.error} errors, ${s.skipped} skipped → ${path.join(path.resolve(opts.out), 'results.json')}\n`);

@@ -24,7 +24,7 @@ function summaryOf(volume: Volume, id: string): SeriesSummary {
   return {
     id, source: 'nifti', path: `/phantoms/${id}.nii.gz`, seriesInstanceUid: '', studyInstanceUid: '', modality: 'CT', seriesDescription: id,
     patient: { name: '', id: '' }, dimensions: volume.dimensions, spacingMm: volume.spacingMm, originLps: volume.originLps, direction: volume.direction,
-    units: volume.units, valueRange: [-1024, 3071], valueMean: 0, transferSyntaxUids: [], warnings: [], files: [],
+    units: volume.units, valueRange: [-1024, 3071], valueMean: 0, transferSyntaxUids: [], warnings: [], files: [], spacingSource: 'header', contiguous: true,
   };
 }
 

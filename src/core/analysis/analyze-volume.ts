@@ -60,6 +60,11 @@ export function baseResult(summary: SeriesSummary, identity: string, engine: Inf
     executionProvider: engine.identity.executionProvider,
     timingsMs: {},
     warnings: summary.warnings.map((w) => ({ ...w })),
+    // What was assumed about the input (DESIGN.md §3): the reader says it per series.
+    units: summary.units,
+    calibrated: summary.units === 'HU',
+    spacingSource: summary.spacingSource,
+    contiguous: summary.contiguous,
   };
 }
 
@@ -132,13 +137,21 @@ export async function analyzeVolume(summary: SeriesSummary, volume: Volume, iden
     return { result: finish(), thumbnails: new Map(), slicesWithLung: 0 };
   }
   result.lungVolumeMl = Math.round(inputs.lungVolumeMl * 10) / 10;
+  if (inputs.warnings) result.warnings.push(...inputs.warnings);
   const lung = { slicesWithLung: inputs.slicesWithLung, ...(lungMask ? { lungMask } : {}) };
+  const below = lungsBelowWindow(summary);
+  if (below) {
+    // The lungs were found (their mask is shown), but what the detector reads in them is gone.
+    result.status = 'skipped';
+    result.error = below;
+    return { result: finish(), thumbnails: new Map(), ...lung };
+  }
   try {
     t = performance.now();
     const inference = await ctx.engine.infer(slices, masks, n);
     timings.inference = round(performance.now() - t);
     result.status = 'ok';
-    const judged = judge(ctx.engine.card, inference, (card) => inputFacts(card, volume, inputs.lungVolumeMl, slices, masks));
+    const judged = judge(ctx.engine.card, inference, (card) => inputFacts(card, volume, result.calibrated ?? volume.units === 'HU', inputs.lungVolumeMl, slices, masks));
     result.probability = inference.probability;
     result.verdict = judged.verdict;
     result.sliceAttention = Array.from(inference.attention);
@@ -159,11 +172,28 @@ export async function analyzeVolume(summary: SeriesSummary, volume: Volume, iden
   return { result: finish(), thumbnails, ...lung };
 }
 
-function volumeInit(volume: Volume) {
+/**
+ * A rendering whose window starts above lung (a soft-tissue or bone window) clips the lungs to
+ * black: ground glass and crazy paving, the detector's evidence, are gone with them. Read through
+ * it, the model answered "no COVID-19 pattern" for every one of 24 phantoms, half of them COVID-19
+ * (scripts/measure-uncalibrated.ts) — an answer it cannot give; such a series is skipped, saying why.
+ * Only where two tissues placed the window: a window guessed from one tissue and its spread (crops
+ * whose lungs sit at the darkest level, slices-2d) may be a lung window after all, and is analysed
+ * with its warning.
+ */
+function lungsBelowWindow(summary: SeriesSummary): { code: string; message: string } | null {
+  const basis = summary.assumedWindow?.basis;
+  const rendering = basis?.rendering;
+  if ((rendering !== 'soft-tissue' && rendering !== 'bone') || basis!.anchors.length < 2) return null;
+  const w = summary.assumedWindow!;
   return {
-    dimensions: volume.dimensions, spacingMm: volume.spacingMm, originLps: volume.originLps, direction: volume.direction,
-    voxels: volume.voxels, units: volume.units, ...(volume.assumedWindow ? { assumedWindow: volume.assumedWindow } : {}),
+    code: 'lungs-below-window',
+    message: `The images were rendered in a ${rendering === 'bone' ? 'bone' : 'soft-tissue (mediastinal)'} window (${w.lowHu} … ${w.highHu} HU), which shows the lungs black: ground glass and other lung opacities are lost, so the detector cannot read them. Export the slices in a lung window (e.g. centre −600, width 1500).`,
   };
+}
+
+function volumeInit(volume: Volume) {
+  return { dimensions: volume.dimensions, spacingMm: volume.spacingMm, originLps: volume.originLps, direction: volume.direction, voxels: volume.voxels, ...volume.provenance };
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;

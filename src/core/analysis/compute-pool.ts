@@ -1,5 +1,5 @@
 import type { InputPreprocessing } from '../model/preprocess.js';
-import { maskOnThreads } from '../lung/index.js';
+import { maskOnThreads, PRE_MASKED_WARNING } from '../lung/index.js';
 import { WorkerPool } from '../workers/worker-pool.js';
 import { lungsMissing, maskFailed, type MaskInputsResult, type MaskInputsTask, type SliceInputsTask } from './compute-worker.js';
 import type * as ComputeWorker from './compute-worker.js';
@@ -20,7 +20,8 @@ export class ComputePool extends WorkerPool<typeof ComputeWorker> {
    * analysis the second thread is free by then (the slices' input is done).
    */
   async maskInputs(task: MaskInputsTask): Promise<MaskInputsResult> {
-    if (this.threads < 2) return this.call('maskInputs', task);
+    // A sparse set is masked slice by slice (lung/sparse-slices.ts), on one thread.
+    if (this.threads < 2 || task.volume.contiguous === false) return this.call('maskInputs', task);
     const timingsMs = { mask: 0, tensors: 0 };
     try {
       const { size, masks, lungMask } = task;
@@ -32,7 +33,7 @@ export class ComputePool extends WorkerPool<typeof ComputeWorker> {
       timingsMs.mask = r.maskMs;
       if (r.status !== 'ok') return lungsMissing(r, timingsMs);
       timingsMs.tensors = Math.max(...r.slabs.map((s) => s.timingsMs.tensors));
-      return { ok: true, lungVolumeMl: r.lungVolumeMl, lungStatus: 'ok', slicesWithLung: r.slicesWithLung, timingsMs };
+      return { ok: true, lungVolumeMl: r.lungVolumeMl, lungStatus: 'ok', slicesWithLung: r.slicesWithLung, timingsMs, ...(r.preMasked ? { warnings: [PRE_MASKED_WARNING] } : {}) };
     } catch (error) {
       return maskFailed(error, timingsMs);
     }

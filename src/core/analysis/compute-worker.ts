@@ -7,6 +7,7 @@
 import { computeLungMask, lungSlab, syntheticChest, type LungMaskStatus, type LungSlabTask } from '../lung/index.js';
 import type { InputPreprocessing } from '../model/preprocess.js';
 import { maskTensors, sliceTensors, volumeTensors } from '../model/volume-tensors.js';
+import type { Warning } from '../errors.js';
 import { Volume, type VolumeInit } from '../volume/volume.js';
 
 export { lungHull, lungsOf } from '../lung/index.js';
@@ -35,7 +36,7 @@ export interface MaskInputsTask {
 }
 
 export type MaskInputsResult =
-  | { ok: true; lungVolumeMl: number; lungStatus: LungMaskStatus; slicesWithLung: number; timingsMs: { mask: number; tensors: number } }
+  | { ok: true; lungVolumeMl: number; lungStatus: LungMaskStatus; slicesWithLung: number; timingsMs: { mask: number; tensors: number }; warnings?: Warning[] }
   | { ok: false; code: string; message: string; timingsMs: { mask: number; tensors: number } };
 
 /**
@@ -56,7 +57,7 @@ export function maskInputs(task: MaskInputsTask): MaskInputsResult {
     t = performance.now();
     maskTensors(volume, lung.dilatedMask, task.size, task.masks);
     timingsMs.tensors = performance.now() - t;
-    return { ok: true, lungVolumeMl: lung.lungVolumeMl, lungStatus: lung.status, slicesWithLung: lung.slicesWithLung, timingsMs };
+    return { ok: true, lungVolumeMl: lung.lungVolumeMl, lungStatus: lung.status, slicesWithLung: lung.slicesWithLung, timingsMs, ...(lung.warnings ? { warnings: lung.warnings } : {}) };
   } catch (error) {
     return maskFailed(error, timingsMs);
   }

@@ -12,6 +12,7 @@
  * The only entry to this folder.
  */
 export { analyzeVolume, rejectedResult, type AnalyzeContext, type VolumeAnalysis } from './analyze-volume.js';
+export { assumptionsOf, lungVolumeText, ASSUMPTION_CODES, type Assumptions } from './assumptions.js';
 export { ComputePool } from './compute-pool.js';
 export { contentIdentity } from './identity.js';
 export { AnalysisPools } from './pools.js';

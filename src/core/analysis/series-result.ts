@@ -49,8 +49,13 @@ export const SeriesResultSchema = z.object({
   units: z.enum(['HU', 'unknown']).optional(),
   /** False when the HU values were estimated from grey levels (8-bit stacks). */
   calibrated: z.boolean().optional(),
-  /** Where `spacingMm` came from. */
+  /** Where `spacingMm` came from: lengths and volumes from an estimated spacing are estimates. */
   spacingSource: z.enum(['header', 'estimated', 'given']).optional(),
+  /**
+   * False for a sparse set (a few slices far apart, or slices of several patients): the slices
+   * are sections, not a volume — show them by index, not by millimetre.
+   */
+  contiguous: z.boolean().optional(),
   // Where the model's card has the abstention blocks (absent otherwise, DESIGN.md §3):
   /** The distance of the volume's features from the training data (null: not a number, which abstains). */
   oodScore: z.number().nullable().optional(),

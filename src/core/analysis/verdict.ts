@@ -24,10 +24,15 @@ export function abstains(card: ModelCard): card is AbstainingCard {
   return card.probabilityCalibration !== undefined && card.ood !== undefined && card.inputChecks !== undefined;
 }
 
-/** What the rule knows about the input: the volume's geometry and units, the lung mask, the prepared tensors. */
-export function inputFacts(card: AbstainingCard, volume: Volume, lungVolumeMl: number, slices: Float32Array, masks: Uint8Array): InputFacts {
+/**
+ * What the rule knows about the input: whether its values are calibrated HU (the result's
+ * `calibrated`, from the reader: false for grey levels of an image stack, sparse or not), the
+ * volume's geometry, the lung mask, the prepared tensors (where a pre-masked export shows as too
+ * little body outside the lungs) — the facts training/facts.py gathers for the same rule.
+ */
+export function inputFacts(card: AbstainingCard, volume: Volume, calibrated: boolean, lungVolumeMl: number, slices: Float32Array, masks: Uint8Array): InputFacts {
   return {
-    calibrated: volume.units === 'HU',
+    calibrated,
     sliceSpacingMm: volume.spacingMm[2],
     lungVolumeMl,
     normalAngleDeg: normalAngleDeg(volume.direction),

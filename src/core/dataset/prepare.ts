@@ -36,6 +36,8 @@ export interface PrepareOptions {
   workers?: number;
   /** `lunglens <version>`. */
   createdBy: string;
+  /** Voxel spacing [x, y, z] mm given by the user (`--spacing`): replaces the header's or the estimate. */
+  spacingMm?: [number, number, number];
   /** Called after each series, prepared or rejected. */
   onSeries?: (event: { prepared?: PreparedCase; rejected?: PrepareRejection; timingsMs: { mask: number; tensors: number; write: number } }) => void;
 }
@@ -116,7 +118,7 @@ export async function prepareDataset(paths: string[], options: PrepareOptions): 
     const task = {
       volume: {
         dimensions: volume.dimensions, spacingMm: volume.spacingMm, originLps: volume.originLps, direction: volume.direction,
-        voxels: volume.voxels, units: volume.units, ...(volume.assumedWindow ? { assumedWindow: volume.assumedWindow } : {}),
+        voxels: volume.voxels, ...volume.provenance,
       },
       preprocessing: pre,
       slicesPath: path.join(out, slicesFile),
@@ -151,6 +153,7 @@ export async function prepareDataset(paths: string[], options: PrepareOptions): 
   let inspected;
   try {
     inspected = await readSeries(paths, ingest, {
+      ...(options.spacingMm ? { spacingMm: options.spacingMm } : {}),
       // One volume per compute thread at a time, while the ingest pool reads the next one.
       onVolume: async (summary, volume) => {
         while (inFlight.size >= compute.threads) await Promise.race(inFlight);

@@ -1,30 +1,33 @@
 /**
- * Folders of 2-D PNG/JPEG slices (the public COVID CT collections) → one uncalibrated Volume.
+ * Folders of 2-D PNG/JPEG slices (the public COVID CT collections, teaching files, exports from
+ * viewers) → one uncalibrated Volume in approximate HU.
  *
  * - Order: natural order of the file names (`Covid (2)` before `Covid (10)`); these files carry
  *   no position, so the name is all there is (said in a warning).
- * - Values: grey level → luminance (R = G = B is taken as is; colour uses Rec. 601
- *   Y = 0.299 R + 0.587 G + 0.114 B; alpha is ignored), then mapped linearly through an assumed
- *   window and rounded: HU = lowHu + g / gMax · (highHu − lowHu), gMax = 255 for 8-bit images
- *   (65535 for 16-bit PNGs, 2^depth − 1 for 1/2/4-bit grey). `units` is 'unknown'.
- * - Geometry is unknown: 1 mm spacing (warned), identity direction, origin 0.
+ * - Values: each file decoded to grey (image-decode.ts), then the stack's rendering recognised
+ *   once from its anatomy — lung, soft-tissue or bone window, inverted or not, stored CT numbers,
+ *   a pre-masked export — and undone by the window found (core/calibration, rendering.ts), or the
+ *   stack refused with a code and a sentence when it is not a CT rendering. `units` stays
+ *   'unknown': the values are approximate HU, and `assumedWindow` says how they were obtained.
+ * - Geometry: identity direction, origin 0; spacing given by the caller, or estimated from the
+ *   anatomy (calibration/spacing.ts) with its basis; contiguity judged from anatomy and names.
  */
 import { open, readFile } from 'node:fs/promises';
-import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
+import { estimateSpacing, greyToHu, judgeContiguity, recogniseRendering, type GreyStack, type HuSlices } from '../calibration/index.js';
 import { LungLensError, type Warning } from '../errors.js';
-import { Volume, type AssumedWindow } from '../volume/volume.js';
+import type { Vec3 } from '../geometry/vec3.js';
+import { Volume, type AssumedWindow, type SpacingProvenance } from '../volume/volume.js';
 import { checkVoxelCount, describe } from './file-io.js';
+import { decodeImage, sniffImageSize } from './image-decode.js';
 import { sortSliceFiles } from './natural-sort.js';
 import type { FormatVolume } from './types.js';
 
+export { sniffImageSize } from './image-decode.js';
+
 /**
- * The window the 8-bit slices are assumed to have been rendered with: the lung window, centre
- * −600 HU, width 1500 (−1350 … +150 HU). The public COVID slice collections (COVID-CT, the
- * SARS-CoV-2 CT set, MosMed renderings) were exported from radiology viewers for reading the
- * lung parenchyma, where black is air and the soft tissue is already near-white; this window
- * puts air near −1000 HU and muscle/blood near +50…150, so lung masks and HU windows downstream
- * behave roughly as on real CT. It is a guess, not a calibration: the values stay 'unknown'.
+ * The lung window (centre −600, width 1500: −1350 … +150 HU) that the public COVID slice
+ * collections were mostly exported with: the standard the rendering rules fall back on where only
+ * one tissue can be placed, and the window `lunglens phantom --format png --window lung` writes.
  */
 export const ASSUMED_LUNG_WINDOW: AssumedWindow = {
   lowHu: -1350,
@@ -32,93 +35,9 @@ export const ASSUMED_LUNG_WINDOW: AssumedWindow = {
   note: 'Uncalibrated image slices mapped 0…max → −1350…+150 HU, assuming a lung-window rendering (centre −600, width 1500).',
 };
 
-interface DecodedImage {
-  width: number;
-  height: number;
-  /** Grey values in 0…maxValue, row by row. */
-  grey: Float64Array;
-  maxValue: number;
-  colour: boolean;
-  depth: number;
-}
-
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-
-function isPng(b: Uint8Array): boolean {
-  return b.length >= 8 && PNG_SIGNATURE.every((v, i) => b[i] === v);
-}
-
-function isJpeg(b: Uint8Array): boolean {
-  return b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
-}
-
-/** RGBA samples (any integer array) → luminance; `colour` is true when any pixel has R≠G or G≠B. */
-function luminance(rgba: ArrayLike<number>, pixels: number): { grey: Float64Array; colour: boolean } {
-  const grey = new Float64Array(pixels);
-  let colour = false;
-  for (let p = 0, q = 0; p < pixels; p++, q += 4) {
-    const r = rgba[q]!;
-    const g = rgba[q + 1]!;
-    const b = rgba[q + 2]!;
-    if (r === g && g === b) grey[p] = r;
-    else {
-      colour = true;
-      grey[p] = 0.299 * r + 0.587 * g + 0.114 * b;
-    }
-  }
-  return { grey, colour };
-}
-
-function decodeImage(bytes: Buffer, path: string): DecodedImage {
-  if (isPng(bytes)) {
-    let png: ReturnType<typeof PNG.sync.read>;
-    try {
-      // skipRescale keeps 16-bit samples (and 1/2/4-bit grey) as stored; data is always RGBA.
-      png = PNG.sync.read(bytes, { skipRescale: true });
-    } catch (error) {
-      throw new LungLensError('corrupt-file', `The PNG image ${path} could not be decoded: ${describe(error)}.`, { cause: error });
-    }
-    const { width, height, depth, palette } = png;
-    // A palette image is expanded to 8-bit colours; other images keep their stored depth.
-    const maxValue = palette ? 255 : 2 ** depth - 1;
-    const { grey, colour } = luminance(png.data as ArrayLike<number>, width * height);
-    return { width, height, grey, maxValue, colour, depth: palette ? 8 : depth };
-  }
-  if (isJpeg(bytes)) {
-    let image: { width: number; height: number; data: Uint8Array };
-    try {
-      image = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 256, maxMemoryUsageInMB: 2048 });
-    } catch (error) {
-      throw new LungLensError('corrupt-file', `The JPEG image ${path} could not be decoded: ${describe(error)}.`, { cause: error });
-    }
-    const { grey, colour } = luminance(image.data, image.width * image.height);
-    return { width: image.width, height: image.height, grey, maxValue: 255, colour, depth: 8 };
-  }
-  throw new LungLensError('not-an-image', `${path} is neither a PNG nor a JPEG image.`);
-}
-
-/**
- * Width and height from a PNG's IHDR or a JPEG's start-of-frame marker, without decoding; null
- * when the bytes are neither (or the marker is beyond the prefix).
- */
-export function sniffImageSize(b: Uint8Array): { width: number; height: number } | null {
-  const u16 = (p: number): number => (b[p]! << 8) | b[p + 1]!;
-  const u32 = (p: number): number => u16(p) * 65536 + u16(p + 2);
-  if (isPng(b) && b.length >= 24) return { width: u32(16), height: u32(20) };
-  if (!isJpeg(b)) return null;
-  let p = 2;
-  while (p + 9 < b.length && b[p] === 0xff) {
-    const marker = b[p + 1]!;
-    if (marker === 0xff) {
-      p++;
-      continue;
-    }
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      return { width: u16(p + 7), height: u16(p + 5) };
-    }
-    p += 2 + u16(p + 2);
-  }
-  return null;
+export interface ImageStackOptions {
+  /** Voxel spacing [x, y, z] mm given by the user: replaces the estimate. */
+  spacingMm?: Vec3;
 }
 
 /** Header sizes of all files first, so that a mixed folder is refused before decoding anything. */
@@ -149,22 +68,20 @@ async function checkSameSize(ordered: string[]): Promise<void> {
   }
 }
 
-/**
- * Stacks 2-D slices into one volume, slice k = k-th file in natural name order.
- * All images must have the same size (the caller groups by size; this checks again).
- */
-export async function readImageStack(files: string[]): Promise<FormatVolume> {
-  if (files.length === 0) throw new LungLensError('nothing-found', 'No image files were given to stack.');
-  const ordered = sortSliceFiles(files);
-  await checkSameSize(ordered);
-  const { lowHu, highHu } = ASSUMED_LUNG_WINDOW;
-  let voxels: Int16Array | undefined;
+interface DecodedStack extends GreyStack {
+  colourFiles: number;
+  depths: Set<number>;
+}
+
+async function decodeAll(ordered: string[]): Promise<DecodedStack> {
+  const slices: (Uint8Array | Uint16Array)[] = [];
+  const colourShare: number[] = [];
+  const depths = new Set<number>();
   let width = 0;
   let height = 0;
+  let maxValue = 0;
   let colourFiles = 0;
-  const depths = new Set<number>();
-
-  for (const [k, path] of ordered.entries()) {
+  for (const path of ordered) {
     let bytes: Buffer;
     try {
       bytes = await readFile(path);
@@ -173,64 +90,96 @@ export async function readImageStack(files: string[]): Promise<FormatVolume> {
     }
     if (bytes.length === 0) throw new LungLensError('empty-file', `The image ${path} is empty.`);
     const image = decodeImage(bytes, path);
-    if (!voxels) {
-      width = image.width;
-      height = image.height;
-      const count = checkVoxelCount([width, height, ordered.length], `The stack of ${ordered.length} images of ${width}×${height}`);
-      try {
-        voxels = new Int16Array(count);
-      } catch (error) {
-        throw new LungLensError('too-large', `A stack of ${count} voxels does not fit in memory.`, { cause: error });
-      }
+    if (slices.length === 0) {
+      ({ width, height, maxValue } = image);
+      checkVoxelCount([width, height, ordered.length], `The stack of ${ordered.length} images of ${width}×${height}`);
     } else if (image.width !== width || image.height !== height) {
       throw new LungLensError(
         'inconsistent-series',
         `${path} is ${image.width}×${image.height} but ${ordered[0]} is ${width}×${height}; the images of one stack must all have the same size.`,
       );
+    } else if (image.maxValue !== maxValue) {
+      throw new LungLensError('inconsistent-series', `${path} is a ${image.depth}-bit image but ${ordered[0]} is not; the images of one stack must share their bit depth.`);
     }
     if (image.colour) colourFiles++;
     depths.add(image.depth);
-    const scale = (highHu - lowHu) / image.maxValue;
-    const slice = voxels.subarray(k * width * height, (k + 1) * width * height);
-    for (let p = 0; p < slice.length; p++) slice[p] = Math.round(lowHu + image.grey[p]! * scale);
+    slices.push(image.grey);
+    colourShare.push(image.colourShare);
+  }
+  return { width, height, maxValue, slices, colourShare, colourFiles, depths };
+}
+
+/**
+ * Stacks 2-D slices into one volume, slice k = k-th file in natural name order. All images must
+ * have the same size (the caller groups by size; this checks again). Throws a `LungLensError`
+ * with a sentence for a stack that is not a CT rendering (calibration/rendering.ts).
+ */
+export async function readImageStack(files: string[], options: ImageStackOptions = {}): Promise<FormatVolume> {
+  if (files.length === 0) throw new LungLensError('nothing-found', 'No image files were given to stack.');
+  const ordered = sortSliceFiles(files);
+  await checkSameSize(ordered);
+  const stack = await decodeAll(ordered);
+  const { width, height, maxValue } = stack;
+  const what = ordered.length === 1 ? `The image ${ordered[0]}` : `The ${ordered.length} images of ${ordered[0]} …`;
+  const contiguity = judgeContiguity(ordered, { width, height, count: ordered.length, slice: (k) => stack.slices[k]! });
+  const rendering = recogniseRendering(stack, what, { perSlice: !contiguity.contiguous });
+
+  let voxels: Int16Array;
+  try {
+    voxels = new Int16Array(width * height * ordered.length);
+  } catch (error) {
+    throw new LungLensError('too-large', `A stack of ${width}×${height}×${ordered.length} voxels does not fit in memory.`, { cause: error });
+  }
+  const sliceLength = width * height;
+  stack.slices.forEach((grey, k) => greyToHu(grey, maxValue, rendering.sliceWindows?.[k] ?? rendering.window, voxels.subarray(k * sliceLength, (k + 1) * sliceLength)));
+  const hu: HuSlices = { width, height, count: ordered.length, slice: (k) => voxels.subarray(k * sliceLength, (k + 1) * sliceLength) };
+
+  let spacingMm: Vec3;
+  let spacing: SpacingProvenance;
+  if (options.spacingMm) {
+    spacingMm = [...options.spacingMm];
+    spacing = { source: 'given' };
+  } else {
+    const estimate = estimateSpacing(hu, contiguity.contiguous);
+    spacingMm = estimate.spacingMm;
+    spacing = { source: 'estimated', basis: estimate.basis };
   }
 
   const warnings: Warning[] = [
-    {
-      code: 'spacing-unknown',
-      message: 'Image slices carry no pixel size, slice spacing or position: 1 mm spacing, an identity orientation and origin 0 were assumed, so distances and volumes are not real.',
-    },
-    {
-      code: 'values-uncalibrated',
-      message: `The grey levels are not Hounsfield units; they were mapped to ${lowHu} … ${highHu} HU assuming a lung-window rendering.`,
-    },
+    { code: 'values-uncalibrated', message: `The grey levels are not Hounsfield units. ${rendering.window.note}` },
+    spacing.source === 'given'
+      ? { code: 'spacing-given', message: `Image slices carry no pixel size or slice spacing: the spacing given, ${spacingMm.join(' × ')} mm, was used; orientation and origin are unknown (identity, 0).` }
+      : { code: 'spacing-estimated', message: `Image slices carry no pixel size or slice spacing. ${spacing.basis} Orientation and origin are unknown (identity, 0); distances and volumes are estimates.` },
+    ...rendering.warnings,
   ];
   if (ordered.length > 1) {
     warnings.push({ code: 'slice-order-from-names', message: 'The slices were ordered by the numbers in their file names; images have no position to order them by.' });
   }
-  if (colourFiles > 0) {
-    warnings.push({ code: 'colour-converted', message: `${colourFiles} colour image(s) were converted to grey by luminance (Rec. 601).` });
+  if (!contiguity.contiguous) {
+    warnings.push({ code: 'not-contiguous', message: `The slices do not form a contiguous volume (${contiguity.evidence.join('; ')}): each is read as a separate section, and lengths along the slices and volumes mean little.` });
+  } else if (contiguity.evidence.length > 0) {
+    warnings.push({ code: 'slice-gaps', message: `The slices may have gaps: ${contiguity.evidence.join('; ')}.` });
   }
-  if ([...depths].some((d) => d !== 8)) {
-    warnings.push({
-      code: 'bit-depth',
-      message: `Some images are ${[...depths].filter((d) => d !== 8).join('/')}-bit; their full range was mapped onto the same assumed window as 8-bit images.`,
-    });
+  if (stack.colourFiles > 0) {
+    warnings.push({ code: 'colour-converted', message: `${stack.colourFiles} colour image(s) were converted to grey by luminance (Rec. 601).` });
   }
   const volume = Volume.create({
     dimensions: [width, height, ordered.length],
-    spacingMm: [1, 1, 1],
+    spacingMm,
     originLps: [0, 0, 0],
     direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
-    voxels: voxels!,
+    voxels,
     units: 'unknown',
-    assumedWindow: { ...ASSUMED_LUNG_WINDOW },
+    assumedWindow: rendering.window,
+    spacing,
+    contiguous: contiguity.contiguous,
   });
+  const kind = rendering.window.basis.rendering;
   return {
     volume,
     source: 'image-stack',
     warnings,
-    description: `Stack of ${ordered.length} ${[...depths].join('/')}-bit image(s) of ${width}×${height}, uncalibrated (assumed lung window −1350…+150 HU)`,
+    description: `Stack of ${ordered.length} ${[...stack.depths].join('/')}-bit image(s) of ${width}×${height}, uncalibrated (${kind === 'ct-numbers' ? 'stored CT numbers' : `${kind} rendering, ${rendering.window.lowHu}…${rendering.window.highHu} HU`})`,
     files: ordered,
   };
 }

@@ -40,8 +40,9 @@ describe('readFormatFile', () => {
       ]),
     );
     expect((await readFormatFile('metaimage', [mha])).source).toBe('metaimage');
+    // A 1-pixel PNG reaches the image-stack reader, which judges it too small to be a CT slice.
     const png = scratch.file('a.png', pngBytes(1, 1, [9]));
-    expect((await readFormatFile('image-stack', [png])).source).toBe('image-stack');
+    await expect(readFormatFile('image-stack', [png])).rejects.toMatchObject({ code: 'not-ct-image', message: expect.stringMatching(/too small to be a CT slice/) });
   });
 
   it('refuses several files for a one-file format', async () => {

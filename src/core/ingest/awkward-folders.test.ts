@@ -92,20 +92,22 @@ function expectNoRejections(result: InspectResult): void {
 }
 
 describe('files that are not images of the series', () => {
-  it('rejects text and junk as not-dicom, and still reads the series', async () => {
+  it('rejects junk as not-dicom, ignores and counts stray notes, tables and thumbnail databases, and still reads the series', async () => {
     const dir = await caseDir('junk');
     const s = await writeSyntheticSeries(dir, SMALL);
-    const text = path.join(dir, 'README.txt');
     const junk = path.join(dir, 'junk.bin');
     const noExt = path.join(dir, 'VERSION');
-    await fs.writeFile(text, 'Exported by some PACS viewer.\nDo not edit.\n');
     await fs.writeFile(junk, Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7919 + 13) % 251)));
     await fs.writeFile(noExt, '{"version": 3}\n');
+    const strays = ['README.txt', 'labels.json', 'scores.csv', 'cases.xlsx', 'Thumbs.db', 'desktop.ini', 'notes.md'];
+    for (const name of strays) await fs.writeFile(path.join(dir, name), name === 'Thumbs.db' ? '' : 'Exported by some PACS viewer.\n');
+    await fs.writeFile(path.join(dir, '.DS_Store'), Buffer.alloc(64, 1));
     const result = await inspect([dir]);
     expect(result.series).toHaveLength(1);
     expectSeries(seriesFor(result, s), s);
-    for (const f of [text, junk, noExt]) expectRejected(result, f, 'not-dicom');
-    expect(result.rejected).toHaveLength(3);
+    for (const f of [junk, noExt]) expectRejected(result, f, 'not-dicom');
+    expect(result.rejected).toHaveLength(2);
+    expect(result.ignored.map((f) => path.basename(f)).sort()).toEqual([...strays, '.DS_Store'].sort());
   });
 
   it('rejects a DICOMDIR as dicomdir and reads the images beside it', async () => {

@@ -14,6 +14,24 @@ export interface Candidate {
 export interface Discovery {
   candidates: Candidate[];
   rejected: Rejection[];
+  /** Files that are not images and never meant to be (labels, spreadsheets, notes, thumbnail databases): skipped, not rejected. */
+  ignored: string[];
+}
+
+/**
+ * What study folders hold beside their images: labels and notes, tables, documents, thumbnail
+ * databases (Windows Thumbs.db, macOS .DS_Store). A DICOM file never carries these extensions, so
+ * they are skipped and counted instead of being read and rejected as "not DICOM".
+ */
+const STRAY_EXTENSIONS = new Set([
+  '.json', '.csv', '.tsv', '.txt', '.md', '.rtf', '.pdf', '.doc', '.docx', '.odt', '.xls', '.xlsx', '.xlsm', '.ods',
+  '.xml', '.html', '.htm', '.yaml', '.yml', '.ini', '.log', '.py', '.ipynb', '.sh', '.bat',
+]);
+const STRAY_NAMES = new Set(['thumbs.db', 'ehthumbs.db', 'ehthumbs_vista.db', 'desktop.ini', '.ds_store']);
+
+export function isStrayFile(name: string): boolean {
+  const lower = name.toLowerCase();
+  return STRAY_NAMES.has(lower) || STRAY_EXTENSIONS.has(path.extname(lower));
 }
 
 function kindOf(name: string): CandidateKind {
@@ -38,17 +56,23 @@ const isHidden = (name: string): boolean => name.startsWith('.');
  * Walks the given files and folders recursively and lists what could be a CT input.
  * Survives what real folders hold: hidden files and folders are ignored; symlinks are followed
  * but every folder and file is visited once (by device and inode), so loops terminate; zero-byte,
- * unreadable and special files become rejections; order is deterministic (sorted by name).
+ * unreadable and special files become rejections; stray non-image files (labels.json, tables,
+ * notes, thumbnail databases) are listed as ignored; order is deterministic (sorted by name).
  */
 export async function discover(inputs: string[]): Promise<Discovery> {
   const candidates: Candidate[] = [];
   const rejected: Rejection[] = [];
+  const ignored: string[] = [];
   const seen = new Set<string>();
   const identity = (s: Stats) => `${s.dev}:${s.ino}`;
 
   async function visitFile(file: string, stats: Stats, siblings: Set<string>): Promise<void> {
     if (seen.has(identity(stats))) return;
     seen.add(identity(stats));
+    if (stats.isFile() && isStrayFile(path.basename(file))) {
+      ignored.push(file);
+      return;
+    }
     if (!stats.isFile()) {
       rejected.push({ path: file, code: 'unreadable', message: 'This is not a regular file (a device, socket or pipe); it was skipped.' });
       return;
@@ -79,6 +103,7 @@ export async function discover(inputs: string[]): Promise<Discovery> {
     }
     const siblings = new Set(names.map((n) => path.join(dir, n)));
     for (const name of names) {
+      if (name.toLowerCase() === '.ds_store') ignored.push(path.join(dir, name));
       if (isHidden(name)) continue;
       await visit(path.join(dir, name), siblings);
     }
@@ -102,5 +127,5 @@ export async function discover(inputs: string[]): Promise<Discovery> {
     const absolute = path.resolve(input);
     await visit(absolute, new Set([absolute]));
   }
-  return { candidates, rejected };
+  return { candidates, rejected, ignored };
 }

@@ -162,13 +162,25 @@ function readNativeFrames(item: DecodeItem, voxels: Int16Array, sliceLength: num
 export interface FormatTask {
   kind: FormatKind;
   paths: string[];
+  /** A spacing the user gave (image stacks use it instead of estimating one). */
+  spacingMm?: [number, number, number];
 }
 
-/** Reads a NIfTI, MetaImage or image-stack volume; voxels come back in a SharedArrayBuffer. */
+/**
+ * Reads a NIfTI, MetaImage or image-stack volume; voxels come back in a SharedArrayBuffer. A
+ * reader's refusal comes back as a value (`refused`): an error thrown across the thread boundary
+ * would lose its code.
+ */
 export async function readFormat(task: FormatTask) {
   // Loaded on first use: most scans are DICOM, and these readers cost start-up time.
   const { readFormatFile } = await import('../formats/index.js');
-  const loaded = await readFormatFile(task.kind, task.paths);
+  let loaded: Awaited<ReturnType<typeof readFormatFile>>;
+  try {
+    loaded = await readFormatFile(task.kind, task.paths, task.spacingMm ? { spacingMm: task.spacingMm } : {});
+  } catch (error) {
+    if (error instanceof LungLensError) return { refused: { code: error.code, message: error.message } as Omit<Rejection, 'path'> };
+    throw error;
+  }
   const v = loaded.volume;
   const shared = new SharedArrayBuffer(v.voxels.byteLength);
   new Int16Array(shared).set(v.voxels);
@@ -183,6 +195,8 @@ export async function readFormat(task: FormatTask) {
     direction: v.direction,
     units: v.units,
     assumedWindow: v.assumedWindow,
+    spacing: v.spacing,
+    contiguous: v.contiguous,
     statistics: v.statistics(),
     voxels: shared,
   };

@@ -13,7 +13,7 @@ describe('openLargestVolume', () => {
   it('returns the largest series of a folder with its voxels, and lists the others and the rejections', async () => {
     const small = await writeSyntheticSeries(path.join(root, 'a'), { columns: 32, rows: 32, slices: 4, seed: 'small', fileNamePrefix: 'S' });
     const large = await writeSyntheticSeries(path.join(root, 'a'), { columns: 48, rows: 40, slices: 9, seed: 'large', fileNamePrefix: 'L' });
-    writeFileSync(path.join(root, 'a', 'notes.txt'), 'not an image');
+    writeFileSync(path.join(root, 'a', 'export.bin'), 'not an image');
     const opened = await openLargestVolume([root], { workers: 1 });
     expect(opened.found.map((s) => s.seriesInstanceUid).sort()).toEqual([small.seriesInstanceUid, large.seriesInstanceUid].sort());
     expect(opened.series?.summary.seriesInstanceUid).toBe(large.seriesInstanceUid);

@@ -40,9 +40,19 @@ export interface ReadSeriesOptions extends InspectOptions {
  * One bad file or series becomes a rejection; nothing throws for bad input.
  */
 export async function readSeries(paths: string[], pool: IngestPool, options: ReadSeriesOptions = {}): Promise<InspectResult> {
-  const { candidates, rejected } = await discover(paths);
+  const { candidates, rejected, ignored } = await discover(paths);
   const series: SeriesSummary[] = [];
-  const emit = async (summary: SeriesSummary, volume: Volume, dicom?: DicomSeriesIdentity) => {
+  const emit = async (found: Omit<SeriesSummary, 'spacingSource' | 'contiguous' | 'assumedWindow'>, read: Volume, dicom?: DicomSeriesIdentity) => {
+    const given = options.spacingMm;
+    const volume = given && read.spacing.source !== 'given' ? read.respaced(given, { source: 'given' }) : read;
+    const summary: SeriesSummary = {
+      ...found,
+      spacingMm: volume.spacingMm,
+      spacingSource: volume.spacing.source,
+      contiguous: volume.contiguous,
+      ...(volume.assumedWindow ? { assumedWindow: volume.assumedWindow } : {}),
+      warnings: volume === read ? found.warnings : [...found.warnings, spacingGivenWarning(read, given!)],
+    };
     if (options.checksum) summary.valueSha256 = await valueSha256(volume.voxels);
     series.push(summary);
     await options.onVolume?.(summary, volume, dicom);
@@ -100,14 +110,23 @@ export async function readSeries(paths: string[], pool: IngestPool, options: Rea
   ];
   for (const job of formatJobs) {
     if (options.signal?.aborted) break;
+    // A stack of one image is that image; a stack of several, their folder.
+    const where = job.kind === 'image-stack' && job.paths.length > 1 ? path.dirname(job.paths[0]!) : job.paths[0]!;
     try {
-      const r = await pool.call('readFormat', job);
+      const given = options.spacingMm ?? (job.kind === 'image-stack' ? options.imageStackSpacingMm : undefined);
+      const read = await pool.call('readFormat', { ...job, ...(given ? { spacingMm: [...given] as [number, number, number] } : {}) });
+      if (read.refused) {
+        rejected.push({ path: where, code: read.refused.code, message: read.refused.message });
+        continue;
+      }
+      const r = read;
       const volume = Volume.create({ ...r, voxels: new Int16Array(r.voxels) });
       const stats = r.statistics;
       await emit({
-        id: shortHash(`${r.source}|${r.files.map((f: string) => path.basename(f)).join('|')}|${r.dimensions.join('x')}|${stats.mean}`),
+        // The spacing is part of it: a stack opened again with another spacing is another volume.
+        id: shortHash(`${r.source}|${r.files.map((f: string) => path.basename(f)).join('|')}|${r.dimensions.join('x')}|${stats.mean}${r.source === 'image-stack' ? `|${r.spacingMm.join('x')}` : ''}`),
         source: r.source,
-        path: job.kind === 'image-stack' ? path.dirname(job.paths[0]!) : job.paths[0]!,
+        path: where,
         seriesInstanceUid: '',
         studyInstanceUid: '',
         modality: 'CT',
@@ -125,10 +144,15 @@ export async function readSeries(paths: string[], pool: IngestPool, options: Rea
         files: r.files,
       }, volume);
     } catch (error) {
-      rejected.push(toRejection(job.kind === 'image-stack' ? path.dirname(job.paths[0]!) : job.paths[0]!, error));
+      rejected.push(toRejection(where, error));
     }
   }
-  return { series, rejected };
+  return { series, rejected, ignored };
+}
+
+function spacingGivenWarning(read: Volume, given: readonly number[]): { code: string; message: string } {
+  const was = read.spacingMm.map((v) => Math.round(v * 1000) / 1000).join(' × ');
+  return { code: 'spacing-given', message: `The spacing given, ${given.join(' × ')} mm, replaced the ${read.spacing.source === 'header' ? "file's" : 'estimated'} ${was} mm.` };
 }
 
 function dicomSeriesId(plan: SeriesPlan): string {
@@ -139,9 +163,17 @@ function dicomSeriesId(plan: SeriesPlan): string {
   );
 }
 
-/** Images grouped by folder and size; unrecognised images become rejections. */
+/**
+ * Images grouped by folder, family of names and size (a series' slices are named alike: `img12.jpg`
+ * and `mosmed_img3.jpg` of one folder are two sets); unrecognised images become rejections. Within one numbered
+ * family of names (`slice_001.png` …: the name with its digits taken out), a size held by at least
+ * 60 % of the family's images, and three or more, is the series' size: images of other sizes in
+ * that family are refused (`mixed-image-sizes`) instead of becoming stacks of their own. Families
+ * without such a size (single slices of different patients, each cropped differently) keep one
+ * stack per size.
+ */
 function groupImages(files: string[], rejected: Rejection[]): string[][] {
-  const groups = new Map<string, string[]>();
+  const sized: { file: string; size: string; family: string }[] = [];
   for (const file of files) {
     let size: ReturnType<typeof sniffImageSize>;
     try {
@@ -154,9 +186,27 @@ function groupImages(files: string[], rejected: Rejection[]): string[][] {
       rejected.push({ path: file, code: 'not-an-image', message: 'The file has an image extension but is not a PNG or JPEG image.' });
       continue;
     }
-    const key = `${path.dirname(file)}|${size.width}x${size.height}`;
-    groups.set(key, [...(groups.get(key) ?? []), file]);
+    const family = `${path.dirname(file)}|${path.basename(file).toLowerCase().replace(/\d+/g, '#')}`;
+    sized.push({ file, size: `${size.width}×${size.height}`, family });
+  }
+  const families = new Map<string, typeof sized>();
+  for (const s of sized) families.set(s.family, [...(families.get(s.family) ?? []), s]);
+  const kept: typeof sized = [];
+  for (const members of families.values()) {
+    const counts = new Map<string, number>();
+    for (const m of members) counts.set(m.size, (counts.get(m.size) ?? 0) + 1);
+    const [main, n] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]!;
+    const series = counts.size > 1 && n >= 3 && n >= 0.6 * members.length;
+    for (const m of members) {
+      if (series && m.size !== main) {
+        rejected.push({ path: m.file, code: 'mixed-image-sizes', message: `This image is ${m.size} but ${n} of the ${members.length} images named like it in its folder are ${main}: the slices of one series share a size, so it was left out of their stack.` });
+      } else kept.push(m);
+    }
+  }
+  const groups = new Map<string, string[]>();
+  for (const s of kept) {
+    const key = `${s.family}|${s.size}`;
+    groups.set(key, [...(groups.get(key) ?? []), s.file]);
   }
   return [...groups.values()];
 }
-

@@ -1,6 +1,7 @@
 import type { Rejection, Warning } from '../errors.js';
-import type { Direction, Vec3 } from '../geometry/vec3.js';
-import type { Units } from '../volume/volume.js';
+import type { Direction } from '../geometry/vec3.js';
+import type { Vec3 } from '../geometry/vec3.js';
+import type { AssumedWindow, SpacingSource, Units } from '../volume/volume.js';
 
 export type SeriesSource = 'dicom' | 'nifti' | 'metaimage' | 'image-stack';
 
@@ -23,6 +24,12 @@ export interface SeriesSummary {
   originLps: Vec3;
   direction: Direction;
   units: Units;
+  /** Where spacingMm came from: the file's header, an estimate from anatomy (image stacks), or the user (`--spacing`). */
+  spacingSource: SpacingSource;
+  /** How an uncalibrated series' values were obtained (units 'unknown'): the recognised window and its evidence. */
+  assumedWindow?: AssumedWindow;
+  /** False for a sparse set of slices (not neighbours in the body): lengths along the slices and volumes mean little. */
+  contiguous: boolean;
   valueRange: [number, number];
   valueMean: number;
   transferSyntaxUids: string[];
@@ -36,6 +43,8 @@ export interface SeriesSummary {
 export interface InspectResult {
   series: SeriesSummary[];
   rejected: Rejection[];
+  /** Stray non-image files skipped (labels.json, tables, notes, thumbnail databases): counted, not rejected. */
+  ignored: string[];
 }
 
 export interface InspectOptions {
@@ -43,4 +52,8 @@ export interface InspectOptions {
   checksum?: boolean;
   /** Worker threads for header parsing and pixel decoding (default: available cores). */
   workers?: number;
+  /** Voxel spacing [x, y, z] mm given by the user: replaces the header's or the estimate, for every series. */
+  spacingMm?: Vec3;
+  /** The same for image stacks only (files that carry no spacing): the app's setting. */
+  imageStackSpacingMm?: Vec3;
 }

@@ -6,7 +6,8 @@ const SAMPLES = 1 << 18;
 /**
  * Why the volume's values cannot be used as HU, or null when they can. The lung mask thresholds
  * at −600 HU, so values on another scale would give a silently empty or absurd mask.
- * - `units: 'unknown'` (8-bit image stacks mapped through an assumed window);
+ * Uncalibrated volumes (`units: 'unknown'`: image stacks) hold approximate HU — the reader undid
+ * the display window it recognised, and `assumedWindow` says how — and are judged like the rest:
  * - a median below −1,100 or above 2,000: no CT is mostly below air or mostly bone and metal;
  * - no air or fat (1st percentile ≥ −50) yet the 99th percentile above 900: stored values whose
  *   rescale (intercept −1024) was never applied, where air reads ≈ 0 and soft tissue ≈ 1,000. (A
@@ -15,9 +16,6 @@ const SAMPLES = 1 << 18;
  * −3,024) is common.
  */
 export function checkHu(volume: Volume): string | null {
-  if (volume.units !== 'HU') {
-    return 'The volume is not in Hounsfield units (it comes from an uncalibrated image source), so lungs cannot be found by their density.';
-  }
   const v = volume.voxels;
   const stride = Math.max(1, Math.floor(v.length / SAMPLES));
   const counts = new Uint32Array(65536);

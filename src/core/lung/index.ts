@@ -69,11 +69,13 @@ export {
   type LungsFound,
   type LungsNotFound,
   DEFAULT_LUNG_MASK_OPTIONS,
+  PRE_MASKED_WARNING,
   type LungMaskOptions,
   type LungMaskResult,
   type LungMaskStatus,
 } from './lung-mask.js';
 export type { CandidateReport } from './select.js';
+export { preMaskedBackground } from './pre-masked.js';
 export { boundingBox, dilateRunsL1 } from './distance.js';
 export { runsToDense, sliceVoxelCounts, type RunVolume } from './runs.js';
 export { maskOnThreads, lungsOf, lungHull, lungSlab, type LungTasks, type LungHullTask, type LungSlabTask, type MaskOnThreads, type SlabResult } from './thread-split.js';

@@ -176,15 +176,16 @@ describe('computeLungMask says why when there is no lung', () => {
     }
   });
 
-  it('non-HU input: an uncalibrated image stack, or stored values without their rescale', () => {
+  it('uncalibrated input (approximate HU through an assumed window) is masked like HU; stored values without their rescale are not', () => {
     const chest = syntheticChest({ dimensions: [64, 64, 20], spacingMm: [6.25, 6.25, 10] });
     const stack = Volume.create({
       ...chest.volume, voxels: chest.volume.voxels, units: 'unknown',
-      assumedWindow: { lowHu: -1000, highHu: 1000, note: 'test' },
+      assumedWindow: { lowHu: -1350, highHu: 150, note: 'test' },
     });
     const a = computeLungMask(stack);
     expectWellFormed(a, stack);
-    expect(a.status).toBe('not-hu');
+    expect(a.status).toBe('ok');
+    expect(Array.from(a.mask)).toEqual(Array.from(computeLungMask(chest.volume).mask));
     const raw = Volume.create({ ...chest.volume, voxels: chest.volume.voxels.map((v) => v + 1024), units: 'HU' });
     const b = computeLungMask(raw);
     expect(b.status).toBe('not-hu');

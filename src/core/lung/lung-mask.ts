@@ -1,3 +1,4 @@
+import type { Warning } from '../errors.js';
 import type { Volume } from '../volume/volume.js';
 import { blockMeanVolume, gridFactor, upsampleRuns } from './coarse-grid.js';
 import { closeSlicesWithDisc } from './disc-closing.js';
@@ -7,9 +8,11 @@ import { smoothedBelowRuns } from './gaussian.js';
 import { growWithinHull } from './grow-in-hull.js';
 import { checkHu } from './hu-check.js';
 import { fillOuterPockets } from './outer-pockets.js';
+import { preMaskedLungs } from './pre-masked.js';
 import { runsToDense, sliceVoxelCounts, subtractRuns, unionRuns, type RunVolume } from './runs.js';
 import { bodyAxis, filterSliceComponents, selectLungComponents, type CandidateReport } from './select.js';
 import { mainPart, separateLungs } from './separate.js';
+import { lungMaskPerSlice } from './sparse-slices.js';
 
 /** Every constant of the recipe (DESIGN.md §5), with Liao et al.'s values as defaults. */
 export interface LungMaskOptions {
@@ -109,13 +112,23 @@ export interface LungMaskResult {
   /** Every 3-D air component of at least 5 mL that reached the selection, and what became of it. */
   candidates: CandidateReport[];
   timingsMs: Record<string, number>;
+  /** What the mask assumed beyond the recipe (a pre-masked export). */
+  warnings?: Warning[];
 }
+
+/** Said of every mask taken from a pre-masked export (pre-masked.ts). */
+export const PRE_MASKED_WARNING: Warning = {
+  code: 'pre-masked',
+  message: 'The images were already masked (black outside the lungs): the lungs were taken as what the export kept, without the body rules of the lung mask.',
+};
 
 /**
  * The lung mask of a CT volume in HU, by the recipe of Liao et al. (DSB 2017) that the paper
  * adopts (DESIGN.md §5), spacing-aware and run-length based (the choices are listed in index.ts).
  * Never throws for odd input: a volume without HU gives `not-hu`, one without a lung-sized air
- * component near the body's axis `no-lung-found`, each with a sentence.
+ * component near the body's axis `no-lung-found`, each with a sentence. A sparse set (not
+ * contiguous) is masked slice by slice (sparse-slices.ts); a pre-masked export keeps what it
+ * kept (pre-masked.ts), with a warning.
  *
  * It runs in three parts, which a caller with two threads may also run apart (thread-split.ts):
  * `findLungs` (the stages that see the whole volume), `hullOfLung` (each lung on its own) and
@@ -123,6 +136,7 @@ export interface LungMaskResult {
  */
 export function computeLungMask(volume: Volume, options: Partial<LungMaskOptions> = {}): LungMaskResult {
   const [nx, ny, nz] = volume.dimensions;
+  if (!volume.contiguous && nz > 1) return lungMaskPerSlice(volume, (slice) => computeLungMask(slice, options));
   const o: LungMaskOptions = { ...DEFAULT_LUNG_MASK_OPTIONS, ...options };
   const found = findLungs(volume, o);
   const timingsMs = found.timingsMs;
@@ -159,6 +173,7 @@ export function computeLungMask(volume: Volume, options: Partial<LungMaskOptions
     lungCount: found.lungs.length,
     candidates: found.candidates,
     timingsMs,
+    ...(found.preMasked ? { warnings: [PRE_MASKED_WARNING] } : {}),
   };
 }
 
@@ -177,6 +192,8 @@ export interface LungsFound {
   gridFactor: 1 | 2;
   candidates: CandidateReport[];
   timingsMs: Record<string, number>;
+  /** The volume was a pre-masked export: the lungs are what it kept (pre-masked.ts). */
+  preMasked?: boolean;
 }
 
 export interface LungsNotFound {
@@ -210,9 +227,11 @@ export function findLungs(volume: Volume, options: Partial<LungMaskOptions> = {}
  * side (nodules and opacities at the chest wall), a 10 mm disc closing (small notches anywhere).
  * On the decision grid; independent of the other lung.
  */
-export function hullOfLung(found: Pick<LungsFound, 'lungs' | 'lungLike' | 'axis' | 'gridSpacingMm'>, index: number, options: Partial<LungMaskOptions> = {}): RunVolume {
+export function hullOfLung(found: Pick<LungsFound, 'lungs' | 'lungLike' | 'axis' | 'gridSpacingMm' | 'preMasked'>, index: number, options: Partial<LungMaskOptions> = {}): RunVolume {
   const o: LungMaskOptions = { ...DEFAULT_LUNG_MASK_OPTIONS, ...options };
   const lung = found.lungs[index]!;
+  // A pre-masked export's lungs are what it kept: nothing of the hull is added to them.
+  if (found.preMasked) return fillHoles2d(lung);
   const spacing = found.gridSpacingMm;
   const filled = fillHoles2d(found.lungs.length > 1 ? mainPart(lung) : lung);
   const grown = fillHoles2d(growWithinHull(filled, found.lungLike));
@@ -249,7 +268,7 @@ function stopwatch(timingsMs: Record<string, number>): (stage: string) => void {
 }
 
 type LungRuns =
-  | { status: 'ok'; lungs: RunVolume[]; lungLike: RunVolume; axis: Float64Array; gridSpacingMm: Vec3; candidates: CandidateReport[] }
+  | { status: 'ok'; lungs: RunVolume[]; lungLike: RunVolume; axis: Float64Array; gridSpacingMm: Vec3; candidates: CandidateReport[]; preMasked?: boolean }
   | { status: Exclude<LungMaskStatus, 'ok'>; reason: string; candidates: CandidateReport[] };
 
 /**
@@ -260,6 +279,12 @@ type LungRuns =
 function lungRuns(volume: Volume, o: LungMaskOptions, sigmaVoxels: number, lap: (stage: string) => void): LungRuns {
   const [nx, ny, nz] = volume.dimensions;
   const spacing = volume.spacingMm;
+  const separation = { maxErosionMm: o.separationMaxErosionMm, maxRatio: o.separationMaxRatio, gridSpacingMm: o.separationGridMm, simd: o.simd };
+  const preMasked = preMaskedLungs(volume, separation);
+  if (preMasked) {
+    lap('preMasked');
+    return { status: 'ok', lungs: preMasked.lungs, lungLike: preMasked.lungLike, axis: preMasked.axis, gridSpacingMm: spacing, candidates: [], preMasked: true };
+  }
   const hu = checkHu(volume);
   lap('huCheck');
   if (hu) return { status: 'not-hu', reason: hu, candidates: [] };

@@ -37,6 +37,7 @@ async function loadDicom(folder: string): Promise<Volume> {
 /** A NIfTI file as a Volume. */
 async function loadNifti(file: string): Promise<Volume> {
   const r = await pool.call('readFormat', { kind: 'nifti', paths: [file] });
+  if (r.refused) throw new Error(r.refused.message);
   return Volume.create({
     dimensions: r.dimensions, spacingMm: r.spacingMm, originLps: r.originLps, direction: r.direction,
     voxels: new Int16Array(r.voxels), units: r.units,

@@ -76,7 +76,7 @@ export class RunBuilder {
 }
 
 /** Runs of the voxels of a dense grid (x fastest, then y, then slice) whose value exceeds `t`. */
-export function runsAbove(values: Uint8Array | Float32Array, nx: number, ny: number, nz: number, t: number): RunVolume {
+export function runsAbove(values: Uint8Array | Int16Array | Float32Array, nx: number, ny: number, nz: number, t: number): RunVolume {
   const b = new RunBuilder(nx, ny, nz);
   for (let r = 0, base = 0; r < ny * nz; r++, base += nx) {
     let start = -1;

@@ -15,7 +15,7 @@ import { DEFAULT_LUNG_MASK_OPTIONS, findLungs, hullOfLung, joinLungs, lungMeasur
 import { runsToDense, sliceVoxelCounts, type RunVolume } from './runs.js';
 
 export interface LungHullTask {
-  found: Pick<LungsFound, 'lungs' | 'lungLike' | 'axis' | 'gridSpacingMm'>;
+  found: Pick<LungsFound, 'lungs' | 'lungLike' | 'axis' | 'gridSpacingMm' | 'preMasked'>;
   index: number;
 }
 
@@ -42,7 +42,7 @@ export interface LungTasks<Slab extends SlabResult> {
 }
 
 export type MaskOnThreads<Slab> =
-  | { status: 'ok'; lungVolumeMl: number; slicesWithLung: number; slabs: Slab[]; maskMs: number }
+  | { status: 'ok'; lungVolumeMl: number; slicesWithLung: number; slabs: Slab[]; maskMs: number; preMasked?: boolean }
   | { status: Exclude<LungMaskStatus, 'ok'>; reason: string; maskMs: number };
 
 /** Runs the three parts on the caller's threads; `maskMs` is the mask's share of the wall time. */
@@ -50,7 +50,7 @@ export async function maskOnThreads<Slab extends SlabResult>(tasks: LungTasks<Sl
   const started = performance.now();
   const found = await tasks.lungsOf({ volume });
   if (found.status !== 'ok') return { status: found.status, reason: found.reason, maskMs: performance.now() - started };
-  const part = { lungs: found.lungs, lungLike: found.lungLike, axis: found.axis, gridSpacingMm: found.gridSpacingMm };
+  const part = { lungs: found.lungs, lungLike: found.lungLike, axis: found.axis, gridSpacingMm: found.gridSpacingMm, ...(found.preMasked ? { preMasked: true } : {}) };
   const hulls = await Promise.all(found.lungs.map((_, index) => tasks.lungHull({ found: part, index })));
   const slabsStart = performance.now();
   const { dimensions, spacingMm } = volume;
@@ -58,7 +58,7 @@ export async function maskOnThreads<Slab extends SlabResult>(tasks: LungTasks<Sl
   const counts = new Float64Array(dimensions[2]);
   for (const s of slabs) for (let k = 0; k < counts.length; k++) counts[k]! += s.counts[k]!;
   const { lungVolumeMl, slicesWithLung } = lungMeasures(counts, spacingMm);
-  return { status: 'ok', lungVolumeMl, slicesWithLung, slabs, maskMs: slabsStart - started + Math.max(...slabs.map((s) => s.timingsMs.mask)) };
+  return { status: 'ok', lungVolumeMl, slicesWithLung, slabs, maskMs: slabsStart - started + Math.max(...slabs.map((s) => s.timingsMs.mask)), ...(found.preMasked ? { preMasked: true } : {}) };
 }
 
 /** Part 1: the stages that see the whole volume (lung-mask.ts `findLungs`). */

@@ -20,50 +20,8 @@ export type LesionStyle = 'v1' | 'v2';
  */
 export function planCovidLesions(rng: Rng, lungs: LungSamples, findings: readonly CovidFinding[], extent: number, style: LesionStyle = 'v1'): Blob[] {
   if (style === 'v2') return planV2(rng, lungs, findings, extent);
-  const e = clamp01(extent);
-  const count = Math.round(lerp(2, 26, Math.pow(e, 0.9))) + rng.int(0, e < 0.2 ? 1 : 2);
-  const zMax = lungs.zRefMax;
-  const posteriorY = lungs.yPosterior;
-  const anteriorY = lungs.yAnterior;
-  const weight = (side: number) => cellSampler(lungs, (i: number) => {
-    if (lungs.side[i] !== side) return 0;
-    const depth = lungs.depthMm[i]!;
-    const peripheral = Math.exp(-depth / (10 + 25 * e));
-    const posterior = (0.25 + (lungs.y[i]! - anteriorY) / (posteriorY - anteriorY)) ** 2;
-    const lower = 0.5 + (1 - lungs.zRef[i]! / zMax);
-    return peripheral * posterior * lower;
-  });
-  const samplers = { [-1]: weight(-1), [1]: weight(1) } as Record<number, (random: () => number) => number | undefined>;
   const blobs: Blob[] = [];
-  const patterns = findings.length ? findings : (['ground-glass'] as const);
-  // Alternate sides so that every scan with two or more lesions is bilateral.
-  const firstSide = rng.chance(0.55) ? -1 : 1;
-  for (let k = 0; k < count; k++) {
-    const side = k % 2 === 0 ? firstSide : -firstSide;
-    const cell = samplers[side]!(() => rng.random());
-    if (cell === undefined) continue;
-    const pattern: CovidFinding = k < patterns.length ? patterns[k]! : rng.chance(0.55) ? 'ground-glass' : rng.pick(patterns);
-    const along = rng.uniform(6, 12) + e * rng.uniform(10, 36);
-    const across = along * rng.uniform(0.45, 0.8);
-    // The first two are large enough to fill half of even a 5 mm slice: a COVID case always shows.
-    const az = Math.max(k < 2 ? 6 : 0, along * rng.uniform(0.7, 1.3));
-    // Centre a little inside the pleura so the opacity hugs it.
-    const inward = across * rng.uniform(0.1, 0.6);
-    const nx = lungs.nx[cell]!;
-    const ny = lungs.ny[cell]!;
-    const base = {
-      cx: lungs.x[cell]! - nx * inward + rng.uniform(-1.5, 1.5),
-      cy: lungs.y[cell]! - ny * inward + rng.uniform(-1.5, 1.5),
-      cz: lungs.z[cell]! + rng.uniform(-1.5, 1.5),
-      ax: along,
-      ay: across,
-      az,
-      theta: Math.atan2(ny, nx) + Math.PI / 2 + rng.uniform(-0.3, 0.3),
-      roughness: rng.uniform(0.12, 0.28),
-      reticulationHu: 0,
-      mottleHu: rng.uniform(15, 35),
-      lesion: true,
-    };
+  for (const { pattern, nx, ny, along, across, az, base } of lesionSites(rng, lungs, findings, extent, SITES_V1)) {
     if (pattern === 'consolidation') {
       // A ground-glass halo around a consolidated core that lies against the pleura.
       blobs.push({ ...base, edgeMm: rng.uniform(3, 6), hu: rng.uniform(-680, -520) });
@@ -89,8 +47,6 @@ export function planCovidLesions(rng: Rng, lungs: LungSamples, findings: readonl
  */
 function planV2(rng: Rng, lungs: LungSamples, findings: readonly CovidFinding[], extent: number): Blob[] {
   const e = clamp01(extent);
-  const count = Math.round(lerp(2, 24, Math.pow(e, 0.9))) + rng.int(0, e < 0.2 ? 1 : 2);
-  const zMax = lungs.zRefMax;
   const [midX, midY] = centroid(lungs);
   const costal = (i: number) => {
     const ox = lungs.x[i]! - midX;
@@ -99,42 +55,8 @@ function planV2(rng: Rng, lungs: LungSamples, findings: readonly CovidFinding[],
     // The pleura's outward normal against the direction away from the middle of the chest.
     return smoothstep(-0.35, 0.45, (lungs.nx[i]! * ox + lungs.ny[i]! * oy) / norm);
   };
-  const weight = (side: number) => cellSampler(lungs, (i: number) => {
-    if (lungs.side[i] !== side) return 0;
-    const peripheral = Math.exp(-lungs.depthMm[i]! / (8 + 22 * e)) * (0.08 + 0.92 * costal(i));
-    const posterior = (0.3 + (lungs.y[i]! - lungs.yAnterior) / (lungs.yPosterior - lungs.yAnterior)) ** 2;
-    const lower = 0.45 + (1 - lungs.zRef[i]! / zMax);
-    return peripheral * posterior * lower;
-  });
-  const samplers = { [-1]: weight(-1), [1]: weight(1) } as Record<number, (random: () => number) => number | undefined>;
-  const patterns = findings.length ? findings : (['ground-glass'] as const);
   const blobs: Blob[] = [];
-  const firstSide = rng.chance(0.55) ? -1 : 1;
-  for (let k = 0; k < count; k++) {
-    const side = k % 2 === 0 ? firstSide : -firstSide;
-    const cell = samplers[side]!(() => rng.random());
-    if (cell === undefined) continue;
-    const pattern: CovidFinding = k < patterns.length ? patterns[k]! : rng.chance(0.5) ? 'ground-glass' : rng.pick(patterns);
-    const along = rng.uniform(7, 13) + e * rng.uniform(10, 34);
-    const across = along * rng.uniform(0.4, 0.75);
-    const az = Math.max(k < 2 ? 7 : 0, along * rng.uniform(0.7, 1.3));
-    const nx = lungs.nx[cell]!;
-    const ny = lungs.ny[cell]!;
-    // The opacity's outer edge at the pleura: its centre about one semi-axis inside.
-    const inward = across * rng.uniform(0.55, 0.95);
-    const base = {
-      cx: lungs.x[cell]! - nx * inward + rng.uniform(-1.5, 1.5),
-      cy: lungs.y[cell]! - ny * inward + rng.uniform(-1.5, 1.5),
-      cz: lungs.z[cell]! + rng.uniform(-1.5, 1.5),
-      ax: along,
-      ay: across,
-      az,
-      theta: Math.atan2(ny, nx) + Math.PI / 2 + rng.uniform(-0.25, 0.25),
-      roughness: rng.uniform(0.12, 0.3),
-      reticulationHu: 0,
-      mottleHu: rng.uniform(15, 35),
-      lesion: true,
-    };
+  for (const { pattern, cell, nx, ny, along, across, az, base } of lesionSites(rng, lungs, findings, extent, SITES_V2, (i) => 0.08 + 0.92 * costal(i))) {
     // Early lesions are fainter and hazier; peak ones denser.
     const ggoHu = lerp(rng.uniform(-760, -640), rng.uniform(-640, -450), e);
     if (pattern === 'crazy-paving') {
@@ -168,6 +90,101 @@ function planV2(rng: Rng, lungs: LungSamples, findings: readonly CovidFinding[],
     }
   }
   return blobs;
+}
+
+/** How a style places and sizes its lesions (lengths in mm; pairs are the ranges drawn from). */
+interface SiteStyle {
+  /** Lesions at extent 0 and at extent 1, before zero to two more at random. */
+  count: [number, number];
+  /** Where sites fall, ∝ e^(−depth / (a + b · extent)) · (posterior + front-to-back fraction)² · (lower + 1 − height fraction). */
+  pleuraMm: [number, number];
+  posterior: number;
+  lower: number;
+  /** The chance that a lesion beyond the case's listed findings is ground glass (else one of them). */
+  groundGlass: number;
+  /** Long axis: a draw from `alongMm`, plus extent times a draw from `growthMm`. */
+  alongMm: [number, number];
+  growthMm: [number, number];
+  /** Short axis as a fraction of the long one. */
+  across: [number, number];
+  /** The first two lesions' least z semi-axis: large enough to fill half of even a 5 mm slice, so a COVID case always shows. */
+  firstAzMm: number;
+  /** How far the centre lies inside the pleura, as a fraction of the short axis. */
+  inward: [number, number];
+  /** Largest turn (radians) off the pleura's direction. */
+  tilt: number;
+  roughness: [number, number];
+}
+
+const SITES_V1: SiteStyle = {
+  count: [2, 26], pleuraMm: [10, 25], posterior: 0.25, lower: 0.5, groundGlass: 0.55, alongMm: [6, 12], growthMm: [10, 36],
+  across: [0.45, 0.8], firstAzMm: 6, inward: [0.1, 0.6], tilt: 0.3, roughness: [0.12, 0.28],
+};
+/** v2: the opacity's outer edge at the pleura, its centre about one semi-axis inside. */
+const SITES_V2: SiteStyle = {
+  count: [2, 24], pleuraMm: [8, 22], posterior: 0.3, lower: 0.45, groundGlass: 0.5, alongMm: [7, 13], growthMm: [10, 34],
+  across: [0.4, 0.75], firstAzMm: 7, inward: [0.55, 0.95], tilt: 0.25, roughness: [0.12, 0.3],
+};
+
+interface LesionSite {
+  pattern: CovidFinding;
+  cell: number;
+  /** The pleura's outward direction at the cell. */
+  nx: number;
+  ny: number;
+  along: number;
+  across: number;
+  az: number;
+  /** The lesion's blob but for its edge and HU, which each pattern draws. */
+  base: Omit<Blob, 'edgeMm' | 'hu'>;
+}
+
+/**
+ * The sites of a case's lesions, drawn from `rng` one by one as the caller asks for them (its
+ * own draws for each site's blobs come between): alternating sides, so that every scan with two
+ * or more lesions is bilateral; each a sampled lung cell (weighted as `style` says, times
+ * `facing`), the case's findings first and then mostly ground glass, sized by extent.
+ */
+function* lesionSites(rng: Rng, lungs: LungSamples, findings: readonly CovidFinding[], extent: number, style: SiteStyle, facing: (i: number) => number = () => 1): Generator<LesionSite> {
+  const e = clamp01(extent);
+  const count = Math.round(lerp(style.count[0], style.count[1], Math.pow(e, 0.9))) + rng.int(0, e < 0.2 ? 1 : 2);
+  const zMax = lungs.zRefMax;
+  const weight = (side: number) => cellSampler(lungs, (i: number) => {
+    if (lungs.side[i] !== side) return 0;
+    const peripheral = Math.exp(-lungs.depthMm[i]! / (style.pleuraMm[0] + style.pleuraMm[1] * e)) * facing(i);
+    const posterior = (style.posterior + (lungs.y[i]! - lungs.yAnterior) / (lungs.yPosterior - lungs.yAnterior)) ** 2;
+    const lower = style.lower + (1 - lungs.zRef[i]! / zMax);
+    return peripheral * posterior * lower;
+  });
+  const samplers = { [-1]: weight(-1), [1]: weight(1) } as Record<number, (random: () => number) => number | undefined>;
+  const patterns = findings.length ? findings : (['ground-glass'] as const);
+  const firstSide = rng.chance(0.55) ? -1 : 1;
+  for (let k = 0; k < count; k++) {
+    const side = k % 2 === 0 ? firstSide : -firstSide;
+    const cell = samplers[side]!(() => rng.random());
+    if (cell === undefined) continue;
+    const pattern: CovidFinding = k < patterns.length ? patterns[k]! : rng.chance(style.groundGlass) ? 'ground-glass' : rng.pick(patterns);
+    const along = rng.uniform(style.alongMm[0], style.alongMm[1]) + e * rng.uniform(style.growthMm[0], style.growthMm[1]);
+    const across = along * rng.uniform(style.across[0], style.across[1]);
+    const az = Math.max(k < 2 ? style.firstAzMm : 0, along * rng.uniform(0.7, 1.3));
+    const inward = across * rng.uniform(style.inward[0], style.inward[1]);
+    const nx = lungs.nx[cell]!;
+    const ny = lungs.ny[cell]!;
+    const base = {
+      cx: lungs.x[cell]! - nx * inward + rng.uniform(-1.5, 1.5),
+      cy: lungs.y[cell]! - ny * inward + rng.uniform(-1.5, 1.5),
+      cz: lungs.z[cell]! + rng.uniform(-1.5, 1.5),
+      ax: along,
+      ay: across,
+      az,
+      theta: Math.atan2(ny, nx) + Math.PI / 2 + rng.uniform(-style.tilt, style.tilt),
+      roughness: rng.uniform(style.roughness[0], style.roughness[1]),
+      reticulationHu: 0,
+      mottleHu: rng.uniform(15, 35),
+      lesion: true,
+    };
+    yield { pattern, cell, nx, ny, along, across, az, base };
+  }
 }
 
 function centroid(s: LungSamples): [number, number] {

@@ -3,7 +3,7 @@ import { cavityRows, paintParenchyma } from './lungs.js';
 import { refZ } from './patient.js';
 import { Rng } from './random.js';
 import { SliceCanvas, Tissue } from './raster.js';
-import { addStreaks, applyMotion, finishSlab, finishSlabV2 } from './scanner.js';
+import { addStreaks, applyMotion, finishSlab } from './scanner.js';
 import { buildScene, type Grid } from './scene.js';
 import type { Point3 } from './patient.js';
 import type { SlabTarget } from './tubes.js';
@@ -85,9 +85,7 @@ export function generateCase(spec: PhantomCaseSpec): PhantomCase {
     const out = voxels.subarray(offset, end);
     const lungOut = lungMask.subarray(offset, end);
     const lesionOut = lesionMask.subarray(offset, end);
-    lesionVoxelsPerSlice.push(spec.v2
-      ? finishSlabV2(slab, scratch, blurred, scene.scanner, noiseRng, out, lungOut, lesionOut, rows)
-      : finishSlab(slab, scratch, scene.scanner, noiseRng, out, lungOut, lesionOut, rows));
+    lesionVoxelsPerSlice.push(finishSlab(slab, scratch, blurred, scene.scanner, noiseRng, out, lungOut, lesionOut, rows));
     if (prone) {
       // Face down, a scanner writes the image turned half a turn (rows and columns run −y, −x).
       out.reverse();

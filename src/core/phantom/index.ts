@@ -11,7 +11,8 @@
  */
 export { planCases, type PlanOptions } from './plan.js';
 export { generateCase } from './generate.js';
-export { writePhantoms, SCANNER_HU_RANGE, type PhantomLabels, type PhantomLabelEntry, type PhantomRunOptions } from './write-phantoms.js';
+export { writePngStack, renderSlicePng, PNG_WINDOWS, type PngWindow, type PngStackOptions } from './write-png-stack.js';
+export { writePhantoms, writePhantomCase, SCANNER_HU_RANGE, type PhantomLabels, type PhantomLabelEntry, type PhantomRunOptions } from './write-phantoms.js';
 export { writeInserted, makeCase, type InsertRunOptions, type InsertedLabels, type InsertedLabelEntry, type BackgroundRecord } from './write-inserted.js';
 export { LESION_TRUTH_HU } from './insert-lesions.js';
 export { loadBackground, type Background } from './backgrounds.js';

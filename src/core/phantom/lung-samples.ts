@@ -35,7 +35,7 @@ export function sampleLungs(p: Patient, effusionMm: [number, number], cellMm = 3
   const half = 180 * p.sx;
   const size = Math.ceil((2 * half) / cellMm);
   const canvas = new SliceCanvas(size, cellMm, -half, -half);
-  const out = { x: [] as number[], y: [] as number[], z: [] as number[], side: [] as number[], depth: [] as number[], nx: [] as number[], ny: [] as number[], zr: [] as number[] };
+  const cells = new LungCells(cellMm);
   const zLo = at(p, 0, 0, -5)[2];
   const zHi = at(p, 0, 0, 262)[2];
   const dist = new Float32Array(size * size);
@@ -48,35 +48,70 @@ export function sampleLungs(p: Patient, effusionMm: [number, number], cellMm = 3
         const q = j * size + i;
         const t = canvas.tissue[q]!;
         if (t !== Tissue.lungRight && t !== Tissue.lungLeft) continue;
-        const gx = dist[q + 1]! - dist[q - 1]!;
-        const gy = dist[q + size]! - dist[q - size]!;
-        const g = Math.hypot(gx, gy) || 1;
-        out.x.push(canvas.x0 + i * cellMm);
-        out.y.push(canvas.y0 + j * cellMm);
-        out.z.push(z);
-        out.zr.push(zr);
-        out.side.push(t === Tissue.lungRight ? -1 : 1);
-        out.depth.push(dist[q]! * cellMm);
-        out.nx.push(-gx / g);
-        out.ny.push(-gy / g);
+        cells.add(dist, size, q, canvas.x0 + i * cellMm, canvas.y0 + j * cellMm, z, zr, t === Tissue.lungRight ? -1 : 1);
       }
     }
   }
-  return {
-    cellMm,
-    x: Float32Array.from(out.x),
-    y: Float32Array.from(out.y),
-    z: Float32Array.from(out.z),
-    side: Int8Array.from(out.side),
-    depthMm: Float32Array.from(out.depth),
-    nx: Float32Array.from(out.nx),
-    ny: Float32Array.from(out.ny),
-    zRef: Float32Array.from(out.zr),
-    count: out.x.length,
-    zRefMax: out.zr.reduce((a, b) => Math.max(a, b), -Infinity),
-    yAnterior: out.y.reduce((a, b) => Math.min(a, b), Infinity),
-    yPosterior: out.y.reduce((a, b) => Math.max(a, b), -Infinity),
-  };
+  // Supine in LPS: y grows toward the back.
+  return cells.samples(1);
+}
+
+/**
+ * LungSamples gathered cell by cell (by `sampleLungs` from a phantom's anatomy, by
+ * `sampleMaskLungs` from a real scan's lung mask), each from a chamfer distance map of its plane.
+ */
+export class LungCells {
+  private readonly x: number[] = [];
+  private readonly y: number[] = [];
+  private readonly z: number[] = [];
+  private readonly zr: number[] = [];
+  private readonly side: number[] = [];
+  private readonly depth: number[] = [];
+  private readonly nx: number[] = [];
+  private readonly ny: number[] = [];
+
+  /** `cellMm`: the side of a cell of the distance maps. */
+  constructor(private readonly cellMm: number) {}
+
+  /**
+   * Adds cell q of `dist` (`width` cells a row, in cells from the nearest non-lung cell) as a
+   * sample at (x, y, z) mm, height `zRef`, on `side`: its depth under the pleura, and the way out
+   * to it (down the distance's gradient).
+   */
+  add(dist: Float32Array, width: number, q: number, x: number, y: number, z: number, zRef: number, side: number): void {
+    const gx = dist[q + 1]! - dist[q - 1]!;
+    const gy = dist[q + width]! - dist[q - width]!;
+    const g = Math.hypot(gx, gy) || 1;
+    this.x.push(x);
+    this.y.push(y);
+    this.z.push(z);
+    this.zr.push(zRef);
+    this.side.push(side);
+    this.depth.push(dist[q]! * this.cellMm);
+    this.nx.push(-gx / g);
+    this.ny.push(-gy / g);
+  }
+
+  /** The samples; `posteriorSign` +1 where y grows toward the patient's back, −1 where it grows toward the front. */
+  samples(posteriorSign: 1 | -1): LungSamples {
+    const yLow = this.y.reduce((a, b) => Math.min(a, b), Infinity);
+    const yHigh = this.y.reduce((a, b) => Math.max(a, b), -Infinity);
+    return {
+      cellMm: this.cellMm,
+      x: Float32Array.from(this.x),
+      y: Float32Array.from(this.y),
+      z: Float32Array.from(this.z),
+      side: Int8Array.from(this.side),
+      depthMm: Float32Array.from(this.depth),
+      nx: Float32Array.from(this.nx),
+      ny: Float32Array.from(this.ny),
+      zRef: Float32Array.from(this.zr),
+      count: this.x.length,
+      zRefMax: this.zr.reduce((a, b) => Math.max(a, b), -Infinity),
+      yAnterior: posteriorSign > 0 ? yLow : yHigh,
+      yPosterior: posteriorSign > 0 ? yHigh : yLow,
+    };
+  }
 }
 
 /** Distance (in cells, chamfer 1/√2) from each lung cell to the nearest non-lung cell. */

@@ -1,4 +1,4 @@
-import { chamferDistance, type LungSamples } from './lung-samples.js';
+import { chamferDistance, LungCells, type LungSamples } from './lung-samples.js';
 
 /**
  * Which way a real scan's grid runs in the patient (LPS): +1 when the index increases toward the
@@ -44,7 +44,7 @@ export function sampleMaskLungs(mask: Uint8Array, dimensions: readonly [number, 
       break;
     }
   }
-  const out = { x: [] as number[], y: [] as number[], z: [] as number[], side: [] as number[], depth: [] as number[], nx: [] as number[], ny: [] as number[], zr: [] as number[] };
+  const cells = new LungCells(cellSizeMm);
   if (lowest >= 0) {
     for (let k = 0; k < nz; k += step) {
       const base = k * area;
@@ -71,41 +71,14 @@ export function sampleMaskLungs(mask: Uint8Array, dimensions: readonly [number, 
         for (let i = 1; i < w - 1; i++) {
           const q = j * w + i;
           if (dist[q] === 0) continue;
-          const gx = dist[q + 1]! - dist[q - 1]!;
-          const gy = dist[q + w]! - dist[q - w]!;
-          const g = Math.hypot(gx, gy) || 1;
           const ci = (i - 1) * cx + (cx - 1) / 2;
           const cj = (j - 1) * cy + (cy - 1) / 2;
-          out.x.push(ci * sx);
-          out.y.push(cj * sy);
-          out.z.push(k * sz);
-          out.zr.push(zRef);
-          out.side.push((ci < midI ? -1 : 1) * orientation.leftSign);
-          out.depth.push(dist[q]! * cellSizeMm);
-          out.nx.push(-gx / g);
-          out.ny.push(-gy / g);
+          cells.add(dist, w, q, ci * sx, cj * sy, k * sz, zRef, (ci < midI ? -1 : 1) * orientation.leftSign);
         }
       }
     }
   }
-  const ys = out.y;
-  const yLow = ys.reduce((a, b) => Math.min(a, b), Infinity);
-  const yHigh = ys.reduce((a, b) => Math.max(a, b), -Infinity);
-  return {
-    cellMm: cellSizeMm,
-    x: Float32Array.from(out.x),
-    y: Float32Array.from(out.y),
-    z: Float32Array.from(out.z),
-    side: Int8Array.from(out.side),
-    depthMm: Float32Array.from(out.depth),
-    nx: Float32Array.from(out.nx),
-    ny: Float32Array.from(out.ny),
-    zRef: Float32Array.from(out.zr),
-    count: out.x.length,
-    zRefMax: out.zr.reduce((a, b) => Math.max(a, b), -Infinity),
-    yAnterior: orientation.posteriorSign > 0 ? yLow : yHigh,
-    yPosterior: orientation.posteriorSign > 0 ? yHigh : yLow,
-  };
+  return cells.samples(orientation.posteriorSign);
 }
 
 /**

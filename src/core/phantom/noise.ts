@@ -19,7 +19,7 @@ function emptyTile(size: number): NoiseTile {
 }
 
 /** Rescales the values to zero mean and unit standard deviation. */
-function normalise(t: NoiseTile): NoiseTile {
+export function normaliseTile(t: NoiseTile): NoiseTile {
   const v = t.values;
   let sum = 0;
   for (let i = 0; i < v.length; i++) sum += v[i]!;
@@ -68,7 +68,7 @@ export function valueNoiseTile(rng: Rng, size: number, cellPx: number, octaves: 
     cell /= 2;
     if (cell < 1) break;
   }
-  return normalise(tile);
+  return normaliseTile(tile);
 }
 
 /**
@@ -96,7 +96,7 @@ export function filteredGaussianTile(rng: Rng, size: number, taps: readonly numb
       tile.values[j * size + i] = s;
     }
   }
-  return normalise(tile);
+  return normaliseTile(tile);
 }
 
 /**

@@ -54,11 +54,21 @@ export function planCases(options: PlanOptions): PhantomCaseSpec[] {
     const j = run.int(0, i);
     [labels[i], labels[j]] = [labels[j]!, labels[i]!];
   }
-  if (v2) return labels.map((covid, i) => planOneV2(new Rng(`${String(seed)}/case-v2/${i}`), i, deriveSeed(seed, `case-v2/${i}`), covid, size, minSlices, maxSlices));
-  return labels.map((covid, i) => planOne(new Rng(`${String(seed)}/case/${i}`), i, deriveSeed(seed, `case/${i}`), covid, size, minSlices, maxSlices));
+  const stream = v2 ? 'case-v2' : 'case';
+  const draw = v2 ? planOneV2 : planOne;
+  return labels.map((covid, i): PhantomCaseSpec => ({
+    id: `case-${String(i + 1).padStart(4, '0')}`,
+    seed: deriveSeed(seed, `${stream}/${i}`),
+    label: covid ? 'covid' : 'non-covid',
+    size,
+    ...draw(new Rng(`${String(seed)}/${stream}/${i}`), covid, size, minSlices, maxSlices),
+  }));
 }
 
-function planOne(rng: Rng, index: number, seed: number, covid: boolean, size: number, minSlices: number, maxSlices: number): PhantomCaseSpec {
+/** What a case's own stream draws: everything but its identity (id, seed, label, size). */
+type DrawnSpec = Omit<PhantomCaseSpec, 'id' | 'seed' | 'label' | 'size'>;
+
+function planOne(rng: Rng, covid: boolean, size: number, minSlices: number, maxSlices: number): DrawnSpec {
   // Field of view 256–460 mm, i.e. 0.5–0.9 mm pixels at 512.
   const pixelSpacingMm = Math.round((rng.uniform(0.5, 0.9) * 512) / size * 1e4) / 1e4;
   const { thickness, slices } = drawCoverage(rng, minSlices, maxSlices);
@@ -78,20 +88,7 @@ function planOne(rng: Rng, index: number, seed: number, covid: boolean, size: nu
     for (let k = 0; k < n; k++) confounders.push(pool.splice(rng.int(0, pool.length - 1), 1)[0]!);
     confounders.sort((a, b) => CONFOUNDERS.indexOf(a) - CONFOUNDERS.indexOf(b));
   }
-  return {
-    id: `case-${String(index + 1).padStart(4, '0')}`,
-    seed,
-    label: covid ? 'covid' : 'non-covid',
-    size,
-    slices,
-    pixelSpacingMm,
-    sliceThicknessMm: thickness,
-    noiseHu,
-    kernel,
-    storage,
-    covid: findings,
-    confounders,
-  };
+  return { slices, pixelSpacingMm, sliceThicknessMm: thickness, noiseHu, kernel, storage, covid: findings, confounders };
 }
 
 /**
@@ -162,7 +159,7 @@ function weighted<T>(rng: Rng, items: readonly (readonly [T, number])[]): T {
  * of five. Confounders (up to four in non-COVID cases, none in one in ten; up to two in half the
  * COVID cases, so that no finding alone gives the label away).
  */
-function planOneV2(rng: Rng, index: number, seed: number, covid: boolean, size: number, minSlices: number, maxSlices: number): PhantomCaseSpec {
+function planOneV2(rng: Rng, covid: boolean, size: number, minSlices: number, maxSlices: number): DrawnSpec {
   // An adult, and a field of view that fits them: tight with the arms up, wider with the arms
   // down, wide on PET/CT-style scans (the arms may still be cut off at its edge).
   const arms = rng.chance(0.4) ? 'down' as const : 'up' as const;
@@ -217,19 +214,5 @@ function planOneV2(rng: Rng, index: number, seed: number, covid: boolean, size: 
   }
   const order = CONFOUNDERS_V2.map(([c]) => c);
   confounders = confounders.sort((a, b) => order.indexOf(a) - order.indexOf(b));
-  return {
-    id: `case-${String(index + 1).padStart(4, '0')}`,
-    seed,
-    label: covid ? 'covid' : 'non-covid',
-    size,
-    slices,
-    pixelSpacingMm,
-    sliceThicknessMm: thickness,
-    noiseHu,
-    kernel,
-    storage,
-    covid: findings,
-    confounders,
-    v2,
-  };
+  return { slices, pixelSpacingMm, sliceThicknessMm: thickness, noiseHu, kernel, storage, covid: findings, confounders, v2 };
 }

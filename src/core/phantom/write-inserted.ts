@@ -12,7 +12,8 @@ import { planCovidLesions } from './covid-lesions.js';
 import { insertLesions, LESION_TRUTH_HU, H_FILL, P_REF } from './insert-lesions.js';
 import { planInsertions, type InsertionSpec } from './plan-insertions.js';
 import { Rng } from './random.js';
-import type { CovidFinding, PhantomLabel } from './types.js';
+import type { CovidFinding } from './types.js';
+import type { PhantomLabelEntry } from './write-phantoms.js';
 
 export interface InsertRunOptions {
   /** Real non-COVID series: a folder (its largest series is used) or a NIfTI/MetaImage file each. */
@@ -49,15 +50,8 @@ export interface BackgroundRecord {
   blurSigmaPx: number | null;
 }
 
-export interface InsertedLabelEntry {
-  id: string;
-  seriesInstanceUid: string;
-  label: PhantomLabel;
-  /** Per slice, in slice-index order: exactly `lesionVoxelsPerSlice[k] > 0`. */
-  slicePositive: boolean[];
-  lesionVoxelsPerSlice: number[];
-  /** The series folder (DICOM) or file (NIfTI), relative to labels.json. */
-  path: string;
+/** A phantom's labels.json entry without its spec; `slicePositive[k]` is exactly `lesionVoxelsPerSlice[k] > 0`. */
+export interface InsertedLabelEntry extends Pick<PhantomLabelEntry, 'id' | 'seriesInstanceUid' | 'label' | 'slicePositive' | 'lesionVoxelsPerSlice' | 'path'> {
   background: { index: number; path: string; seriesInstanceUid: string; patientKey: string };
   /** COVID-19 cases: what was inserted; null for negatives (the background unchanged). */
   insertion: { seed: number; findings: CovidFinding[]; extent: number; lesions: number; changedVoxels: number; maxRiseHu: number } | null;

@@ -5,6 +5,7 @@ import { seededRandom } from '../util/seeded-random.js';
 import { writeNifti } from '../formats/index.js';
 import { generateCase } from './generate.js';
 import { planCases } from './plan.js';
+import { writePngStack, type PngWindow } from './write-png-stack.js';
 import type { PhantomCase, PhantomCaseSpec, PhantomLabel } from './types.js';
 
 export interface PhantomRunOptions {
@@ -15,7 +16,9 @@ export interface PhantomRunOptions {
   size?: number;
   /** [min, max] slices per case. */
   slices?: [number, number];
-  format?: 'dicom' | 'nifti';
+  format?: 'dicom' | 'nifti' | 'png';
+  /** The display window of a PNG stack (`format: 'png'`; default lung). */
+  window?: PngWindow;
   /** `v1` (default): the generator the shipped model was trained on; `v2`: real scanners' variety. */
   realism?: 'v1' | 'v2';
   /** Called after each case is written. */
@@ -30,14 +33,22 @@ export interface PhantomLabelEntry {
   /** Per slice, in slice-index order (inferior → superior). */
   slicePositive: boolean[];
   lesionVoxelsPerSlice: number[];
-  /** The series folder (DICOM) or file (NIfTI), relative to labels.json. */
+  /** The series folder (DICOM, PNG) or file (NIfTI), relative to labels.json. */
   path: string;
   spec: PhantomCaseSpec;
+  /**
+   * PNG stacks only: what the files no longer carry — the voxel spacing (mm) and the true lung
+   * volume (mL, from the lung truth mask) — so that estimates can be checked against it.
+   */
+  truth?: { spacingMm: [number, number, number]; lungVolumeMl: number; window: PngWindow };
 }
 
 export interface PhantomLabels {
-  /** `realism` is present only for v2 (a v1 labels.json is byte for byte what it always was). */
-  generator: { name: 'lunglens phantom'; seed: number | string; count: number; positiveRate: number; size: number; slices: [number, number]; format: 'dicom' | 'nifti'; realism?: 'v2' };
+  /**
+   * `realism` is present only for v2 and `window` only for png (a v1 DICOM or NIfTI labels.json is
+   * byte for byte what it always was).
+   */
+  generator: { name: 'lunglens phantom'; seed: number | string; count: number; positiveRate: number; size: number; slices: [number, number]; format: 'dicom' | 'nifti' | 'png'; window?: PngWindow; realism?: 'v2' };
   cases: PhantomLabelEntry[];
 }
 
@@ -73,11 +84,18 @@ function clampToScannerRange(c: PhantomCase): void {
 
 const KERNEL_NAME = { smooth: 'B30f', standard: 'B45f', sharp: 'B70f' } as const;
 
+function pngTruth(c: PhantomCase, window: PngWindow): NonNullable<PhantomLabelEntry['truth']> {
+  const [sx, sy, sz] = c.volume.spacingMm;
+  let voxels = 0;
+  for (const m of c.lungMask) voxels += m;
+  return { spacingMm: [sx, sy, sz], lungVolumeMl: Math.round((voxels * sx * sy * sz) / 100) / 10, window };
+}
+
 /**
- * Generates one case and writes it into `out` (a DICOM series folder or a .nii.gz named by its
- * id); returns its labels.json entry.
+ * Generates one case and writes it into `out` (a DICOM series folder, a .nii.gz, or a folder of
+ * 8-bit PNG slices in `window`, named by its id); returns its labels.json entry.
  */
-export async function writePhantomCase(spec: PhantomCaseSpec, out: string, format: 'dicom' | 'nifti'): Promise<PhantomLabelEntry> {
+export async function writePhantomCase(spec: PhantomCaseSpec, out: string, format: 'dicom' | 'nifti' | 'png', window: PngWindow = 'lung'): Promise<PhantomLabelEntry> {
   const generated = generateCase(spec);
   clampToScannerRange(generated);
   const uid = uidGenerator({ random: seededRandom(`uids:${spec.seed}`) });
@@ -111,6 +129,9 @@ export async function writePhantomCase(spec: PhantomCaseSpec, out: string, forma
       fileNames: 'shuffled',
       instanceNumbers: 'shuffled',
     });
+  } else if (format === 'png') {
+    relative = spec.id;
+    await writePngStack(generated.volume, path.join(out, relative), { window });
   } else {
     relative = `${spec.id}.nii.gz`;
     await writeNifti(path.join(out, relative), { geometry: generated.volume, data: generated.volume.voxels, description: `LungLens phantom ${spec.id}` });
@@ -123,12 +144,13 @@ export async function writePhantomCase(spec: PhantomCaseSpec, out: string, forma
     lesionVoxelsPerSlice: generated.lesionVoxelsPerSlice,
     path: relative,
     spec,
+    ...(format === 'png' ? { truth: pngTruth(generated, window) } : {}),
   };
 }
 
 /**
- * Writes `count` synthetic chest CT cases into `out` (one DICOM series folder or one NIfTI file
- * each) and `out/labels.json`, deterministically for the seed. Cases are generated and written
+ * Writes `count` synthetic chest CT cases into `out` (one DICOM series folder, NIfTI file or PNG
+ * folder each) and `out/labels.json`, deterministically for the seed. Cases are generated and written
  * one at a time, so memory holds one case; labels.json is written last, atomically.
  */
 export async function writePhantoms(o: PhantomRunOptions): Promise<PhantomLabels> {
@@ -141,12 +163,16 @@ export async function writePhantoms(o: PhantomRunOptions): Promise<PhantomLabels
   await fs.mkdir(o.out, { recursive: true });
   const cases: PhantomLabelEntry[] = [];
   for (const [index, spec] of specs.entries()) {
-    const entry = await writePhantomCase(spec, o.out, format);
+    const entry = await writePhantomCase(spec, o.out, format, o.window ?? 'lung');
     cases.push(entry);
     o.onCase?.(index, specs.length, entry);
   }
   const labels: PhantomLabels = {
-    generator: { name: 'lunglens phantom', seed: o.seed, count: o.count, positiveRate, size, slices, format, ...(v2 ? { realism: 'v2' as const } : {}) },
+    generator: {
+      name: 'lunglens phantom', seed: o.seed, count: o.count, positiveRate, size, slices, format,
+      ...(format === 'png' ? { window: o.window ?? 'lung' } : {}),
+      ...(v2 ? { realism: 'v2' as const } : {}),
+    },
     cases,
   };
   const file = path.join(o.out, 'labels.json');

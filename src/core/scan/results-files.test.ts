@@ -77,4 +77,33 @@ describe('scan outputs', () => {
     expect(svg.match(/<circle /g)).toHaveLength(3);
     expect(svg).toContain('slice 1: attention 1.80× uniform');
   });
+
+  it('says what was assumed about uncalibrated input: CSV columns, a band beside the verdict, the lung volume as an estimate, a sparse set by slice', () => {
+    const warnings = [
+      { code: 'values-uncalibrated', message: 'The grey levels are not Hounsfield units. Grey levels read as a lung window (centre -600, width 1500 HU).' },
+      { code: 'spacing-estimated', message: 'Pixel size 0.7 mm estimated from the lungs\' width.' },
+      { code: 'not-contiguous', message: 'The slices do not form a contiguous volume.' },
+      { code: 'slice-order-from-names', message: 'The slices were ordered by the numbers in their file names.' },
+    ];
+    const stack = item({ id: 's', units: 'unknown', calibrated: false, spacingSource: 'estimated', contiguous: false, warnings });
+    const dicom = item({ id: 'd', units: 'HU', calibrated: true, spacingSource: 'header', contiguous: true });
+    const lines = resultsCsv([stack, dicom]).trimEnd().split('\r\n');
+    // (the two columns of a model that can abstain follow, empty here)
+    expect(lines[0]).toMatch(/,units,calibrated,spacing_mm,spacing_source,contiguous,ood_score,reasons$/);
+    expect(lines[1]).toMatch(/,unknown,false,0\.7 0\.7 5,estimated,false,,$/);
+    expect(lines[2]).toMatch(/,HU,true,0\.7 0\.7 5,header,true,,$/);
+    const results: ScanResults = {
+      format: 'lunglens-scan', version: 1, complete: true, summary: summarize([stack, dicom]), items: [stack, dicom],
+      model: { name: 'm', version: 'v', sha256: 'a'.repeat(64), executionProvider: 'cpu', provider: { requested: 'auto', used: 'cpu' }, threads: 2 },
+    };
+    const html = reportHtml(results, () => null, 'Not a clinical device.');
+    expect(html.match(/class="assumed"/g)).toHaveLength(1);
+    expect(html).toMatch(/<b>Uncalibrated input<\/b><ul><li>The grey levels are not Hounsfield units\./);
+    expect(html).toContain('lungs ≈ 4,000 mL (estimated)');
+    expect(html).toContain('lungs 4,000 mL');
+    expect(html).toContain('slices 1–3 (separate sections, by file name)');
+    // The assumptions are in the band, the other warnings below as before.
+    expect(html).toMatch(/<code>slice-order-from-names<\/code>/);
+    expect(html).not.toMatch(/<code>values-uncalibrated<\/code>/);
+  });
 });

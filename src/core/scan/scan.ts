@@ -39,6 +39,8 @@ export interface ScanOptions {
    * module loading that the first series no longer waits for).
    */
   pools?: AnalysisPools;
+  /** Voxel spacing [x, y, z] mm given by the user (`--spacing`): replaces the header's or the estimate. */
+  spacingMm?: [number, number, number];
 }
 
 export interface ScanProgress {
@@ -122,6 +124,7 @@ export async function scanPaths(paths: string[], options: ScanOptions): Promise<
   try {
     const inspected = await pools.readSeries(paths, {
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.spacingMm ? { spacingMm: options.spacingMm } : {}),
       onPlan: (count) => {
         total = count;
         options.onProgress?.({ total, done: items.length });

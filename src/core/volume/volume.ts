@@ -4,11 +4,47 @@ import { axes, cross, dot, norm, type Direction, type Vec3 } from '../geometry/v
 /** HU for CT; `unknown` for sources without calibrated values (8-bit image stacks). */
 export type Units = 'HU' | 'unknown';
 
-/** How an uncalibrated 8-bit grey value g was mapped: value = lowHu + g / 255 · (highHu − lowHu). */
+/**
+ * How an uncalibrated grey value g (0…gMax) was mapped: value = lowHu + g / gMax · (highHu − lowHu),
+ * except below `belowWindow` where one is set. `note` says it in plain words; `basis` is the
+ * evidence the window was chosen on (absent for a fixed assumption).
+ */
 export interface AssumedWindow {
   lowHu: number;
   highHu: number;
   note: string;
+  /**
+   * Lungs clipped by a window that starts above air (soft-tissue and bone windows, some crops):
+   * the darkest levels hold air and lung alike. Levels up to `fromGrey` (on a 0…255 scale) are
+   * read as `hu` (air, −1000), and levels up to `toGrey` — the clipped lungs' noise — rise from
+   * there to the window's own value at `toGrey`, so that the lungs stay air to the lung mask.
+   */
+  belowWindow?: { hu: number; fromGrey: number; toGrey: number };
+  basis?: RenderingBasis;
+}
+
+/** What the rendering of an image stack was recognised as, and from what (formats/rendering). */
+export interface RenderingBasis {
+  /** lung / soft-tissue (mediastinal) / bone window, a wide window, stored CT numbers, or a pre-masked export. */
+  rendering: 'lung' | 'soft-tissue' | 'bone' | 'wide' | 'ct-numbers' | 'pre-masked';
+  /** MONOCHROME1-like: bright air, dark tissue; the grey levels were inverted first. */
+  inverted: boolean;
+  /** The tissues found in the histogram: grey level (0…gMax, after inversion) and the HU each stands for. */
+  anchors: { tissue: 'air' | 'lung' | 'fat' | 'soft-tissue'; grey: number; hu: number }[];
+  /** Fractions of the body's pixels at the darkest and the brightest grey level (clipped by the window). */
+  clippedDark: number;
+  clippedBright: number;
+  /** How the window follows from the anchors (one sentence). */
+  rule: string;
+}
+
+/** Where `spacingMm` came from: the file's header, an estimate from anatomy, or the user. */
+export type SpacingSource = 'header' | 'estimated' | 'given';
+
+export interface SpacingProvenance {
+  source: SpacingSource;
+  /** For an estimate: on what it rests, in plain words (per axis where they differ). */
+  basis?: string;
 }
 
 export interface VolumeInit {
@@ -23,6 +59,13 @@ export interface VolumeInit {
   voxels: Int16Array;
   units: Units;
   assumedWindow?: AssumedWindow;
+  /** Default: from the header. */
+  spacing?: SpacingProvenance;
+  /**
+   * False for a sparse set (a few slices far apart, or out of order): neighbouring slices are not
+   * neighbours in the body, so distances along the slice axis and volumes mean little. Default true.
+   */
+  contiguous?: boolean;
 }
 
 const ORTHO_TOLERANCE = 1e-3;
@@ -39,6 +82,8 @@ export class Volume {
   readonly voxels: Int16Array;
   readonly units: Units;
   readonly assumedWindow: AssumedWindow | undefined;
+  readonly spacing: SpacingProvenance;
+  readonly contiguous: boolean;
 
   private constructor(init: VolumeInit) {
     this.dimensions = [...init.dimensions] as Vec3;
@@ -48,6 +93,8 @@ export class Volume {
     this.voxels = init.voxels;
     this.units = init.units;
     this.assumedWindow = init.assumedWindow;
+    this.spacing = init.spacing ?? { source: 'header' };
+    this.contiguous = init.contiguous ?? true;
   }
 
   static create(init: VolumeInit): Volume {
@@ -80,11 +127,27 @@ export class Volume {
     }
     if (init.units !== 'HU' && init.units !== 'unknown') fail(`units must be HU or unknown, got ${String(init.units)}`);
     if (init.units === 'unknown' && !init.assumedWindow) fail('a volume without HU must record the window it assumed');
+    if (init.spacing && !['header', 'estimated', 'given'].includes(init.spacing.source)) fail(`unknown spacing source ${String(init.spacing.source)}`);
     return new Volume(init);
   }
 
   get sliceLength(): number {
     return this.dimensions[0] * this.dimensions[1];
+  }
+
+  /** What a copy of this volume with other voxels or geometry must carry over (units, window, spacing source, contiguity). */
+  get provenance(): Pick<VolumeInit, 'units' | 'assumedWindow' | 'spacing' | 'contiguous'> {
+    return {
+      units: this.units,
+      ...(this.assumedWindow ? { assumedWindow: this.assumedWindow } : {}),
+      spacing: this.spacing,
+      contiguous: this.contiguous,
+    };
+  }
+
+  /** The same voxels (shared, not copied) with another spacing: a spacing the user gave, which wins over the header's. */
+  respaced(spacingMm: Vec3, spacing: SpacingProvenance): Volume {
+    return Volume.create({ dimensions: this.dimensions, spacingMm, originLps: this.originLps, direction: this.direction, voxels: this.voxels, ...this.provenance, spacing });
   }
 
   /** A view (no copy) of slice k. */

@@ -50,4 +50,14 @@ describe('AttentionTimeline', () => {
     await svg.trigger('keydown', { key: 'n' });
     expect(wrapper.emitted('select')).toEqual([[6], [2], [2]]);
   });
+
+  it('labels a sparse set by slice, without the inferior/superior axis of a volume', () => {
+    const volume = mount(AttentionTimeline, { props: { attention, positive, top, current: 0 } });
+    expect(volume.get('[data-testid="timeline-axis"]').text()).toMatch(/inferior.*superior/);
+    const sparse = mount(AttentionTimeline, { props: { attention, positive, top, current: 0, sparse: true } });
+    const axis = sparse.get('[data-testid="timeline-axis"]').text();
+    expect(axis).toMatch(/separate sections, not a volume/);
+    expect(axis).not.toMatch(/inferior|superior/);
+  });
 });
+

@@ -57,6 +57,30 @@ describe('studies store', () => {
     expect(useAppStore().notice?.hint).toMatch(/DICOM/);
   });
 
+  it('an uncalibrated PNG stack: its verdict comes with the assumptions in words; the spacing setting replaces the estimate', async () => {
+    const pngs = path.join(studies, 'png');
+    const written = await writePhantoms({ out: pngs, count: 1, seed: 'stores-png', size: 160, slices: [40, 40], format: 'png', window: 'lung' });
+    const folder = path.join(pngs, written.cases[0]!.path);
+    const s = useStudiesStore();
+    await s.open([folder]);
+    expect(s.series[0]).toMatchObject({ source: 'image-stack', units: 'unknown', spacingSource: 'estimated', contiguous: true });
+    const a = s.analysis!;
+    expect(a.status).toBe('ok');
+    expect(a).toMatchObject({ units: 'unknown', calibrated: false, spacingSource: 'estimated' });
+    expect(a.assumptions?.title).toBe('Uncalibrated input');
+    expect(a.assumptions?.lines.join(' ')).toMatch(/not Hounsfield units.*lung window.*Pixel size/s);
+    expect(a.assumptions?.lungVolumeEstimated).toBe(true);
+
+    const app = useAppStore();
+    await app.load();
+    const truth = written.cases[0]!.truth!.spacingMm;
+    await app.saveSettings({ ...app.info!.settings, imageSpacingMm: truth });
+    await s.open([folder]);
+    const given = s.series.find((x) => x.path === folder && x.spacingSource === 'given')!;
+    expect(given.spacingMm).toEqual(truth);
+    await app.saveSettings({ ...app.info!.settings, imageSpacingMm: null });
+  }, 120_000);
+
   it('a series that is no longer open gives the backend’s sentence', async () => {
     const s = useStudiesStore();
     await s.select('not-a-series');

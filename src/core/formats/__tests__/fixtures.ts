@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
 import { expect } from 'vitest';
 import { LungLensError } from '../../errors.js';
 import { SAMPLE_BYTES, type SampleType } from '../samples.js';
+
+export { pngBytes } from '../../testing/png-bytes.js';
 
 export const NIFTI_DATATYPE: Record<SampleType, number> = {
   int8: 256,
@@ -151,16 +152,6 @@ export function apply(m: Matrix34, i: number, j: number, k: number): [number, nu
   return [row(m[0]), row(m[1]), row(m[2])];
 }
 
-/** A PNG written with pngjs: grey (1 value per pixel), RGB (3) or RGBA (4), 8 or 16 bits. */
-export function pngBytes(width: number, height: number, samples: ArrayLike<number>, options: { channels?: 1 | 3 | 4; bitDepth?: 8 | 16 } = {}): Buffer {
-  const channels = options.channels ?? 1;
-  const bitDepth = options.bitDepth ?? 8;
-  const colorType = ({ 1: 0, 3: 2, 4: 6 } as const)[channels];
-  const data = bitDepth === 16 ? Buffer.from(new Uint16Array(Array.from(samples)).buffer) : Buffer.from(Array.from(samples));
-  const png = new PNG({ width, height, colorType, inputColorType: colorType, bitDepth, inputHasAlpha: channels === 4 });
-  png.data = data;
-  return PNG.sync.write(png, { colorType, inputColorType: colorType, bitDepth, inputHasAlpha: channels === 4 });
-}
 
 /** A baseline JPEG written with jpeg-js from grey values (stored as RGB). */
 export function jpegBytes(width: number, height: number, grey: ArrayLike<number>, quality = 100): Buffer {

@@ -176,6 +176,21 @@ describe('lunglens scan of an uncalibrated PNG stack', () => {
     expect(html).toMatch(/lungs ≈ [\d,]+ mL \(estimated\)/);
   }, 240_000);
 
+  it.skipIf(abstainingModelProblem() !== null)('with a model that can abstain: indeterminate, the grey levels not calibrated HU — unless its card only warns', async () => {
+    const pngs = mkdtempSync(path.join(tmpdir(), 'lunglens-scan-png-abstain-'));
+    await writePhantoms({ out: pngs, count: 1, seed: 'scan-png', size: 192, slices: [50, 50], format: 'png', window: 'lung' });
+    const strict = outDir();
+    expect((await runCli('scan', pngs, '--out', strict, '--model', abstainingModel({ inputChecks: { maxSliceSpacingMm: 100 } }))).code).toBe(0);
+    const item = read(strict).items[0]!;
+    expect(item).toMatchObject({ status: 'ok', calibrated: false, verdict: 'indeterminate' });
+    expect(item.reasons).toEqual([{ code: 'uncalibrated-input', message: 'The grey levels are not calibrated Hounsfield units (an image stack); the model was trained on calibrated CT only.' }]);
+    const lenient = outDir();
+    expect((await runCli('scan', pngs, '--out', lenient, '--model', abstainingModel({ inputChecks: { maxSliceSpacingMm: 100, uncalibrated: 'warn' } }))).code).toBe(0);
+    const warned = read(lenient).items[0]!;
+    expect(warned.reasons).toEqual([]);
+    expect(warned.verdict).toBe(warned.probability! >= warned.threshold ? 'covid' : 'non-covid');
+  }, 240_000);
+
   it('skips a mediastinal-window stack with the reason: its lungs are black, the detector cannot read them', async () => {
     const pngs = mkdtempSync(path.join(tmpdir(), 'lunglens-scan-med-'));
     await writePhantoms({ out: pngs, count: 1, seed: 'scan-png', size: 192, slices: [50, 50], format: 'png', window: 'mediastinal' });

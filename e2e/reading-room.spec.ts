@@ -1,12 +1,14 @@
 /**
  * The reading room in Chromium against `lunglens serve`, on generated studies: open → verdict,
  * the timeline moves the viewer, the mask overlay toggles, the enhancement comparison refines,
- * the 3-D view draws, a batch scan shows the corrupt file as an error row; and the two
- * responsiveness figures (open → verdict on a 300-slice study, slice re-render) are printed.
+ * the 3-D view draws, a batch scan shows the corrupt file as an error row; the two
+ * responsiveness figures (open → verdict on a 300-slice study, slice re-render) are printed; and,
+ * with a model whose card lets it abstain, the verdict card and the review panel say indeterminate.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
+import { abstainingModel, abstainingModelProblem } from '../src/core/testing/abstaining-model.js';
 import { countPixels } from './support/canvas.js';
 import { BATCH, CORRUPT_FILE, LARGE, SCREENS, STUDY } from './support/fixtures.js';
 import { expectConsoleErrors, servedPage, type Served } from './support/serve.js';
@@ -186,4 +188,42 @@ test('responsiveness: open → verdict on a 300-slice study, and slice re-render
   console.log(`slice re-render: median ${median.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms over ${renders.length} slices (target ≤ 16 ms)`);
   await shot('11-large-study');
   expect(renders.length).toBeGreaterThanOrEqual(50);
+});
+
+test('a model that can abstain: the verdict card says indeterminate with its reasons, and a reader decides in review', async () => {
+  const missing = abstainingModelProblem();
+  test.skip(missing !== null, `needs the abstaining fixture model: ${missing}`);
+  // An untrained graph with the abstention blocks; every real slice spacing exceeds its 0.5 mm limit.
+  const model = abstainingModel({ inputChecks: { maxSliceSpacingMm: 0.5 } });
+  await page.getByTestId('nav-settings').click();
+  await page.getByTestId('settings-model').fill(model);
+  await page.getByTestId('settings-reviewer').fill('Dr E2E'); // reviews are signed
+  await page.getByTestId('settings-save').click();
+  await expect(page.locator('.model')).toContainText('abstaining-fixture', { timeout: 60_000 });
+
+  await page.getByTestId('nav-reading').click();
+  await page.getByTestId('open-path').first().fill(BATCH.dir);
+  await page.getByTestId('open-button').first().click();
+  const chip = page.getByTestId('verdict');
+  await expect(chip).toHaveText('Indeterminate — no answer', { timeout: 60_000 });
+  // neither the red of COVID-19 nor the green of a clear scan
+  const colours = await chip.evaluate((e) => [getComputedStyle(e).backgroundColor, getComputedStyle(e).borderColor]);
+  expect(colours).toEqual(['rgb(58, 51, 32)', 'rgb(201, 169, 74)']);
+  await expect(page.getByTestId('probability')).toHaveText(/\d+\.\d %/);
+  await expect(page.getByTestId('verdict-reasons').locator('li')).toHaveText([/^The slices are \d+\.\d mm apart, more than the 0\.5 mm the model was trained on\.$/]);
+  await expect(page.getByTestId('study-browser')).toContainText('indeterminate');
+  await shot('12-indeterminate');
+
+  // Review: the AI's no-answer and its reason; the reader decides, and the panel says so.
+  await page.getByTestId('nav-review').click();
+  await page.getByTestId('filter-verdict').selectOption('indeterminate');
+  await expect(page.getByTestId('queue-row').first()).toContainText('AI indeterminate');
+  await page.getByTestId('queue-row').first().click();
+  await expect(page.getByTestId('review-panel')).toHaveAttribute('data-ready', 'true', { timeout: 60_000 });
+  await expect(page.getByTestId('ai-verdict')).toHaveText('indeterminate');
+  await expect(page.getByTestId('ai-reasons')).toContainText('the model was trained on');
+  await page.keyboard.press('n');
+  await expect(page.getByTestId('reader-verdict')).toHaveAttribute('data-verdict', 'non-covid');
+  await expect(page.getByTestId('agreement')).toHaveText('decides where the AI gave no answer');
+  await shot('13-review-indeterminate');
 });

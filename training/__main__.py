@@ -19,8 +19,13 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest='command', required=True)
 
     t = sub.add_parser('train', help='train a model into a run folder')
-    t.add_argument('--train', required=True, help='prepared training folder (lunglens prepare)')
-    t.add_argument('--val', required=True, help='prepared validation folder')
+    t.add_argument('--train', required=True, action='append', help='prepared training folder (lunglens prepare); repeat to mix folders')
+    t.add_argument('--val', required=True, action='append', help='prepared validation folder; repeatable')
+    t.add_argument('--hold-out', action='append', default=[], metavar='PATIENT', help='leave this patient (group) out of training and validation: the fold\'s test patient')
+    t.add_argument('--val-group', action='append', default=[], metavar='PATIENT', help='move this patient\'s cases from the training folders to validation')
+    t.add_argument('--domain-weight', action='append', default=[], metavar='DOMAIN=W', help='sampling weight of a domain (groups.json); default 1 each')
+    t.add_argument('--steps-per-epoch', type=int, default=None, help='steps per epoch (default: the class-balanced count of the training cases)')
+    t.add_argument('--init', default=None, help='start from this run\'s best.pt (or a .pt file); skips stage 1 unless --pretrain-steps is given')
     t.add_argument('--out', required=True, help='run folder (config, history, checkpoints, calibration)')
     t.add_argument('--backbone', choices=['compact', 'resnext50'], default='compact')
     t.add_argument('--ablation', choices=['none', 'n-sca', 'n-sla', 'n-msca'], default='none')
@@ -36,14 +41,40 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument('--lr-half-cycle-epochs', type=float, default=1.0)
     t.add_argument('--bn-warmup-volumes', type=int, default=32)
     t.add_argument('--batchnorm', choices=['frozen', 'refresh', 'live'], default='frozen', help='BatchNorm running statistics in stage 2 (README)')
-    t.add_argument('--pretrain-steps', type=int, default=4000, help='stage 1: slice-encoder pretraining steps (0: none)')
+    t.add_argument('--pretrain-steps', type=int, default=None, help='stage 1: slice-encoder pretraining steps (default 4000, 0 with --init; 0: none)')
+    t.add_argument('--pretrain-slices-2d', action='append', default=[], metavar='DIR', help='stage 1: prepared labelled real 2-D slices (one slice per case)')
+    t.add_argument('--pretrain-slices-2d-val', action='append', default=[], metavar='DIR', help='stage 1: held-out labelled 2-D slices (reported, never trained on)')
+    t.add_argument('--pretrain-slices-2d-count', type=int, default=8, help='labelled 2-D slices per stage-1 step')
+    t.add_argument('--pretrain-slices-2d-weight', type=float, default=1.0)
+    t.add_argument('--pretrain-ssl', action='append', default=[], metavar='DIR', help='stage 1: prepared real CT for the contrastive loss (labels unused)')
+    t.add_argument('--pretrain-ssl-pairs', type=int, default=8, help='contrastive pairs per stage-1 step')
+    t.add_argument('--pretrain-ssl-weight', type=float, default=1.0)
+    t.add_argument('--pretrain-ssl-temperature', type=float, default=0.2)
     t.add_argument('--pretrain-volumes', type=int, default=8, help='volumes per pretraining step')
     t.add_argument('--pretrain-slices', type=int, default=4, help='slices drawn from each of them')
     t.add_argument('--pretrain-lr', type=float, default=1e-3)
 
+    g = sub.add_parser('tag', help='record a prepared folder\'s domain and the patient (group) of each case: DIR/groups.json')
+    g.add_argument('folder')
+    g.add_argument('--domain', required=True, help='e.g. phantom, real, slices-2d')
+    g.add_argument('--group', action='append', default=[], metavar='CASE=PATIENT', help='the patient of one case')
+    g.add_argument('--labels', default=None, help='labels.json whose cases carry the patient under --key')
+    g.add_argument('--key', default='patient', help='dotted path of the patient in each labels.json case (default: patient)')
+    g.add_argument('--manifest', default=None, help='the real-data manifest: each case\'s patient_group by its SeriesInstanceUID')
+
+    mf = sub.add_parser('manifest', help='labels.json and the paths of the real-data manifest\'s series with one use, for lunglens prepare')
+    mf.add_argument('--manifest', required=True)
+    mf.add_argument('--use', required=True, help='lesion-background, lopo-eval, ssl, …')
+    mf.add_argument('--id', action='append', default=None, help='only these series ids')
+    mf.add_argument('--labels-out', required=True)
+    mf.add_argument('--paths-out', required=True)
+
+    f = sub.add_parser('facts', help='the input checks\' facts of every case (lunglens inspect + the tensors): DIR/facts.json')
+    f.add_argument('folder', nargs='+')
+
     c = sub.add_parser('calibrate', help='re-run the threshold / slice-factor calibration of a run on a validation folder')
     c.add_argument('--run', required=True)
-    c.add_argument('--val', required=True)
+    c.add_argument('--val', action='append', default=None, help='validation folder(s); default: the run\'s own validation split')
     c.add_argument('--device', choices=['auto', 'cpu', 'cuda'], default='auto')
 
     e = sub.add_parser('evaluate', help='test-split metrics (through `lunglens evaluate`) and the ablation report')
@@ -57,6 +88,18 @@ def main(argv: list[str] | None = None) -> int:
     x.add_argument('--out', required=True, help='models/<name>.onnx (the card is written beside it)')
     x.add_argument('--name', default=None)
     x.add_argument('--no-check', action='store_true', help='skip the onnxruntime-node parity check')
+    x.add_argument('--uncalibrated', choices=['indeterminate', 'warn'], default='indeterminate',
+                   help='what uncalibrated grey levels (8-bit stacks) do to the verdict (the card\'s inputChecks.uncalibrated)')
+    x.add_argument('--real', default=None, help='the real-data evaluation (`python -m training real`) to put in the card')
+
+    r = sub.add_parser('real', help='every real case scanned by a model that never saw its patient (leave-one-patient-out)')
+    r.add_argument('--final', required=True, help='the shipped run')
+    r.add_argument('--fold', action='append', default=[], help='a fold run (holds one or more patients out); repeat')
+    r.add_argument('--data', action='append', required=True, help='prepared folder(s) of real cases (with groups.json and facts.json)')
+    r.add_argument('--out', required=True)
+    r.add_argument('--uncalibrated', choices=['indeterminate', 'warn'], default='indeterminate')
+    r.add_argument('--manifest', default=None, help='the real-data manifest, recorded in the report (path, sha256, the entries used)')
+    r.add_argument('--device', choices=['auto', 'cpu', 'cuda'], default='auto')
 
     b = sub.add_parser('bench', help='seconds per training step and per inference pass')
     b.add_argument('--backbone', choices=['compact', 'resnext50'], action='append')
@@ -74,18 +117,47 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == 'train':
             from .train import TrainConfig, train
 
-            config = TrainConfig(train=args.train, val=args.val, out=args.out, backbone=args.backbone, ablation=args.ablation,
+            weights = {}
+            for item in args.domain_weight:
+                name, _, value = item.partition('=')
+                try:
+                    weights[name] = float(value)
+                except ValueError:
+                    raise TrainingError(f'--domain-weight {item!r}: expected DOMAIN=WEIGHT') from None
+            config = TrainConfig(train=args.train, val=args.val, out=args.out, hold_out=args.hold_out, val_groups=args.val_group,
+                                 domain_weights=weights, steps_per_epoch=args.steps_per_epoch, init=args.init,
+                                 pretrain_slice_sets=args.pretrain_slices_2d, pretrain_slice_val=args.pretrain_slices_2d_val,
+                                 pretrain_slice_count=args.pretrain_slices_2d_count, pretrain_slice_weight=args.pretrain_slices_2d_weight,
+                                 pretrain_ssl_sets=args.pretrain_ssl, pretrain_ssl_pairs=args.pretrain_ssl_pairs,
+                                 pretrain_ssl_weight=args.pretrain_ssl_weight, pretrain_ssl_temperature=args.pretrain_ssl_temperature, backbone=args.backbone, ablation=args.ablation,
                                  epochs=args.epochs, seed=args.seed, slices_per_step=args.slices_per_step, lr_min=args.lr_min,
                                  lr_max=args.lr_max, lr_half_cycle_epochs=args.lr_half_cycle_epochs, augment=args.augment,
                                  bn_warmup_volumes=args.bn_warmup_volumes, batchnorm=args.batchnorm, device=args.device, time_budget_min=args.time_budget_min,
                                  pretrain_steps=args.pretrain_steps, pretrain_volumes=args.pretrain_volumes, pretrain_slices=args.pretrain_slices,
                                  pretrain_lr=args.pretrain_lr)
             train(config, resume=args.resume, log=lambda s: print(s, flush=True))
-        elif args.command == 'calibrate':
-            from .data import PreparedSet
-            from .train import finish, resolve_device
+        elif args.command == 'tag':
+            from .data import tag_folder
 
-            finish(Path(args.run), PreparedSet.load(args.val), resolve_device(args.device), log=lambda s: print(s, flush=True))
+            path = tag_folder(args.folder, args.domain, args.group, args.labels, args.key, args.manifest)
+            print(f'wrote {path}')
+        elif args.command == 'manifest':
+            from .manifest import write_selection
+
+            n = write_selection(args.manifest, args.use, args.labels_out, args.paths_out, args.id)
+            print(f'{n} series → {args.labels_out}, {args.paths_out}')
+        elif args.command == 'facts':
+            from .facts import write_facts
+
+            for folder in args.folder:
+                write_facts(folder, log=lambda s: print(s, flush=True))
+        elif args.command == 'calibrate':
+            from .data import Pool
+            from .train import TrainConfig, finish, load_pools, load_run_model, resolve_device
+
+            _, checkpoint = load_run_model(args.run)
+            val = Pool.load(args.val) if args.val else load_pools(TrainConfig(**checkpoint['config']))[1]
+            finish(Path(args.run), val, resolve_device(args.device), log=lambda s: print(s, flush=True))
         elif args.command == 'evaluate':
             from .evaluate import evaluate_runs
 
@@ -93,7 +165,13 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == 'export':
             from .export import export_run
 
-            export_run(args.run, args.out, args.name, check=not args.no_check, log=lambda s: print(s, flush=True))
+            export_run(args.run, args.out, args.name, check=not args.no_check, log=lambda s: print(s, flush=True),
+                       uncalibrated=args.uncalibrated, real=args.real)
+        elif args.command == 'real':
+            from .real import real_report
+
+            real_report(args.final, args.fold, args.data, args.out, args.device, args.uncalibrated, log=lambda s: print(s, flush=True),
+                        manifest=args.manifest)
         elif args.command == 'bench':
             from .bench import bench
             from .train import resolve_device

@@ -40,6 +40,12 @@ class Case:
     lung_status: Optional[str]
     slices_file: Path
     masks_file: Path
+    # Who the case comes from (README "Real data"): cases of one patient — a real series, the
+    # lesions inserted into it, its reformats — share a group and always share a fold. Without a
+    # groups.json every case is its own group (phantoms: one synthetic patient each).
+    group: str = ''
+    # What kind of data it is ('phantom', 'real', 'slices-2d', …): sampling weights are per domain.
+    domain: str = 'default'
 
     @property
     def target(self) -> Optional[float]:
@@ -78,6 +84,7 @@ class PreparedSet:
             raise DataError(f'{path}: preprocessing must give size, huWindow {{lowHu, highHu}} and normalization {{mean, std}}') from error
         if size < 1:
             raise DataError(f'{path}: preprocessing.size must be positive, got {size}')
+        domain, groups = _read_groups(root)
         cases = []
         for i, c in enumerate(manifest.get('cases') or []):
             try:
@@ -91,7 +98,8 @@ class PreparedSet:
                     id=str(c['id']), series_instance_uid=str(c.get('seriesInstanceUid', '')), source=str(c.get('source', '')),
                     label=label, slice_positive=None if positive is None else [bool(v) for v in positive],
                     slices=int(c['slices']), lung_volume_ml=c.get('lungVolumeMl'), lung_status=c.get('lungStatus'),
-                    slices_file=root / c['slicesFile'], masks_file=root / c['masksFile']))
+                    slices_file=root / c['slicesFile'], masks_file=root / c['masksFile'],
+                    group=groups.get(str(c['id']), str(c['id'])), domain=domain))
             except KeyError as error:
                 raise DataError(f'{path}: case #{i} lacks {error}') from error
         return cls(root, manifest, cases)
@@ -141,11 +149,174 @@ class PreparedSet:
             'slices': sum(c.slices for c in self.cases),
             'withSliceLabels': sum(c.slice_positive is not None for c in self.cases),
             'rejected': len(self.manifest.get('rejected') or []),
+            'domain': self.cases[0].domain if self.cases else _read_groups(self.root)[0],
+        }
+
+    @property
+    def mask(self) -> Optional[str]:
+        return self.manifest.get('mask')
+
+
+class Pool:
+    """Cases drawn from several prepared folders as one set (the training mix, README "Real
+    data"): the same interface as PreparedSet for what training, calibration and evaluation use.
+    ``exclude`` drops every case of those groups (the fold's test patient); ``only`` keeps only
+    those groups."""
+
+    def __init__(self, sets: Sequence[PreparedSet], exclude: Sequence[str] = (), only: Optional[Sequence[str]] = None) -> None:
+        if not sets:
+            raise DataError('a data pool needs at least one prepared folder')
+        for other in sets[1:]:
+            if not same_preprocessing(sets[0], other):
+                raise DataError(f'{other.root} was prepared differently from {sets[0].root} (manifest preprocessing or mask differ)')
+        self.sets = list(sets)
+        self.excluded = sorted(set(exclude))
+        self.only = None if only is None else sorted(set(only))
+        self._owner: dict[int, PreparedSet] = {}
+        self.cases: list[Case] = []
+        for data in self.sets:
+            for c in data.cases:
+                if c.group in self.excluded or (self.only is not None and c.group not in self.only):
+                    continue
+                self.cases.append(c)
+                self._owner[id(c)] = data
+
+    @classmethod
+    def merge(cls, pools: Sequence['Pool']) -> 'Pool':
+        """One pool holding the cases of several (e.g. the phantom validation folder and a real
+        patient split off the training folders)."""
+        sets = []
+        for p in pools:
+            sets += [s for s in p.sets if all(s is not t for t in sets)]
+        merged = cls(sets, only=[])
+        merged.excluded = sorted({g for p in pools for g in p.excluded})
+        merged.only = None
+        merged.parts = [p.identity() for p in pools]
+        for p in pools:
+            for c in p.cases:
+                merged.cases.append(c)
+                merged._owner[id(c)] = p._owner[id(c)]
+        return merged
+
+    @classmethod
+    def load(cls, folders: Sequence[str | Path], exclude: Sequence[str] = (), only: Optional[Sequence[str]] = None) -> 'Pool':
+        return cls([PreparedSet.load(f) for f in folders], exclude, only)
+
+    @property
+    def preprocessing(self) -> dict:
+        return self.sets[0].preprocessing
+
+    @property
+    def mask(self) -> Optional[str]:
+        return self.sets[0].mask
+
+    @property
+    def size(self) -> int:
+        return self.sets[0].size
+
+    @property
+    def air_value(self) -> float:
+        return self.sets[0].air_value
+
+    @property
+    def manifest(self) -> dict:
+        return self.sets[0].manifest
+
+    def labelled(self) -> list[Case]:
+        return [c for c in self.cases if c.label is not None]
+
+    def arrays(self, case: Case) -> tuple[np.ndarray, np.ndarray]:
+        return self._owner[id(case)].arrays(case)
+
+    def groups(self, domain: Optional[str] = None) -> list[str]:
+        return sorted({c.group for c in self.cases if domain is None or c.domain == domain})
+
+    def domains(self) -> list[str]:
+        return sorted({c.domain for c in self.cases})
+
+    def identity(self) -> dict:
+        """The folders, what was kept of them, and the patients (groups) of every domain that has them."""
+        if getattr(self, 'parts', None):
+            return {'parts': self.parts, 'cases': len(self.cases)}
+        if len(self.sets) == 1 and not self.excluded and self.only is None:
+            return self.sets[0].identity()
+        labels = [c.label for c in self.cases]
+        return {
+            'sets': [s.identity() for s in self.sets],
+            'cases': len(self.cases), 'covid': labels.count('covid'), 'nonCovid': labels.count('non-covid'),
+            'unlabelled': labels.count(None), 'slices': sum(c.slices for c in self.cases),
+            'withSliceLabels': sum(c.slice_positive is not None for c in self.cases),
+            'domains': {d: sum(c.domain == d for c in self.cases) for d in self.domains()},
+            'groups': {d: self.groups(d) for d in self.domains() if any(c.group != c.id for c in self.cases if c.domain == d)},
+            'excludedGroups': self.excluded, 'onlyGroups': self.only,
         }
 
 
-def same_preprocessing(a: PreparedSet, b: PreparedSet) -> bool:
-    return json.dumps(a.preprocessing, sort_keys=True) == json.dumps(b.preprocessing, sort_keys=True) and a.manifest.get('mask') == b.manifest.get('mask')
+GROUPS_FILE = 'groups.json'
+
+
+def _read_groups(root: Path) -> tuple[str, dict[str, str]]:
+    """``DIR/groups.json`` (written by ``python -m training tag``): the folder's domain and each
+    case's group (patient). Absent: domain 'default', every case its own group."""
+    path = root / GROUPS_FILE
+    if not path.is_file():
+        return 'default', {}
+    try:
+        value = json.loads(path.read_text())
+        domain = str(value['domain'])
+        groups = {str(k): str(v) for k, v in (value.get('groups') or {}).items()}
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as error:
+        raise DataError(f'{path}: expected {{"domain": "...", "groups": {{"<case id>": "<patient>"}}}} ({error})') from error
+    if not domain:
+        raise DataError(f'{path}: domain must not be empty')
+    return domain, groups
+
+
+def write_groups(folder: str | Path, domain: str, groups: dict[str, str]) -> Path:
+    """Tags a prepared folder with its domain and the patient of each case (see _read_groups)."""
+    root = Path(folder)
+    data = PreparedSet.load(root)
+    unknown = sorted(set(groups) - {c.id for c in data.cases})
+    if unknown:
+        raise DataError(f'{root}: no case(s) {", ".join(unknown[:5])} in the manifest')
+    path = root / GROUPS_FILE
+    path.write_text(json.dumps({'domain': domain, 'groups': dict(sorted(groups.items()))}, indent=2) + '\n')
+    return path
+
+
+def tag_folder(folder: str | Path, domain: str, pairs: Sequence[str] = (), labels: Optional[str | Path] = None, key: str = 'patient',
+               manifest: Optional[str | Path] = None) -> Path:
+    """`python -m training tag`: groups from the real-data manifest (by SeriesInstanceUID), a
+    labels.json field and/or CASE=PATIENT pairs (later ones win)."""
+    groups: dict[str, str] = {}
+    by_uid: dict[str, str] = {}
+    if manifest is not None:
+        from .manifest import patients_by_uid
+
+        by_uid = patients_by_uid(json.loads(Path(manifest).read_text()))
+        for c in PreparedSet.load(folder).cases:
+            if c.series_instance_uid in by_uid:
+                groups[c.id] = by_uid[c.series_instance_uid]
+    if labels is not None:
+        for c in json.loads(Path(labels).read_text()).get('cases') or []:
+            value = c
+            for part in key.split('.'):
+                value = value.get(part) if isinstance(value, dict) else None
+            if value is None:
+                raise DataError(f'{labels}: case {c.get("id")!r} has no {key!r}')
+            # A SeriesInstanceUID the manifest knows (e.g. an inserted case's background) stands for its patient.
+            groups[str(c['id'])] = by_uid.get(str(value), str(value))
+    for pair in pairs:
+        case, sep, patient = pair.partition('=')
+        if not sep or not case or not patient:
+            raise DataError(f'--group {pair!r}: expected CASE=PATIENT')
+        groups[case] = patient
+    return write_groups(folder, domain, groups)
+
+
+def same_preprocessing(a, b) -> bool:
+    """Two PreparedSets or Pools prepared alike (preprocessing block and mask)."""
+    return json.dumps(a.preprocessing, sort_keys=True) == json.dumps(b.preprocessing, sort_keys=True) and a.mask == b.mask
 
 
 # ----------------------------------------------------------------------------------------------
@@ -183,3 +354,36 @@ def balanced_order(targets: Sequence[float], rng: np.random.Generator) -> np.nda
     copies, rest = divmod(len(majority), len(minority))
     resampled = np.concatenate([np.tile(minority, copies), rng.choice(minority, rest, replace=False)])
     return rng.permutation(np.concatenate([majority, resampled]))
+
+
+def mixed_order(cases: Sequence[Case], weights: dict[str, float], steps: int, rng: np.random.Generator) -> np.ndarray:
+    """One epoch of ``steps`` case indices for a mix of domains (README "Real data").
+
+    Each step draws a domain by its weight, then a class (covid or not, half each where the
+    domain has both), then a patient (group) among those with cases of that class, uniformly,
+    then one of that patient's cases of that class, uniformly. So a patient with many inserted
+    lesions weighs no more than one with few, and every real background is seen as often with its
+    lesions as without them — the model cannot tell the classes apart by the background.
+    """
+    domains = sorted({c.domain for c in cases})
+    missing = [d for d in domains if d not in weights]
+    if missing:
+        raise DataError(f'no sampling weight for domain(s) {", ".join(missing)} (--domain-weight NAME=W)')
+    table: dict[str, dict[float, dict[str, list[int]]]] = {}
+    for i, c in enumerate(cases):
+        if c.target is None:
+            continue
+        table.setdefault(c.domain, {}).setdefault(c.target, {}).setdefault(c.group, []).append(i)
+    names = [d for d in domains if d in table and weights[d] > 0]
+    if not names:
+        raise DataError('no labelled case in any domain with a positive weight')
+    p = np.array([weights[d] for d in names], dtype=np.float64)
+    p /= p.sum()
+    out = np.empty(steps, dtype=np.int64)
+    for k in range(steps):
+        by_class = table[names[int(rng.choice(len(names), p=p))]]
+        classes = sorted(by_class)
+        groups = by_class[classes[int(rng.integers(len(classes)))]]
+        members = groups[sorted(groups)[int(rng.integers(len(groups)))]]
+        out[k] = members[int(rng.integers(len(members)))]
+    return out

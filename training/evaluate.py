@@ -18,8 +18,10 @@ import torch
 
 from .data import PreparedSet, TrainingError
 from .export import PROJECT_ROOT, evaluation_records, sha256_file
-from .inference import predict_volume, slice_positives
-from .train import CHECKPOINT_BEST, load_run_model, resolve_device
+from .calibration import reliability
+from .facts import facts_of, load_facts, training_limits
+from .inference import InputChecks, InputFacts, OodModel, decide, indeterminate_reasons, predict_volume, slice_positives
+from .train import CHECKPOINT_BEST, TrainConfig, load_pools, load_run_model, resolve_device
 
 ABLATION_ROWS = {'none': 'proposed', 'n-sca': 'N-SCA', 'n-sla': 'N-SLA', 'n-msca': 'N-MSCA'}
 METRIC_KEYS = ('acc', 'pre', 'f1', 'sen', 'spe', 'auc')
@@ -52,37 +54,95 @@ def lunglens_evaluate(results: Path, labels: Path, command: Optional[Sequence[st
 def labels_json(data: PreparedSet) -> dict:
     """`lunglens phantom`'s labels.json shape (DESIGN.md §3), from the manifest's labelled cases."""
     # `path` (absolute: the series' source) lets `lunglens evaluate` match series without a UID.
-    return {'cases': [{'id': c.id, 'seriesInstanceUid': c.series_instance_uid, 'label': c.label, 'slicePositive': c.slice_positive,
+    # A non-COVID series has no COVID-19 slice, whether or not its labels said so slice by slice.
+    return {'cases': [{'id': c.id, 'seriesInstanceUid': c.series_instance_uid, 'label': c.label,
+                       'slicePositive': c.slice_positive if c.slice_positive is not None or c.label != 'non-covid' else [False] * c.slices,
                        'path': c.source} for c in data.cases if c.label is not None]}
 
 
-def results_json(run: Path, data: PreparedSet, device: torch.device, log: Callable[[str], None] = print) -> dict:
-    """Runs the run's best model over every case: `lunglens scan`'s results.json shape."""
-    model, checkpoint = load_run_model(run, device=device)
-    calibration = json.loads((run / 'calibration.json').read_text())
-    threshold, factor = float(calibration['threshold']), float(calibration['factor'])
-    slice_count = int(checkpoint['config']['slices_per_step'])
-    items = []
-    for i, case in enumerate(data.cases):
+class RunJudge:
+    """A run's best model with everything its card would carry: temperature, threshold, slice
+    factor, OOD model and input checks (the last two when the run has ood.json and its training
+    folders have facts.json). ``item`` gives one case's results.json entry."""
+
+    def __init__(self, run: Path, device: torch.device, uncalibrated: str = 'indeterminate') -> None:
+        self.run = run
+        self.device = device
+        self.model, self.checkpoint = load_run_model(run, device=device)
+        calibration = json.loads((run / 'calibration.json').read_text())
+        self.threshold, self.factor = float(calibration['threshold']), float(calibration['factor'])
+        self.temperature = float((calibration.get('temperature') or {}).get('temperature', 1.0))
+        self.slice_count = int(self.checkpoint['config']['slices_per_step'])
+        ood = run / 'ood.json'
+        self.ood = OodModel.from_json(json.loads(ood.read_text())) if ood.is_file() else None
+        self.checks: Optional[InputChecks] = None
+        try:
+            train_set, _ = load_pools(TrainConfig(**self.checkpoint['config']))
+            facts = load_facts(train_set)
+            values = [f for c in train_set.labelled() if (f := facts_of(facts, train_set, c)) is not None]
+            if values:
+                limits = training_limits(values)
+                self.checks = InputChecks(limits['maxSliceSpacingMm'], limits['minLungVolumeMl'], limits['maxNormalAngleDeg'],
+                                          limits['minBodyFractionOutsideLung'], uncalibrated)
+        except (TrainingError, OSError):
+            self.checks = None  # the training folders are gone: no input checks, said in the item
+
+    @property
+    def model_json(self) -> dict:
+        return {'name': self.run.name, 'version': f'epoch-{self.checkpoint["epoch"]}', 'sha256': sha256_file(self.run / CHECKPOINT_BEST),
+                'executionProvider': f'pytorch-{self.device.type}', 'epoch': self.checkpoint['epoch']}
+
+    def item(self, data, case, facts: Optional[InputFacts]) -> dict:
         if case.lung_status not in (None, 'ok'):
             # `lunglens scan` skips a volume without a lung mask (no verdict); so does its evaluation.
-            items.append({'id': case.id, 'seriesInstanceUid': case.series_instance_uid, 'path': case.source, 'status': 'skipped',
-                          'probability': None, 'verdict': None, 'threshold': threshold, 'sliceAttention': [], 'slicePositive': [],
-                          'lungVolumeMl': case.lung_volume_ml, 'timingsMs': {},
-                          'error': {'code': case.lung_status, 'message': f'no lung mask ({case.lung_status}): skipped, as lunglens scan does'}})
-            continue
+            return {'id': case.id, 'seriesInstanceUid': case.series_instance_uid, 'path': case.source, 'status': 'skipped',
+                    'probability': None, 'verdict': None, 'threshold': self.threshold, 'sliceAttention': [], 'slicePositive': [],
+                    'lungVolumeMl': case.lung_volume_ml, 'timingsMs': {},
+                    'error': {'code': case.lung_status, 'message': f'no lung mask ({case.lung_status}): skipped, as lunglens scan does'}}
         slices, masks = data.arrays(case)
-        p = predict_volume(model, slices, masks, slice_count, device)
-        items.append({
+        p = predict_volume(self.model, slices, masks, self.slice_count, self.device)
+        probability = p.calibrated(self.temperature)
+        score = self.ood.score(p.features) if self.ood is not None else None
+        reasons = None
+        if self.checks is not None and self.ood is not None and facts is not None:
+            reasons = indeterminate_reasons(facts, score, self.checks, self.ood.threshold)
+        verdict = 'covid' if probability >= self.threshold else 'non-covid'
+        return {
             'id': case.id, 'seriesInstanceUid': case.series_instance_uid, 'path': case.source, 'status': 'ok',
-            'probability': p.probability, 'verdict': 'covid' if p.probability >= threshold else 'non-covid', 'threshold': threshold,
-            'sliceAttention': p.attention.tolist(), 'slicePositive': slice_positives(p.attention, p.probability, threshold, factor),
+            # `verdict` is the classifier's (probability ≥ threshold), what the metrics score; `abstention` is the
+            # card's full rule: the verdict the app shows.
+            'probability': probability, 'verdict': verdict, 'threshold': self.threshold,
+            'sliceAttention': p.attention.tolist(), 'slicePositive': slice_positives(p.attention, probability, self.threshold, self.factor),
             'lungVolumeMl': case.lung_volume_ml, 'timingsMs': {'inference': round(p.inference_ms, 1)},
-        })
+            'uncalibratedProbability': p.probability, 'oodScore': score,
+            'abstention': None if reasons is None else {'verdict': decide(probability, self.threshold, reasons),
+                                                        'reasons': [{'code': c, 'message': m} for c, m in reasons],
+                                                        'facts': facts.to_json()},
+        }
+
+
+def results_json(run: Path, data, device: torch.device, log: Callable[[str], None] = print) -> dict:
+    """Runs the run's best model over every case: `lunglens scan`'s results.json shape."""
+    judge = RunJudge(run, device)
+    facts = load_facts(data)
+    items = []
+    for i, case in enumerate(data.cases):
+        items.append(judge.item(data, case, facts_of(facts, data, case)))
         if (i + 1) % 10 == 0:
             log(f'  {i + 1}/{len(data.cases)} cases')
-    return {'model': {'name': run.name, 'version': f'epoch-{checkpoint["epoch"]}', 'sha256': sha256_file(run / CHECKPOINT_BEST),
-                      'executionProvider': f'pytorch-{device.type}', 'epoch': checkpoint['epoch']}, 'items': items}
+    return {'model': judge.model_json, 'items': items}
+
+
+def abstention_summary(results: dict) -> dict:
+    """How many analysed volumes the card's rule would call indeterminate, and why."""
+    rows = [it for it in results['items'] if it['status'] == 'ok']
+    judged = [it for it in rows if it.get('abstention') is not None]
+    reasons: dict[str, int] = {}
+    for it in judged:
+        for r in it['abstention']['reasons']:
+            reasons[r['code']] = reasons.get(r['code'], 0) + 1
+    return {'analysed': len(rows), 'judged': len(judged), 'indeterminate': sum(it['abstention']['verdict'] == 'indeterminate' for it in judged),
+            'reasons': reasons}
 
 
 def _fmt(v) -> str:
@@ -148,7 +208,11 @@ def evaluate_runs(runs: Sequence[str | Path], test: str | Path, out: Optional[st
                'factor': json.loads((run / 'calibration.json').read_text())['factor'], 'metrics': metrics,
                'results': str(results_path.resolve()), 'sliceBaseline': slice_baseline}
         rows.append(row)
+        truth = {c.id: c.target for c in data.cases}
+        scored = [(it['probability'], truth[it['id']]) for it in results['items'] if it['status'] == 'ok' and truth.get(it['id']) is not None]
         record = {'data': identity, 'metrics': metrics, 'sliceBaseline': slice_baseline, 'results': str(results_path.resolve()),
+                  'abstention': abstention_summary(results),
+                  'reliability': reliability([p for p, _ in scored], [y for _, y in scored]) if scored else None,
                   'checkpointSha256': results['model']['sha256'],
                   'epoch': results['model']['epoch'],
                   'measuredWith': 'lunglens evaluate', 'createdAt': datetime.now(timezone.utc).isoformat(timespec='seconds')}

@@ -77,10 +77,15 @@ def slice_positives(attention: np.ndarray, probability: float, threshold: float,
 
 @dataclass
 class VolumePrediction:
-    probability: float
+    probability: float  # uncalibrated (temperature 1): mean of the passes' softmax(logits)[1]
     attention: np.ndarray  # float64 [N], sums to 1
     pass_probabilities: list[float]
     inference_ms: float
+    pass_logits: list[list[float]] = field(default_factory=list)  # per pass (l_non-covid, l_covid)
+    features: Optional[np.ndarray] = None  # float64 [D]: the mean over passes of the `features` output
+
+    def calibrated(self, temperature: float) -> float:
+        return calibrated_probability(self.pass_logits, temperature) if self.pass_logits else self.probability
 
 
 @torch.no_grad()
@@ -90,14 +95,16 @@ def predict_volume(model: torch.nn.Module, slices: np.ndarray, masks: np.ndarray
     start = time.perf_counter()
     total = slices.shape[0]
     plan = interleaved_passes(total, slice_count)
-    outputs = []
+    outputs, features = [], []
     for indices in plan:
         x = torch.from_numpy(np.ascontiguousarray(slices[indices], dtype=np.float32)).to(device)
         m = torch.from_numpy(np.ascontiguousarray(masks[indices], dtype=np.float32)).to(device)
-        logits, attention = model(x, m)
+        logits, attention, feature = model.infer(x, m)
         outputs.append((logits[0].double().cpu().tolist(), attention.double().cpu().numpy()))
+        features.append(feature[0].double().cpu().numpy())
     probability, attention = combine_passes(total, plan, outputs)
-    return VolumePrediction(probability, attention, [covid_probability(o[0]) for o in outputs], (time.perf_counter() - start) * 1000.0)
+    return VolumePrediction(probability, attention, [covid_probability(o[0]) for o in outputs], (time.perf_counter() - start) * 1000.0,
+                            [list(o[0]) for o in outputs], combine_features(features))
 
 
 def predict_set(model: torch.nn.Module, data: PreparedSet, slice_count: int, device: torch.device | str = 'cpu', cases: Optional[Iterable[Case]] = None) -> list[tuple[Case, VolumePrediction]]:
@@ -196,3 +203,177 @@ def calibrate(predictions: Sequence[tuple[Case, VolumePrediction]], default_thre
                 best_key, best = key, (t, k, f1)
     method['sliceF1'] = best[2]
     return Calibration(float(best[0]), float(best[1]), method)
+
+
+# ----------------------------------------------------------------------------------------------
+# Calibrated probability, out-of-distribution score, input checks, and the verdict (README
+# "Abstention"). src/core/… implements the same rules from the model card; the card's
+# `abstention.golden` cases are what both sides are checked against.
+
+
+def calibrated_probability(pass_logits: Sequence[Sequence[float]], temperature: float) -> float:
+    """The card's `probabilityCalibration` (kind "temperature"): per pass
+    p_j = σ((l_covid − l_non-covid) / T); the volume probability is the mean of the p_j."""
+    if not pass_logits:
+        raise ValueError('no pass logits')
+    if not temperature > 0:
+        raise ValueError(f'the temperature must be positive, got {temperature}')
+    return float(np.mean([covid_probability([0.0, (float(l[1]) - float(l[0])) / temperature]) for l in pass_logits]))
+
+
+def combine_features(per_pass: Sequence[np.ndarray]) -> np.ndarray:
+    """The volume's feature vector: the mean of the passes' `features` outputs."""
+    return np.mean(np.stack([np.asarray(f, dtype=np.float64).reshape(-1) for f in per_pass]), axis=0)
+
+
+@dataclass
+class OodModel:
+    """The card's `ood` block: a Gaussian per class with one shared covariance, estimated as
+    probabilistic PCA (the k leading eigenvectors V and eigenvalues λ of the pooled within-class
+    covariance, the rest of the variance spread evenly, σ² per dimension): a shrunk covariance that
+    a card can carry. For a volume feature f:
+
+        d_c = f − μ_c;  p = V d_c;  D²_c = Σ_j p_j² / λ_j + (|d_c|² − Σ_j p_j²) / σ²
+        score = sqrt(min over classes c of D²_c)
+
+    the Mahalanobis distance to the nearest class. Above ``threshold``: out of distribution."""
+    means: dict[str, np.ndarray]  # label → μ_c [D]
+    components: np.ndarray  # V [k, D], orthonormal rows
+    eigenvalues: np.ndarray  # λ [k]
+    residual_variance: float  # σ²
+    threshold: float = math.inf
+    method: dict = field(default_factory=dict)
+
+    def score(self, feature: np.ndarray) -> float:
+        f = np.asarray(feature, dtype=np.float64).reshape(-1)
+        best = math.inf
+        for mu in self.means.values():
+            d = f - mu
+            p = self.components @ d
+            d2 = float(np.sum(p * p / self.eigenvalues) + max(0.0, float(d @ d) - float(p @ p)) / self.residual_variance)
+            best = min(best, d2)
+        return math.sqrt(best)
+
+    def to_json(self) -> dict:
+        return {'kind': 'mahalanobis-ppca', 'feature': 'features', 'dimension': int(self.components.shape[1]),
+                'components': int(self.components.shape[0]),
+                'classMeans': {k: [float(v) for v in mu] for k, mu in self.means.items()},
+                'eigenvectors': [[float(v) for v in row] for row in self.components],
+                'eigenvalues': [float(v) for v in self.eigenvalues], 'residualVariance': float(self.residual_variance),
+                'threshold': float(self.threshold), 'method': self.method}
+
+    @classmethod
+    def from_json(cls, value: dict) -> 'OodModel':
+        return cls({k: np.asarray(v, dtype=np.float64) for k, v in value['classMeans'].items()},
+                   np.asarray(value['eigenvectors'], dtype=np.float64), np.asarray(value['eigenvalues'], dtype=np.float64),
+                   float(value['residualVariance']), float(value['threshold']), dict(value.get('method') or {}))
+
+
+# The input checks' defaults (the card's `inputChecks`; README "Abstention" says how each was set).
+BODY_HU_FLOOR = -500.0
+
+
+def body_fraction_outside_lung(slices: np.ndarray, masks: np.ndarray, preprocessing: dict) -> float:
+    """Of the prepared pixels outside the (dilated) lung mask, the fraction whose value stands for
+    ≥ −500 HU (body tissue), over all slices. Near 0 when everything but the lungs was blanked out
+    before the scan reached LungLens (a pre-masked export). Computed on the model's input tensors,
+    so both implementations see the same numbers: HU = lowHu + (x·std + mean)·(highHu − lowHu)."""
+    window, norm = preprocessing['huWindow'], preprocessing['normalization']
+    low, high = float(window['lowHu']), float(window['highHu'])
+    # x ≥ cut ⇔ its HU ≥ −500; float64 like the TypeScript side, compared on float32 values.
+    cut = ((BODY_HU_FLOOR - low) / (high - low) - float(norm['mean'])) / float(norm['std'])
+    x = np.asarray(slices, dtype=np.float32).reshape(-1)
+    outside = np.asarray(masks).reshape(-1) == 0
+    total = int(outside.sum())
+    if total == 0:
+        return 0.0
+    return float(np.count_nonzero(x[outside].astype(np.float64) >= cut)) / total
+
+
+def slice_normal_angle_deg(direction: Sequence[float]) -> float:
+    """Angle between the slice normal (direction[6:9], DESIGN.md §2) and the patient's
+    cranio-caudal axis, 0…90°: 0 for axial slices, 90 for coronal or sagittal ones."""
+    n = np.asarray(direction[6:9], dtype=np.float64)
+    z = abs(float(n[2])) / max(1e-12, float(np.linalg.norm(n)))
+    return math.degrees(math.acos(min(1.0, z)))
+
+
+@dataclass
+class InputFacts:
+    """What the input checks look at, as the TypeScript side has it for a scanned series."""
+    calibrated: bool  # HU from the file (results.json `calibrated`); false for 8-bit stacks
+    slice_spacing_mm: float  # spacingMm[2]: spacing along the slice normal
+    lung_volume_ml: float  # the lung mask before dilation
+    normal_angle_deg: float  # slice_normal_angle_deg(direction)
+    body_fraction: float  # body_fraction_outside_lung of the prepared tensors
+
+    def to_json(self) -> dict:
+        return {'calibrated': self.calibrated, 'sliceSpacingMm': self.slice_spacing_mm, 'lungVolumeMl': self.lung_volume_ml,
+                'normalAngleDeg': self.normal_angle_deg, 'bodyFractionOutsideLung': self.body_fraction}
+
+    @classmethod
+    def from_json(cls, v: dict) -> 'InputFacts':
+        return cls(bool(v['calibrated']), float(v['sliceSpacingMm']), float(v['lungVolumeMl']), float(v['normalAngleDeg']),
+                   float(v['bodyFractionOutsideLung']))
+
+
+@dataclass
+class InputChecks:
+    """The card's `inputChecks`: the limits, and whether uncalibrated grey levels abstain."""
+    max_slice_spacing_mm: float
+    min_lung_volume_ml: float
+    max_normal_angle_deg: float = 30.0
+    min_body_fraction: float = 0.05
+    uncalibrated: str = 'indeterminate'  # or 'warn': verdict kept, the app's uncalibrated band says so
+
+    def to_json(self) -> dict:
+        return {'maxSliceSpacingMm': self.max_slice_spacing_mm, 'minLungVolumeMl': self.min_lung_volume_ml,
+                'maxNormalAngleDeg': self.max_normal_angle_deg, 'minBodyFractionOutsideLung': self.min_body_fraction,
+                'bodyHuFloor': BODY_HU_FLOOR, 'uncalibrated': self.uncalibrated}
+
+    @classmethod
+    def from_json(cls, v: dict) -> 'InputChecks':
+        return cls(float(v['maxSliceSpacingMm']), float(v['minLungVolumeMl']), float(v['maxNormalAngleDeg']),
+                   float(v['minBodyFractionOutsideLung']), str(v['uncalibrated']))
+
+
+# The sentences of the reasons (the card's `abstention.reasons`): `{name:.Nf}` is the value with N
+# decimals. The TypeScript side formats the card's copy of these templates.
+REASON_TEMPLATES = {
+    'uncalibrated-input': 'The grey levels are not calibrated Hounsfield units (an image stack); the model was trained on calibrated CT only.',
+    'not-axial': 'The slices are not axial (their normal is {normalAngleDeg:.1f}° from the body axis, limit {maxNormalAngleDeg:.1f}°); '
+                 'the model reads axial slices only.',
+    'thick-slices': 'The slices are {sliceSpacingMm:.1f} mm apart, more than the {maxSliceSpacingMm:.1f} mm the model was trained on.',
+    'partial-coverage': 'The lung mask holds {lungVolumeMl:.0f} mL, less than {minLungVolumeMl:.0f} mL: too little lung is in the scan '
+                        'to rule COVID-19 in or out.',
+    'pre-masked': 'Only {bodyPercent:.1f} % of the image outside the lungs is body tissue (limit {limitPercent:.1f} %): the input looks '
+                  'pre-masked, unlike the scans the model was trained on.',
+    'out-of-distribution': 'The scan\'s features lie at distance {oodScore:.2f} from the training data (limit {oodThreshold:.2f}): unlike '
+                           'the scans the model was trained on.',
+}
+
+
+def indeterminate_reasons(facts: InputFacts, ood_score: float, checks: InputChecks, ood_threshold: float) -> list[tuple[str, str]]:
+    """(code, sentence) for every reason to abstain, in this fixed order; empty when none.
+    Every limit is strict: a value exactly at the limit passes."""
+    values = {'normalAngleDeg': facts.normal_angle_deg, 'maxNormalAngleDeg': checks.max_normal_angle_deg,
+              'sliceSpacingMm': facts.slice_spacing_mm, 'maxSliceSpacingMm': checks.max_slice_spacing_mm,
+              'lungVolumeMl': facts.lung_volume_ml, 'minLungVolumeMl': checks.min_lung_volume_ml,
+              'bodyPercent': 100 * facts.body_fraction, 'limitPercent': 100 * checks.min_body_fraction,
+              'oodScore': ood_score, 'oodThreshold': ood_threshold}
+    failed = [
+        ('uncalibrated-input', not facts.calibrated and checks.uncalibrated == 'indeterminate'),
+        ('not-axial', facts.normal_angle_deg > checks.max_normal_angle_deg),
+        ('thick-slices', facts.slice_spacing_mm > checks.max_slice_spacing_mm),
+        ('partial-coverage', facts.lung_volume_ml < checks.min_lung_volume_ml),
+        ('pre-masked', facts.body_fraction < checks.min_body_fraction),
+        ('out-of-distribution', not ood_score <= ood_threshold),  # NaN abstains too
+    ]
+    return [(code, REASON_TEMPLATES[code].format(**values)) for code, bad in failed if bad]
+
+
+def decide(probability: float, threshold: float, reasons: Sequence[tuple[str, str]]) -> str:
+    """'indeterminate' when there is any reason to abstain, else covid when probability ≥ threshold."""
+    if reasons:
+        return 'indeterminate'
+    return 'covid' if probability >= threshold else 'non-covid'

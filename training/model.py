@@ -252,6 +252,14 @@ class ResNeXtPlus(nn.Module):
         return self.feature_norm(torch.cat([x.mean(dim=(2, 3)), x.amax(dim=(2, 3))], dim=1))
 
     def forward(self, slices: Tensor, masks: Tensor) -> tuple[Tensor, Tensor]:
+        logits, attention, _ = self.infer(slices, masks)
+        return logits, attention
+
+    def infer(self, slices: Tensor, masks: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """(logits [1, 2], attention [N], features [1, 2H + 2F]). ``features`` is what the
+        out-of-distribution score measures (inference.py): the attention-weighted LSTM output
+        the head classifies, next to the mean of the pass's slice features (what the slices look
+        like, before any decision)."""
         features = self.slice_features(slices, masks)
         sequence, _ = self.lstm(features.unsqueeze(1))  # [N, 1, 2H]: the N slices are the time axis
         sequence = sequence[:, 0, :]
@@ -261,7 +269,11 @@ class ResNeXtPlus(nn.Module):
             scores = sequence[:, 0] * 0.0  # uniform weights that follow the dynamic N (ONNX-safe)
         attention = torch.softmax(scores, dim=0)
         pooled = (attention.unsqueeze(1) * sequence).sum(dim=0, keepdim=True)
-        return self.head(pooled), attention
+        return self.head(pooled), attention, torch.cat([pooled, features.mean(dim=0, keepdim=True)], dim=1)
+
+    @property
+    def ood_feature_size(self) -> int:
+        return 2 * self.spec.lstm_hidden + self.feature_size
 
 
 def build_network(spec: NetworkSpec) -> ResNeXtPlus:

@@ -11,6 +11,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from .inference import InputFacts, body_fraction_outside_lung
+
 PREPROCESSING = {'size': 32, 'huWindow': {'lowHu': -1350, 'highHu': 150}, 'normalization': {'mean': 0.5, 'std': 0.25}}
 
 
@@ -73,4 +75,11 @@ def write_prepared(folder: str | Path, cases: Sequence[tuple[Optional[str], int]
     manifest = {'format': 'lunglens-prepared', 'version': 1, 'preprocessing': pre, 'mask': 'dilated',
                 'createdBy': 'training.synthetic', 'cases': entries, 'rejected': []}
     (root / 'manifest.json').write_text(json.dumps(manifest, indent=2) + '\n')
+    # What `python -m training facts` would find for these cases (there is no series to inspect).
+    facts = {}
+    for e in entries:
+        s, m = np.load(root / e['slicesFile']), np.load(root / e['masksFile'])
+        facts[e['id']] = {**InputFacts(True, 2.5, e['lungVolumeMl'], 0.0, body_fraction_outside_lung(s, m, pre)).to_json(),
+                          'seriesInstanceUid': e['seriesInstanceUid'], 'source': e['source']}
+    (root / 'facts.json').write_text(json.dumps({'cases': facts, 'notInspected': []}, indent=1) + '\n')
     return root

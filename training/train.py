@@ -31,8 +31,9 @@ import math
 import os
 import platform
 import random
+import shutil
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -41,10 +42,11 @@ import torch
 from torch.nn import functional as F
 
 from .augment import AugmentSpec, augment_volume
-from .data import DataError, PreparedSet, TrainingError, balanced_order, same_preprocessing, sample_slices
+from .data import DataError, Pool, TrainingError, balanced_order, mixed_order, same_preprocessing, sample_slices
+from .calibration import fit_ood, fit_temperature, ood_threshold, reliability
 from .inference import calibrate, predict_set
 from .model import ResNeXtPlus, covid_logit, freeze_batchnorm, network_spec, parameter_count
-from .pretrain import pretrain_encoder
+from .pretrain import PretrainSources, pretrain_encoder
 
 CHECKPOINT_LAST = 'checkpoint-last.pt'
 BATCHNORM_MODES = {
@@ -53,12 +55,20 @@ BATCHNORM_MODES = {
     'live': 'batch statistics over the step\'s slices during training (running averages updated); eval mode for validation, inference, export',
 }
 CHECKPOINT_BEST = 'best.pt'
+CHECKPOINT_STAGE1 = 'stage1.pt'
+
+
+def as_list(value) -> list[str]:
+    """A folder option that may be one path (the original recipe) or several (the mix)."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
 
 
 @dataclass
 class TrainConfig:
-    train: str
-    val: str
+    train: str | list[str]  # prepared folder(s): the training pool (README "Real data")
+    val: str | list[str]
     out: str
     backbone: str = 'compact'
     ablation: str = 'none'
@@ -71,12 +81,32 @@ class TrainConfig:
     augment: str = 'all'  # all | positive | none
     bn_warmup_volumes: int = 32
     batchnorm: str = 'frozen'  # frozen | refresh | live (see the module docstring)
-    pretrain_steps: int = 4000  # stage 1 (pretrain.py); 0 starts stage 2 from random weights
+    pretrain_steps: Optional[int] = None  # stage 1 (pretrain.py); None: 4000, or 0 with init; 0 starts stage 2 from random weights
     pretrain_volumes: int = 8
     pretrain_slices: int = 4
     pretrain_lr: float = 1e-3
     device: str = 'auto'
     time_budget_min: Optional[float] = None
+    # The mix and the folds (README "Real data"): patients (groups) held out of training and
+    # validation (the fold's test patient), patients moved from the training folders to
+    # validation, sampling weight per domain, and the epoch length when mixing.
+    hold_out: list[str] = field(default_factory=list)
+    val_groups: list[str] = field(default_factory=list)
+    domain_weights: dict[str, float] = field(default_factory=dict)
+    steps_per_epoch: Optional[int] = None
+    # Start from another run's weights (its best.pt, or a .pt file): stage 1 is then skipped
+    # unless pretrain_steps says otherwise, and BatchNorm is re-estimated on this run's pool.
+    init: Optional[str] = None
+    # Stage 1's other sources (pretrain.py): labelled real 2-D slices (and a held-out part of them)
+    # and unlabelled real CT for the contrastive loss.
+    pretrain_slice_sets: list[str] = field(default_factory=list)
+    pretrain_slice_val: list[str] = field(default_factory=list)
+    pretrain_slice_count: int = 8
+    pretrain_slice_weight: float = 1.0
+    pretrain_ssl_sets: list[str] = field(default_factory=list)
+    pretrain_ssl_pairs: int = 8
+    pretrain_ssl_weight: float = 1.0
+    pretrain_ssl_temperature: float = 0.2
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -122,7 +152,7 @@ def _scheduler_state(scheduler) -> dict:
 
 def load_run_model(run: str | Path, which: str = CHECKPOINT_BEST, device: torch.device | str = 'cpu') -> tuple[ResNeXtPlus, dict]:
     """The network of a run (its best checkpoint by default) in eval mode, and the checkpoint."""
-    path = Path(run) / which
+    path = Path(run) if str(run).endswith('.pt') else Path(run) / which
     if not path.is_file():
         raise FileNotFoundError(f'{path} does not exist (has `python -m training train` finished an epoch in {run}?)')
     checkpoint = torch.load(path, map_location=device)
@@ -132,7 +162,25 @@ def load_run_model(run: str | Path, which: str = CHECKPOINT_BEST, device: torch.
 
 
 @torch.no_grad()
-def estimate_batchnorm(model: ResNeXtPlus, data: PreparedSet, volumes: int, slice_count: int, device: torch.device) -> int:
+def batchnorm_cases(cases: list, volumes: int, weights: Optional[dict[str, float]] = None) -> list:
+    """Evenly spaced cases for the BatchNorm estimate; with several domains, as many of each as
+    its sampling weight asks (so the estimate sees the mix that training sees)."""
+    domains = sorted({c.domain for c in cases})
+    if len(domains) <= 1 or not weights:
+        step = max(1, len(cases) // max(1, volumes))
+        return cases[::step][:volumes]
+    total = sum(weights.get(d, 0.0) for d in domains) or 1.0
+    chosen = []
+    for d in domains:
+        members = [c for c in cases if c.domain == d]
+        want = max(1, round(volumes * weights.get(d, 0.0) / total)) if weights.get(d, 0.0) > 0 else 0
+        idx = np.unique(np.linspace(0, len(members) - 1, min(want, len(members))).round().astype(np.int64)) if want else []
+        chosen += [members[i] for i in idx]
+    return chosen
+
+
+def estimate_batchnorm(model: ResNeXtPlus, data, volumes: int, slice_count: int, device: torch.device,
+                       weights: Optional[dict[str, float]] = None) -> int:
     """Running mean/var of every BatchNorm as a cumulative average over up to ``volumes`` training
     volumes (evenly spaced slices, no augmentation); returns how many volumes were used."""
     norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
@@ -141,9 +189,7 @@ def estimate_batchnorm(model: ResNeXtPlus, data: PreparedSet, volumes: int, slic
         m.reset_running_stats()
         m.momentum = None  # cumulative moving average
     model.train()
-    cases = data.labelled()
-    step = max(1, len(cases) // max(1, volumes))
-    chosen = cases[::step][:volumes]
+    chosen = batchnorm_cases(data.labelled(), volumes, weights)
     for case in chosen:
         slices, masks = data.arrays(case)
         n = slices.shape[0]
@@ -165,18 +211,77 @@ def evaluate_loss(predictions) -> dict:
         return {'loss': None, 'accuracy': None, 'cases': 0, 'probabilityStd': None}
     eps = 1e-7
     losses, correct = [], 0
+    cells: dict[tuple[str, float], list[float]] = {}
     for c, p in labelled:
         q = min(max(p.probability, eps), 1 - eps)
         y = c.target
         losses.append(-(y * math.log(q) + (1 - y) * math.log(1 - q)))
+        cells.setdefault((c.domain, y), []).append(losses[-1])
         correct += int((p.probability >= 0.5) == (y == 1.0))
     spread = float(np.std([p.probability for _, p in labelled]))
-    return {'loss': float(np.mean(losses)), 'accuracy': correct / len(labelled), 'cases': len(labelled), 'probabilityStd': spread}
+    loss = float(np.mean(losses))
+    if len({d for d, _ in cells}) > 1:
+        # A mixed validation split (60 phantoms, 13 cases of one real patient): every (domain, class)
+        # cell weighs the same, so the epoch is chosen for the real patient as much as for phantoms.
+        loss = float(np.mean([np.mean(v) for v in cells.values()]))
+    return {'loss': loss, 'accuracy': correct / len(labelled), 'cases': len(labelled), 'probabilityStd': spread,
+            'cells': {f'{d}/{"covid" if y else "non-covid"}': float(np.mean(v)) for (d, y), v in sorted(cells.items())}}
 
 
 def _predictions_json(predictions) -> list[dict]:
     return [{'id': c.id, 'label': c.label, 'probability': p.probability, 'passProbabilities': p.pass_probabilities,
              'attention': p.attention.tolist()} for c, p in predictions]
+
+
+def code_version() -> Optional[str]:
+    """The training code's git commit (with "+changes" when the worktree differs from it), or None."""
+    import subprocess
+
+    here = Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=here, capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--', str(here)], cwd=here, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (head + ('+changes' if dirty else '')) or None
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load_pools(config: TrainConfig) -> tuple[Pool, Pool]:
+    """(training pool, validation pool) of a run: the training folders without the held-out and
+    the validation patients; the validation folders without the held-out patients, plus the
+    validation patients' cases from the training folders."""
+    overlap = set(config.hold_out) & set(config.val_groups)
+    if overlap:
+        raise DataError(f'patient(s) {", ".join(sorted(overlap))} cannot be both held out and used for validation')
+    train_set = Pool.load(as_list(config.train), exclude=[*config.hold_out, *config.val_groups])
+    val_set = Pool.load(as_list(config.val), exclude=config.hold_out)
+    if config.val_groups:
+        moved = Pool(train_set.sets, only=config.val_groups)
+        missing = sorted(set(config.val_groups) - {c.group for c in moved.cases})
+        if missing:
+            raise DataError(f'validation patient(s) {", ".join(missing)} have no case in the training folders')
+        val_set = Pool.merge([val_set, moved])
+    if not same_preprocessing(train_set, val_set):
+        raise DataError('the training and validation folders were prepared differently (manifest preprocessing or mask differ)')
+    held = sorted(set(config.hold_out) - set(train_set.groups()) - {c.group for s in train_set.sets for c in s.cases})
+    if held:
+        raise DataError(f'held-out patient(s) {", ".join(held)} appear in no training folder (a typo?)')
+    return train_set, val_set
+
+
+def domain_weights(config: TrainConfig, pool: Pool) -> dict[str, float]:
+    """The sampling weight of every domain in the pool (1 for any not given)."""
+    return {d: float(config.domain_weights.get(d, 1.0)) for d in pool.domains()}
 
 
 def train(config: TrainConfig, resume: bool = False, log: Callable[[str], None] = print) -> dict:
@@ -195,21 +300,20 @@ def train(config: TrainConfig, resume: bool = False, log: Callable[[str], None] 
     device = resolve_device(config.device)
     rng = seed_everything(config.seed)
 
-    train_set = PreparedSet.load(config.train)
-    val_set = PreparedSet.load(config.val)
-    if not same_preprocessing(train_set, val_set):
-        raise DataError('the training and validation folders were prepared differently (manifest preprocessing or mask differ)')
+    train_set, val_set = load_pools(config)
     cases = train_set.labelled()
     if not cases:
         raise DataError(f'{config.train}: no labelled cases to train on')
     targets = [c.target for c in cases]
     norm = train_set.preprocessing['normalization']
     mean, std = float(norm['mean']), float(norm['std'])
+    mixing = len(train_set.domains()) > 1 or bool(config.domain_weights) or config.steps_per_epoch is not None
+    weights = domain_weights(config, train_set) if mixing else None
 
     spec = network_spec(config.backbone, config.ablation)
     model = ResNeXtPlus(spec).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr_min)
-    steps_per_epoch = len(balanced_order(targets, np.random.default_rng(0)))
+    steps_per_epoch = config.steps_per_epoch or len(balanced_order(targets, np.random.default_rng(0)))
     step_size_up = max(1, round(config.lr_half_cycle_epochs * steps_per_epoch))
     scheduler = torch.optim.lr_scheduler.CyclicLR(optimizer, base_lr=config.lr_min, max_lr=config.lr_max, step_size_up=step_size_up,
                                                   mode='triangular', cycle_momentum=False)
@@ -229,25 +333,65 @@ def train(config: TrainConfig, resume: bool = False, log: Callable[[str], None] 
     started = time.perf_counter()
     if checkpoint is None:
         log(f'{spec.backbone} ({spec.ablation}) {parameter_count(model):,} parameters on {device}; '
-            f'{len(cases)} training volumes ({targets.count(1.0)} covid)')
+            f'{len(cases)} training volumes ({targets.count(1.0)} covid)'
+            + (f' in domains {", ".join(f"{d} (weight {w:g})" for d, w in weights.items())}' if weights else '')
+            + (f'; held out: {", ".join(config.hold_out)}' if config.hold_out else '')
+            + (f'; validation patients: {", ".join(config.val_groups)}' if config.val_groups else ''))
+        initialised = None
+        if config.init:
+            source, init_checkpoint = load_run_model(config.init, device=device)
+            if source.spec != spec:
+                raise DataError(f'--init {config.init}: its network ({source.spec.backbone}, {source.spec.ablation}) is not this run\'s')
+            model.load_state_dict(source.state_dict())
+            initialised = {'from': str(Path(config.init).resolve()), 'epoch': init_checkpoint.get('epoch'),
+                           'sha256': _sha256(Path(config.init) if str(config.init).endswith('.pt') else Path(config.init) / CHECKPOINT_BEST)}
+            log(f'initialised from {config.init} (epoch {init_checkpoint.get("epoch")})')
+        pretrain_steps = config.pretrain_steps if config.pretrain_steps is not None else (0 if config.init else 4000)
         pretraining = []
-        if config.pretrain_steps > 0:
-            log(f'stage 1: pretraining the slice encoder, {config.pretrain_steps} steps of {config.pretrain_volumes} volumes × '
-                f'{config.pretrain_slices} slices (each slice takes its volume\'s label)')
-            pretraining = pretrain_encoder(model, train_set, val_set, steps=config.pretrain_steps, volumes=config.pretrain_volumes,
+        sources = None
+        if pretrain_steps > 0:
+            sources = PretrainSources(
+                volumes=train_set, val=val_set,
+                slices=Pool.load(config.pretrain_slice_sets) if config.pretrain_slice_sets else None,
+                slices_val=Pool.load(config.pretrain_slice_val) if config.pretrain_slice_val else None,
+                ssl=Pool.load(config.pretrain_ssl_sets) if config.pretrain_ssl_sets else None)
+            for extra in (sources.slices, sources.slices_val, sources.ssl):
+                if extra is not None and not same_preprocessing(extra, train_set):
+                    raise DataError('the stage-1 folders were prepared differently from the training folders')
+            log(f'stage 1: pretraining the slice encoder, {pretrain_steps} steps of {config.pretrain_volumes} volumes × '
+                f'{config.pretrain_slices} slices (each slice takes its volume\'s label)'
+                + (f' + {config.pretrain_slice_count} labelled 2-D slices of {len(sources.slices.cases)}' if sources.slices else '')
+                + (f' + {config.pretrain_ssl_pairs} contrastive pairs from {len(sources.ssl.cases)} real series' if sources.ssl else ''))
+            pretraining = pretrain_encoder(model, sources, steps=pretrain_steps, volumes=config.pretrain_volumes,
                                            slices=config.pretrain_slices, lr=config.pretrain_lr, augment=config.augment, rng=rng,
-                                           device=device, log=log)
-        used = 0 if config.batchnorm == 'live' else estimate_batchnorm(model, train_set, config.bn_warmup_volumes, config.slices_per_step, device)
+                                           device=device, slice_count=config.pretrain_slice_count, slice_weight=config.pretrain_slice_weight,
+                                           ssl_pairs=config.pretrain_ssl_pairs, ssl_weight=config.pretrain_ssl_weight,
+                                           ssl_temperature=config.pretrain_ssl_temperature, log=log)
+        used = 0 if config.batchnorm == 'live' else estimate_batchnorm(model, train_set, config.bn_warmup_volumes, config.slices_per_step, device, weights)
+        if pretrain_steps > 0:
+            _atomic_save({'model': model.state_dict(), 'spec': spec.to_json(), 'epoch': 0, 'config': config.to_json()}, out / CHECKPOINT_STAGE1)
         _write_json(out / 'config.json', {
             'config': config.to_json(), 'network': spec.to_json(), 'parameters': parameter_count(model),
             'augment': AugmentSpec().to_json(), 'stepsPerEpoch': steps_per_epoch, 'lrStepSizeUp': step_size_up,
             'batchNorm': {'mode': config.batchnorm, 'warmupVolumes': used, 'meaning': BATCHNORM_MODES[config.batchnorm]},
-            'pretraining': {'steps': config.pretrain_steps, 'volumesPerStep': config.pretrain_volumes, 'slicesPerVolume': config.pretrain_slices,
-                            'lr': {'schedule': 'cosine', 'max': config.pretrain_lr, 'min': config.pretrain_lr / 10}, 'history': pretraining},
-            'preprocessing': train_set.preprocessing, 'mask': train_set.manifest.get('mask'),
+            'pretraining': {'steps': pretrain_steps, 'volumesPerStep': config.pretrain_volumes, 'slicesPerVolume': config.pretrain_slices,
+                            'lr': {'schedule': 'cosine', 'max': config.pretrain_lr, 'min': config.pretrain_lr / 10}, 'history': pretraining,
+                            **({'slices2d': {'data': sources.slices.identity(), 'perStep': config.pretrain_slice_count,
+                                             'weight': config.pretrain_slice_weight,
+                                             'heldOut': sources.slices_val.identity() if sources.slices_val else None}} if sources and sources.slices else {}),
+                            **({'selfSupervised': {'data': sources.ssl.identity(), 'pairsPerStep': config.pretrain_ssl_pairs,
+                                                   'weight': config.pretrain_ssl_weight, 'temperature': config.pretrain_ssl_temperature,
+                                                   'objective': 'NT-Xent (SimCLR) with a queue of 256 recent projections; views: a slice and itself or its neighbour, '
+                                                                'optionally a 3-slice slab, each zoomed, rotated, blurred, stretched and given noise independently'}}
+                               if sources and sources.ssl else {})},
+            'initialisedFrom': initialised,
+            'mix': {'domainWeights': weights, 'holdOut': config.hold_out, 'validationGroups': config.val_groups,
+                    'sampling': 'domain by weight, then class (half each), then patient (uniform), then case' if weights else
+                                'positive-class resampling (minority class repeated to the majority count)'},
+            'preprocessing': train_set.preprocessing, 'mask': train_set.mask,
             'data': {'train': train_set.identity(), 'val': val_set.identity()},
             'environment': {'python': platform.python_version(), 'torch': torch.__version__, 'device': str(device),
-                            'threads': torch.get_num_threads()},
+                            'threads': torch.get_num_threads(), 'code': code_version()},
         })
         log(f'stage 2: {steps_per_epoch} steps per epoch (one volume each); BatchNorm {config.batchnorm}'
             + (f' (running estimates from {used} training volumes)' if used else ''))
@@ -265,13 +409,14 @@ def train(config: TrainConfig, resume: bool = False, log: Callable[[str], None] 
             break
         epoch_start = time.perf_counter()
         if config.batchnorm == 'refresh' and epoch > 1:
-            estimate_batchnorm(model, train_set, config.bn_warmup_volumes, config.slices_per_step, device)
+            estimate_batchnorm(model, train_set, config.bn_warmup_volumes, config.slices_per_step, device, weights)
         model.train()
         if config.batchnorm != 'live':
             freeze_batchnorm(model)
         losses = []
         partial = False
-        for i in balanced_order(targets, rng):
+        order = mixed_order(cases, weights, steps_per_epoch, rng) if weights else balanced_order(targets, rng)
+        for i in order:
             case = cases[i]
             slices, masks = train_set.arrays(case)
             idx = sample_slices(slices.shape[0], config.slices_per_step, rng)
@@ -315,20 +460,71 @@ def train(config: TrainConfig, resume: bool = False, log: Callable[[str], None] 
             stopped = 'time budget reached inside the epoch'
             break
 
-    summary = finish(out, val_set, device, log)
+    if not (out / CHECKPOINT_BEST).is_file() and (out / CHECKPOINT_STAGE1).is_file():
+        # A stage-1-only run (--epochs 0): its encoder is the run's model, for --init of later runs;
+        # its LSTM and head are untrained, so there is nothing to calibrate.
+        shutil.copyfile(out / CHECKPOINT_STAGE1, out / CHECKPOINT_BEST)
+        summary = {'stage1Only': True, 'epochsRun': 0, 'epochsPlanned': 0, 'stopped': None, 'best': best}
+        _write_json(out / 'summary.json', summary)
+        log(f'stage 1 only: the encoder is {out / CHECKPOINT_STAGE1} (and {CHECKPOINT_BEST}), for --init')
+        return summary
+    summary = finish(out, val_set, device, log, train_set)
     summary.update({'epochsRun': epoch, 'epochsPlanned': config.epochs, 'stopped': stopped, 'best': best})
     _write_json(out / 'summary.json', summary)
     return summary
 
 
-def finish(out: Path, val_set: PreparedSet, device: torch.device, log: Callable[[str], None] = print) -> dict:
-    """Calibrates the threshold and the slice rule on the validation split with the best model."""
+OOD_VOLUMES = 120
+
+
+def ood_cases(cases: list, per_cell: int = OOD_VOLUMES) -> list:
+    """At most ``per_cell`` cases of each (domain, label), evenly spaced: the OOD fit's sample."""
+    cells: dict[tuple[str, str], list] = {}
+    for c in cases:
+        cells.setdefault((c.domain, c.label), []).append(c)
+    out = []
+    for members in cells.values():
+        idx = np.unique(np.linspace(0, len(members) - 1, min(per_cell, len(members))).round().astype(np.int64))
+        out += [members[i] for i in idx]
+    return out
+
+
+def ood_label(case) -> str:
+    """The OOD model's class key: the label, prefixed with the domain when the run mixes domains
+    (one Gaussian per kind of data and class, one shared covariance)."""
+    return case.label if case.domain == 'default' else f'{case.domain}/{case.label}'
+
+
+def finish(out: Path, val_set, device: torch.device, log: Callable[[str], None] = print, train_set=None) -> dict:
+    """After training, with the best model: the temperature (validation), the threshold and the
+    slice factor (validation, on calibrated probabilities), and the OOD model (statistics from the
+    training pool, threshold from the validation scores). README "Abstention"."""
     model, checkpoint = load_run_model(out, device=device)
     slice_count = checkpoint['config']['slices_per_step']
+    if train_set is None:
+        train_set, _ = load_pools(TrainConfig(**checkpoint['config']))
     predictions = predict_set(model, val_set, slice_count, device)
-    calibration = calibrate(predictions)
-    _write_json(out / 'calibration.json', {**calibration.to_json(), 'epoch': checkpoint['epoch'], 'sliceCount': slice_count,
-                                           'data': val_set.identity()})
-    log(f'calibrated on {len(predictions)} validation volumes (best epoch {checkpoint["epoch"]}): '
-        f'threshold {calibration.threshold:.4f}, slice factor {calibration.factor:.4f}')
-    return {'calibration': calibration.to_json()}
+    labelled = [(c, p) for c, p in predictions if c.label is not None]
+    temperature = fit_temperature([p.pass_logits for _, p in labelled], [c.target for c, _ in labelled])
+    t = temperature['temperature']
+    calibrated = [(c, replace(p, probability=p.calibrated(t))) for c, p in predictions]
+    calibration = calibrate(calibrated)
+    curve = reliability([p.probability for c, p in calibrated if c.label is not None], [c.target for c, _ in labelled])
+    before = reliability([p.probability for _, p in labelled], [c.target for c, _ in labelled])
+    # The OOD statistics: every training volume, up to OOD_VOLUMES per domain and class (evenly spaced).
+    train_predictions = predict_set(model, train_set, slice_count, device, cases=ood_cases(train_set.labelled()))
+    ood = fit_ood([p.features for _, p in train_predictions], [ood_label(c) for c, _ in train_predictions])
+    val_scores = [ood.score(p.features) for _, p in predictions]
+    chosen = ood_threshold(val_scores)
+    ood.threshold = chosen['threshold']
+    ood.method.update({'threshold': chosen, 'trainingData': train_set.identity()})
+    _write_json(out / 'calibration.json', {
+        **calibration.to_json(), 'epoch': checkpoint['epoch'], 'sliceCount': slice_count, 'data': val_set.identity(),
+        'temperature': temperature, 'reliability': {'validation': curve, 'validationUncalibrated': before},
+        'validationScores': [{'id': c.id, 'group': c.group, 'domain': c.domain, 'label': c.label, 'probability': p.probability,
+                              'oodScore': sc} for (c, p), sc in zip(calibrated, val_scores)]})
+    _write_json(out / 'ood.json', ood.to_json())
+    log(f'calibrated on {len(predictions)} validation volumes (best epoch {checkpoint["epoch"]}): temperature {t:.3f} '
+        f'(ECE {before["ece"]:.3f} → {curve["ece"]:.3f}), threshold {calibration.threshold:.4f}, slice factor {calibration.factor:.4f}; '
+        f'OOD: {ood.components.shape[0]} components from {len(train_predictions)} training volumes, threshold {ood.threshold:.2f}')
+    return {'calibration': calibration.to_json(), 'temperature': t, 'oodThreshold': ood.threshold}

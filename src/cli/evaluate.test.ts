@@ -36,11 +36,19 @@ describe('lunglens evaluate', () => {
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as Record<string, unknown>;
     expect(Object.keys(report)).toEqual(['volume', 'slice', 'sliceScore', 'unmatched', 'errors', 'sliceExcluded', 'labelsWithoutResult']);
-    expect(report.volume).toEqual({ count: 2, tp: 1, fp: 0, tn: 1, fn: 0, acc: 1, pre: 1, f1: 1, sen: 1, spe: 1, auc: 1 });
+    expect(report.volume).toEqual({ count: 2, tp: 1, fp: 0, tn: 1, fn: 0, acc: 1, pre: 1, f1: 1, sen: 1, spe: 1, auc: 1, indeterminate: 0, indeterminateRate: 0 });
     // Slices: truth F T T | F F, predicted F T F | F F; scores 0.48 1.2 0.72 | 0.3 0.3.
     expect(report.slice).toMatchObject({ count: 5, tp: 1, fp: 0, tn: 3, fn: 1, pre: 1, sen: 0.5, spe: 1, auc: 1 });
     expect(report.unmatched).toEqual([{ id: '7.7', seriesInstanceUid: '7.7', path: '/scans/7.7', reason: 'no-label' }]);
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(report);
+  });
+
+  it('scores a scan where the model gave no answer for every volume: AUC from the probabilities, no accuracy, exit 0', async () => {
+    const abstained = (i: ReturnType<typeof item>) => ({ ...i, verdict: 'indeterminate', slicePositive: i.slicePositive.map(() => false), oodScore: 50, reasons: [{ code: 'out-of-distribution', message: 'Unlike the training scans.' }] });
+    const results = write('abstained.json', { model: {}, items: [abstained(item('1.2.1', 0.8, [0.2, 0.5, 0.3], [false, true, false])), abstained(item('1.2.2', 0.3, [0.5, 0.5], [false, false]))] });
+    const { code, stdout } = await run('evaluate', '--results', results, '--labels', labels);
+    expect(code).toBe(0);
+    expect((JSON.parse(stdout) as { volume: unknown }).volume).toMatchObject({ count: 0, acc: null, auc: 1, indeterminate: 2, indeterminateRate: 1 });
   });
 
   it('exits 2 when no item matches a label, and 1 with a sentence on a file that is not a result', async () => {

@@ -11,7 +11,8 @@ import { inspectPaths } from '../core/ingest/inspect.js';
 import { JOURNAL_FILE } from '../core/scan/journal.js';
 import { pngBytes } from '../core/testing/png-bytes.js';
 import { chartGrey, photoRgba, projectionOf, testPhantom } from '../core/testing/renderings.js';
-import type { ScanResults } from '../core/scan/results-schema.js';
+import { ScanResultsSchema, type ScanResults } from '../core/scan/results-schema.js';
+import { abstainingModel, abstainingModelProblem } from '../core/testing/abstaining-model.js';
 import { runCli } from './test-support.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -68,6 +69,33 @@ describe('lunglens scan', () => {
     const volume = (JSON.parse(scored.stdout) as { volume: { acc: number; count: number } }).volume;
     expect(volume.count).toBe(6);
     expect(volume.acc).toBeGreaterThanOrEqual(5 / 6);
+  }, 240_000);
+
+  it.skipIf(abstainingModelProblem() !== null)('with a model that can abstain: indeterminate with its reasons in results.json, results.csv and the report', async () => {
+    // The limit at the thinnest phantom's slices: the thicker ones (the seed gives both kinds) abstain.
+    const limit = Math.min(...labels.cases.map((c) => c.spec.sliceThicknessMm));
+    const out = outDir();
+    const { code, stderr } = await runCli('scan', studies, '--out', out, '--model', abstainingModel({ inputChecks: { maxSliceSpacingMm: limit } }));
+    expect(code, stderr).toBe(0);
+    const r = ScanResultsSchema.parse(read(out));
+    const ok = r.items.filter((i) => i.status === 'ok');
+    expect(ok).toHaveLength(6);
+    for (const item of ok) {
+      const thick = item.spacingMm![2] > limit + 1e-3;
+      expect(item.verdict === 'indeterminate', `${item.spacingMm![2]} mm`).toBe(thick);
+      expect(item.reasons!.map((x) => x.code)).toEqual(thick ? ['thick-slices'] : []);
+      expect(item.oodScore).toBeGreaterThan(0);
+      if (thick) expect(item.slicePositive.some(Boolean)).toBe(false);
+    }
+    const indeterminate = ok.filter((i) => i.verdict === 'indeterminate').length;
+    expect(r.summary.indeterminate).toBe(indeterminate);
+    expect(indeterminate).toBeGreaterThan(0);
+    expect(indeterminate).toBeLessThan(6);
+    const csv = readFileSync(path.join(out, 'results.csv'), 'utf8').trim().split('\r\n');
+    expect(csv.filter((line) => /^[^,]+,ok,indeterminate,/.test(line) && line.includes('the model was trained on.'))).toHaveLength(indeterminate);
+    const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+    expect(html.match(/class="badge indeterminate"/g) ?? []).toHaveLength(indeterminate);
+    expect(stderr).toMatch(/indeterminate \(thick-slices\) p=/);
   }, 240_000);
 
   it('gives the same results for the same input every time', async () => {
@@ -146,6 +174,21 @@ describe('lunglens scan of an uncalibrated PNG stack', () => {
     const html = readFileSync(path.join(out, 'report.html'), 'utf8');
     expect(html).toContain('Uncalibrated input');
     expect(html).toMatch(/lungs ≈ [\d,]+ mL \(estimated\)/);
+  }, 240_000);
+
+  it.skipIf(abstainingModelProblem() !== null)('with a model that can abstain: indeterminate, the grey levels not calibrated HU — unless its card only warns', async () => {
+    const pngs = mkdtempSync(path.join(tmpdir(), 'lunglens-scan-png-abstain-'));
+    await writePhantoms({ out: pngs, count: 1, seed: 'scan-png', size: 192, slices: [50, 50], format: 'png', window: 'lung' });
+    const strict = outDir();
+    expect((await runCli('scan', pngs, '--out', strict, '--model', abstainingModel({ inputChecks: { maxSliceSpacingMm: 100 } }))).code).toBe(0);
+    const item = read(strict).items[0]!;
+    expect(item).toMatchObject({ status: 'ok', calibrated: false, verdict: 'indeterminate' });
+    expect(item.reasons).toEqual([{ code: 'uncalibrated-input', message: 'The grey levels are not calibrated Hounsfield units (an image stack); the model was trained on calibrated CT only.' }]);
+    const lenient = outDir();
+    expect((await runCli('scan', pngs, '--out', lenient, '--model', abstainingModel({ inputChecks: { maxSliceSpacingMm: 100, uncalibrated: 'warn' } }))).code).toBe(0);
+    const warned = read(lenient).items[0]!;
+    expect(warned.reasons).toEqual([]);
+    expect(warned.verdict).toBe(warned.probability! >= warned.threshold ? 'covid' : 'non-covid');
   }, 240_000);
 
   it('skips a mediastinal-window stack with the reason: its lungs are black, the detector cannot read them', async () => {

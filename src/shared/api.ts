@@ -100,6 +100,8 @@ export const AnalysisSchema = SeriesResultSchema.pick({
   status: true, probability: true, verdict: true, threshold: true, sliceAttention: true, slicePositive: true, topSlices: true, lungVolumeMl: true, timingsMs: true, error: true,
   // What was assumed about the input (DESIGN.md §3).
   units: true, calibrated: true, spacingSource: true, contiguous: true,
+  // Where the model can abstain (DESIGN.md §3).
+  oodScore: true, reasons: true,
 }).extend({
   seriesId: Id,
   /** Slices with lung in the mask (the overlay and the 3-D view exist when > 0). */
@@ -128,7 +130,7 @@ export const StochasticParamsSchema = z.object({
 export type StochasticRequestParams = z.infer<typeof StochasticParamsSchema>;
 
 /** One row of a batch scan: a series result in short. */
-export const ScanRowSchema = SeriesResultSchema.pick({ id: true, path: true, seriesDescription: true, status: true, probability: true, verdict: true, lungVolumeMl: true, error: true }).extend({
+export const ScanRowSchema = SeriesResultSchema.pick({ id: true, path: true, seriesDescription: true, status: true, probability: true, verdict: true, lungVolumeMl: true, error: true, reasons: true }).extend({
   slices: z.number().int().nullable(),
   totalMs: z.number().nullable(),
 });
@@ -143,20 +145,26 @@ export const JobEventSchema = z.discriminatedUnion('type', [
 export type JobEvent = z.infer<typeof JobEventSchema>;
 
 const ReviewVerdictSchema = z.enum(['covid', 'non-covid', 'indeterminate']);
+/** The model's verdict; indeterminate where its card lets it abstain. */
+const AiVerdictSchema = z.enum(['covid', 'non-covid', 'indeterminate']);
 const ReviewStatusSchema = z.enum(['unreviewed', 'in-progress', 'done']);
 const SliceMarkSchema = z.enum(['lesion', 'clear']);
 const ReviewKey = z.string().regex(/^[0-9a-f]{16,128}$/, 'a study key');
 
 export const QueueRowSchema = z.object({
   key: z.string(), description: z.string(), path: z.string(), slices: z.number().int(),
-  aiVerdict: z.enum(['covid', 'non-covid']).nullable(), aiProbability: z.number().nullable(),
+  aiVerdict: AiVerdictSchema.nullable(), aiProbability: z.number().nullable(),
   verdict: ReviewVerdictSchema.nullable(), status: ReviewStatusSchema, reviewer: z.string(), marked: z.number().int(), updatedAt: z.string().nullable(),
 });
 export type QueueRow = z.infer<typeof QueueRowSchema>;
 
 export const ReviewSchema = z.object({
   key: z.string(), description: z.string(), path: z.string(), slices: z.number().int(),
-  ai: z.object({ probability: z.number().nullable(), verdict: z.enum(['covid', 'non-covid']).nullable(), threshold: z.number().nullable(), attention: z.array(z.number()), slicePositive: z.array(z.boolean()) }),
+  ai: z.object({
+    probability: z.number().nullable(), verdict: AiVerdictSchema.nullable(), threshold: z.number().nullable(), attention: z.array(z.number()), slicePositive: z.array(z.boolean()),
+    /** Why the model gave no answer (an indeterminate verdict), one sentence each. */
+    reasons: z.array(z.string()).optional(),
+  }),
   review: z.object({ reviewer: z.string(), verdict: ReviewVerdictSchema.nullable(), note: z.string(), status: ReviewStatusSchema, updatedAt: z.string().nullable() }),
   marks: z.array(SliceMarkSchema.nullable()),
 });
@@ -252,7 +260,7 @@ export const API = {
   cancel: json(z.object({ jobId: Id }), z.object({ cancelled: z.boolean() })),
   setSettings: json(SettingsSchema, AppInfoSchema),
   /** The review queue (studies analysed here or in a batch scan), filtered. */
-  reviewQueue: json(z.object({ aiVerdict: z.enum(['covid', 'non-covid']).optional(), status: ReviewStatusSchema.optional() }), z.object({ rows: z.array(QueueRowSchema) })),
+  reviewQueue: json(z.object({ aiVerdict: AiVerdictSchema.optional(), status: ReviewStatusSchema.optional() }), z.object({ rows: z.array(QueueRowSchema) })),
   review: json(z.object({ key: ReviewKey }), ReviewSchema),
   /** Changes the study's review; saved at once, audited under `reviewer`. */
   reviewSet: json(z.object({ key: ReviewKey, reviewer: z.string().min(1).max(120), verdict: ReviewVerdictSchema.nullable().optional(), note: z.string().max(20_000).optional(), status: ReviewStatusSchema.optional() }), ReviewSchema),

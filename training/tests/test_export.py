@@ -24,7 +24,8 @@ def test_graph_contract(tmp_path):
     assert graph.opset_import[0].version == OPSET >= 17
     dims = lambda v: [d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim]  # noqa: E731
     assert {i.name: dims(i) for i in graph.graph.input} == {'slices': ['N', 1, 32, 32], 'masks': ['N', 1, 32, 32]}
-    assert {o.name: dims(o) for o in graph.graph.output} == {'logits': [1, 2], 'attention': ['N']}
+    # logits and attention (DESIGN.md §4) plus the OOD score's features: 2H = 128 LSTM + 2F = 512 slice features
+    assert {o.name: dims(o) for o in graph.graph.output} == {'logits': [1, 2], 'attention': ['N'], 'features': [1, 640]}
     assert any(n.op_type == 'LSTM' for n in graph.graph.node)
 
 
@@ -69,3 +70,13 @@ def test_export_run_writes_a_complete_card(tiny_sets, tmp_path):
     assert card['training']['recipe']['pretraining']['steps'] == 2  # stage 1 is part of the recipe
     assert 'not a clinical device' in card['intendedUse'].lower()
     assert card['metrics'][-1]['split'] == 'validation'
+    # abstention: the temperature, the OOD model over the `features` output, the input checks, golden verdicts
+    assert card['outputs']['features']['shape'] == [1, 640] and card['ood']['dimension'] == 640
+    assert card['probabilityCalibration']['kind'] == 'temperature' and card['probabilityCalibration']['temperature'] > 0
+    assert card['ood']['threshold'] > 0 and len(card['ood']['eigenvalues']) == len(card['ood']['eigenvectors'])
+    assert card['inputChecks']['maxSliceSpacingMm'] == 2.5 and card['inputChecks']['uncalibrated'] == 'indeterminate'
+    assert {r['code'] for g in card['abstention']['golden'] for r in g['reasons']} >= {'thick-slices', 'out-of-distribution', 'pre-masked'}
+    assert all(len(c['features']) == 640 and c['oodScore'] > 0 and 0 <= c['bodyFractionOutsideLung'] <= 1 for c in card['golden']['cases'])
+    assert all(c['maxAbsFeatures'] <= 1e-4 for c in card['verification']['cases'])
+    svg = tmp_path / 'models' / 'tiny.reliability.svg'  # the reliability diagram beside the card
+    assert card['probabilityCalibration']['diagram'] == svg.name and 'validation (T fitted here): ECE' in svg.read_text()

@@ -85,5 +85,6 @@ function analysisView(seriesId: string, a: VolumeAnalysis): Analysis {
     ...(i.units ? { units: i.units } : {}), ...(i.calibrated !== undefined ? { calibrated: i.calibrated } : {}),
     ...(i.spacingSource ? { spacingSource: i.spacingSource } : {}), ...(i.contiguous !== undefined ? { contiguous: i.contiguous } : {}),
     assumptions: assumptionsOf(i),
+    ...(i.reasons ? { reasons: i.reasons, oodScore: i.oodScore ?? null } : {}),
   };
 }

@@ -33,7 +33,10 @@ export class ReviewService {
     this.store.addStudy({
       key: result.identity, seriesInstanceUid: summary.seriesInstanceUid, studyInstanceUid: summary.studyInstanceUid, description: summary.seriesDescription, path: summary.path,
       patient: { ...summary.patient }, slices: result.dimensions[2],
-      ai: { probability: result.probability, verdict: result.verdict, threshold: result.threshold, attention: result.sliceAttention, slicePositive: result.slicePositive, modelSha256 },
+      ai: {
+        probability: result.probability, verdict: result.verdict, threshold: result.threshold, attention: result.sliceAttention, slicePositive: result.slicePositive, modelSha256,
+        ...(result.verdict === 'indeterminate' ? { reasons: (result.reasons ?? []).map((r) => r.message) } : {}),
+      },
     }, source, source === 'scan' ? 'batch scan' : 'reading room');
   }
 
@@ -42,14 +45,14 @@ export class ReviewService {
     return this.store;
   }
 
-  queue(filter: { aiVerdict?: 'covid' | 'non-covid'; status?: QueueRow['status'] }): { rows: QueueRow[] } {
+  queue(filter: { aiVerdict?: NonNullable<QueueRow['aiVerdict']>; status?: QueueRow['status'] }): { rows: QueueRow[] } {
     return { rows: this.reviews().queue(filter) };
   }
 
   review(key: string): Review {
     const s = this.reviews().get(key);
     if (!s) throw new ApiError('review-unknown-study', 'This study is not in the review queue.', 404);
-    return { key: s.key, description: s.description, path: s.path, slices: s.slices, ai: { probability: s.ai.probability, verdict: s.ai.verdict, threshold: s.ai.threshold, attention: s.ai.attention, slicePositive: s.ai.slicePositive }, review: s.review, marks: s.marks };
+    return { key: s.key, description: s.description, path: s.path, slices: s.slices, ai: { probability: s.ai.probability, verdict: s.ai.verdict, threshold: s.ai.threshold, attention: s.ai.attention, slicePositive: s.ai.slicePositive, ...(s.ai.reasons ? { reasons: s.ai.reasons } : {}) }, review: s.review, marks: s.marks };
   }
 
   /** Told when a clinician signs a study off (its review set to done): the DICOM node writes the VERIFIED report. */

@@ -38,5 +38,6 @@ function scanRow(i: SeriesResult): ScanRow {
   return {
     id: i.id, path: i.path, seriesDescription: i.seriesDescription, status: i.status, probability: i.probability, verdict: i.verdict,
     slices: i.dimensions?.[2] ?? null, lungVolumeMl: i.lungVolumeMl, totalMs: i.timingsMs['total'] ?? null, ...(i.error ? { error: i.error } : {}),
+    ...(i.reasons ? { reasons: i.reasons } : {}),
   };
 }

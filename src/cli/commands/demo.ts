@@ -43,7 +43,7 @@ export function registerDemo(program: Command, setExit: (code: number) => void):
         const report = evaluate(parseResults(JSON.stringify(results)), await readLabels(labelsFile), out);
         const v = report.volume;
         process.stdout.write(`Scanned ${results.summary.series} sample studies with ${engine.identity.name} on ${engine.identity.executionProvider}: `
-          + `${v.tp + v.tn} of ${v.count} verdicts match the phantoms' truth; slice level precision ${fmt(report.slice.pre)}, F1 ${fmt(report.slice.f1)}.\n`
+          + `${v.tp + v.tn} of ${v.count} verdicts match the phantoms' truth${v.indeterminate ? ` (${v.indeterminate} indeterminate: no answer)` : ''}; slice level precision ${fmt(report.slice.pre)}, F1 ${fmt(report.slice.f1)}.\n`
           + `Report: ${path.join(out, 'report.html')}\n`);
         setExit(results.summary.ok > 0 ? 0 : 2);
       } finally {

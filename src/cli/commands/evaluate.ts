@@ -40,6 +40,6 @@ export function registerEvaluate(program: Command, setExit: (code: number) => vo
         await writeAtomically(out, [json]);
       }
       process.stdout.write(json);
-      setExit(report.volume.count > 0 ? EXIT.ok : EXIT.nothingUsable);
+      setExit(report.volume.count + report.volume.indeterminate > 0 ? EXIT.ok : EXIT.nothingUsable);
     });
 }

@@ -68,7 +68,7 @@ export function registerScan(program: Command, setExit: (code: number) => void):
         const results = await scanPaths(paths, { out: opts.out, engine, pools, resume: Boolean(opts.resume), signal: controller.signal, onProgress: progress.update, ...(opts.spacing ? { spacingMm: opts.spacing } : {}) });
         progress.stop();
         const s = results.summary;
-        process.stderr.write(`${s.series} series: ${s.ok} analysed (${s.covid} COVID-19 suspected, ${s.nonCovid} not), ${s.error} errors, ${s.skipped} skipped → ${path.join(path.resolve(opts.out), 'results.json')}\n`);
+        process.stderr.write(`${s.series} series: ${s.ok} analysed (${s.covid} COVID-19 suspected, ${s.nonCovid} not${s.indeterminate ? `, ${s.indeterminate} indeterminate` : ''}), ${s.error} errors, ${s.skipped} skipped → ${path.join(path.resolve(opts.out), 'results.json')}\n`);
         if (opts.json) process.stdout.write(`${JSON.stringify(results, null, 1)}\n`);
         if (!results.complete) setExit(SCAN_EXIT.interrupted);
         else if (s.ok === 0) setExit(SCAN_EXIT.nothingUsable);
@@ -90,7 +90,8 @@ function progressReporter(tty: boolean): { update: (e: ScanProgress) => void; st
       update: (e) => {
         if (!e.item) return;
         const i = e.item;
-        const what = i.status === 'ok' ? `${i.verdict} p=${i.probability!.toFixed(3)}` : `${i.status} ${i.error?.code ?? ''}`;
+        const why = i.verdict === 'indeterminate' && i.reasons?.length ? ` (${i.reasons.map((r) => r.code).join(', ')})` : '';
+        const what = i.status === 'ok' ? `${i.verdict}${why} p=${i.probability!.toFixed(3)}` : `${i.status} ${i.error?.code ?? ''}`;
         process.stderr.write(`[${e.done}/${e.total}] ${i.path}: ${what}${e.reused ? ' (resumed)' : ''}${i.timingsMs['total'] ? ` (${(i.timingsMs['total'] / 1000).toFixed(2)} s)` : ''}\n`);
       },
       stop: () => undefined,

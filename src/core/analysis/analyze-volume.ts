@@ -12,6 +12,7 @@ import type { ComputePool } from './compute-pool.js';
 import { rejectionIdentity } from './identity.js';
 import { TOP_SLICES, type SeriesResult } from './series-result.js';
 import { sliceThumbnail } from './thumbnail.js';
+import { inputFacts, judge } from './verdict.js';
 
 export interface AnalyzeContext {
   engine: InferenceEngine;
@@ -150,10 +151,15 @@ export async function analyzeVolume(summary: SeriesSummary, volume: Volume, iden
     const inference = await ctx.engine.infer(slices, masks, n);
     timings.inference = round(performance.now() - t);
     result.status = 'ok';
+    const judged = judge(ctx.engine.card, inference, (card) => inputFacts(card, volume, result.calibrated ?? volume.units === 'HU', inputs.lungVolumeMl, slices, masks));
     result.probability = inference.probability;
-    result.verdict = inference.verdict;
+    result.verdict = judged.verdict;
     result.sliceAttention = Array.from(inference.attention);
-    result.slicePositive = inference.slicePositive;
+    result.slicePositive = judged.slicePositive;
+    if (judged.reasons) {
+      result.oodScore = judged.oodScore ?? null;
+      result.reasons = judged.reasons.map((r) => ({ code: r.code, message: r.message }));
+    }
     result.topSlices = topSlices(inference.attention, TOP_SLICES);
   } catch (error) {
     const e = error instanceof LungLensError ? error : new LungLensError('inference-failed', `The model could not be run: ${(error as Error).message}`);

@@ -22,11 +22,10 @@ export const SeriesResultSchema = z.object({
   status: z.enum(['ok', 'error', 'skipped']),
   probability: z.number().nullable(),
   /**
-   * At the card's threshold. Where the model abstains (DESIGN.md §3) this enum gains
-   * "indeterminate", with `ood` saying why; a consumer that knows only covid/non-covid treats it
-   * as no answer.
+   * At the card's threshold; `indeterminate` where the card's abstention rule finds a reason
+   * (`reasons`). A consumer that knows only covid/non-covid treats indeterminate as no answer.
    */
-  verdict: z.enum(['covid', 'non-covid']).nullable(),
+  verdict: z.enum(['covid', 'non-covid', 'indeterminate']).nullable(),
   threshold: z.number(),
   /** One weight per slice, slice-index order (sums to 1). */
   sliceAttention: z.array(z.number()),
@@ -57,8 +56,11 @@ export const SeriesResultSchema = z.object({
    * are sections, not a volume — show them by index, not by millimetre.
    */
   contiguous: z.boolean().optional(),
-  /** How far the input lies from what the model was trained on, and why (sentences). */
-  ood: z.object({ score: z.number(), reasons: z.array(z.string()) }).optional(),
+  // Where the model's card has the abstention blocks (absent otherwise, DESIGN.md §3):
+  /** The distance of the volume's features from the training data (null: not a number, which abstains). */
+  oodScore: z.number().nullable().optional(),
+  /** Why the verdict is indeterminate, in plain sentences (empty when the model decided). */
+  reasons: z.array(Problem).optional(),
 });
 
 export type SeriesResult = z.infer<typeof SeriesResultSchema>;

@@ -49,11 +49,11 @@ export interface AnalysedSeries {
 /** The analysis in the shape the result objects are written from. */
 export function resultAnalysisOf(result: SeriesResult, lungMask: Uint8Array | undefined): ResultAnalysis | null {
   if (result.status !== 'ok' || result.probability === null) return null;
-  const abstained = (result.verdict as string | null) === 'indeterminate' || (result.ood !== undefined && result.verdict === null);
+  if (result.verdict === null) return null;
   return {
     probability: result.probability,
-    verdict: abstained ? 'indeterminate' : result.verdict === 'covid' ? 'covid' : 'non-covid',
-    reasons: abstained ? result.ood?.reasons ?? [] : [],
+    verdict: result.verdict,
+    reasons: result.verdict === 'indeterminate' ? (result.reasons ?? []).map((r) => r.message) : [],
     threshold: result.threshold,
     sliceAttention: result.sliceAttention,
     slicePositive: result.slicePositive,

@@ -50,7 +50,30 @@ describe('evaluate', () => {
 
   it('volume level: verdicts against labels, AUC from the probability', () => {
     // A (0.9, covid) ✓, B (0.2) ✓, C (0.6, covid) ✓, F (0.4) ✓.
-    expect(report.volume).toEqual({ count: 4, tp: 2, fp: 0, tn: 2, fn: 0, acc: 1, pre: 1, f1: 1, sen: 1, spe: 1, auc: 1 });
+    expect(report.volume).toEqual({ count: 4, tp: 2, fp: 0, tn: 2, fn: 0, acc: 1, pre: 1, f1: 1, sen: 1, spe: 1, auc: 1, indeterminate: 0, indeterminateRate: 0 });
+  });
+
+  it('an indeterminate volume counts in AUC with its probability, not in ACC … SPE, and is counted as indeterminate', () => {
+    const four = parseLabels(JSON.stringify({ cases: [
+      { id: 'P', seriesInstanceUid: '3.1', label: 'covid', slicePositive: [T, F] },
+      { id: 'Q', seriesInstanceUid: '3.2', label: 'non-covid', slicePositive: [F, F] },
+      { id: 'R', seriesInstanceUid: '3.3', label: 'non-covid', slicePositive: [F, F] },
+      { id: 'S', seriesInstanceUid: '3.4', label: 'covid' },
+    ] }), '/');
+    const abstained = { verdict: 'indeterminate', reasons: [{ code: 'thick-slices', message: 'The slices are 8.0 mm apart.' }], oodScore: 3.2 };
+    const r = evaluate(parseResults(JSON.stringify({ items: [
+      ok('3.1', 0.9, [0.7, 0.3], [T, F]),
+      ok('3.2', 0.2, [0.5, 0.5], [F, F]),
+      // R would be a false positive, S a false negative, had the model answered: they abstained.
+      ok('3.3', 0.8, [0.9, 0.1], [F, F], abstained),
+      ok('3.4', 0.1, [0.5, 0.5], [F, F], abstained),
+    ] })), four);
+    expect(r.volume).toMatchObject({ count: 2, tp: 1, tn: 1, fp: 0, fn: 0, acc: 1, indeterminate: 2, indeterminateRate: 0.5 });
+    // AUC over all four: P 0.9 beats R 0.8 and Q 0.2, S 0.1 beats neither → 2 of 4 pairs (the decided pair alone would give 1).
+    expect(r.volume.auc).toBeCloseTo(2 / 4, 12);
+    // Slices: P and Q decided (4), R's two indeterminate; S has no slice labels.
+    expect(r.slice).toMatchObject({ count: 4, tp: 1, tn: 3, indeterminate: 2, indeterminateRate: 2 / 6 });
+    expect(r.errors).toBe(0);
   });
 
   it('slice level: every slice of labelled volumes, scored probability × attention × N', () => {

@@ -8,18 +8,20 @@
  *   for a label already matched, are listed in `unmatched` and counted nowhere else.
  * - Volume level: every matched item with status "ok", a finite probability and a verdict;
  *   verdict vs label, AUC from `probability`. Matched items that are not (status error/skipped,
- *   or missing those fields) are counted in `errors`.
+ *   or missing those fields) are counted in `errors`. An `indeterminate` verdict (the model
+ *   abstained) counts in AUC, with its probability, and in `indeterminate`, not in ACC … SPE.
  * - Slice level: every slice of those items whose label has slicePositive and whose
  *   sliceAttention and slicePositive have one entry per labelled slice; predicted = the item's
  *   slicePositive, truth = the label's; AUC from probability × attention_i × N (attention relative
  *   to uniform 1/N, scaled by the volume probability). Items left out for a length mismatch are
- *   counted in `sliceExcluded`.
+ *   counted in `sliceExcluded`. The slices of an indeterminate volume count in the slice AUC and
+ *   in the slice level's `indeterminate`, not in its ACC … SPE.
  */
 import path from 'node:path';
 import { LungLensError } from '../errors.js';
 import type { LabelCase, Labels } from '../dataset/labels.js';
 import { ScanResultsReadSchema, type ScanResultsRead } from '../scan/results-schema.js';
-import { binaryMetrics, type BinaryMetrics } from './metrics.js';
+import { abstainingMetrics, type AbstainingMetrics } from './metrics.js';
 
 export const SLICE_SCORE = 'probability × attention × N (attention relative to uniform, scaled by the volume probability)';
 
@@ -32,8 +34,8 @@ export interface UnmatchedItem {
 }
 
 export interface EvaluationReport {
-  volume: BinaryMetrics;
-  slice: BinaryMetrics;
+  volume: AbstainingMetrics;
+  slice: AbstainingMetrics;
   sliceScore: typeof SLICE_SCORE;
   unmatched: UnmatchedItem[];
   /** Matched items left out of the metrics: status error/skipped, or no probability/verdict. */
@@ -69,8 +71,9 @@ export function evaluate(results: ScanResultsRead, labels: Labels, resultsFolder
   const byId = new Map(labels.cases.map((c) => [c.id, c]));
   const matched = new Set<LabelCase>();
   const unmatched: UnmatchedItem[] = [];
-  const volume = { predicted: [] as boolean[], actual: [] as boolean[], scores: [] as number[] };
-  const slice = { predicted: [] as boolean[], actual: [] as boolean[], scores: [] as number[] };
+  // null: indeterminate (no answer)
+  const volume = { predicted: [] as (boolean | null)[], actual: [] as boolean[], scores: [] as number[] };
+  const slice = { predicted: [] as (boolean | null)[], actual: [] as boolean[], scores: [] as number[] };
   let errors = 0;
   let sliceExcluded = 0;
 
@@ -94,7 +97,8 @@ export function evaluate(results: ScanResultsRead, labels: Labels, resultsFolder
       errors++;
       continue;
     }
-    volume.predicted.push(item.verdict === 'covid');
+    const decided = item.verdict !== 'indeterminate';
+    volume.predicted.push(decided ? item.verdict === 'covid' : null);
     volume.actual.push(label.label === 'covid');
     volume.scores.push(p);
 
@@ -109,15 +113,15 @@ export function evaluate(results: ScanResultsRead, labels: Labels, resultsFolder
     }
     for (let k = 0; k < n; k++) {
       if (truth[k] === null) continue; // a slice nobody marked
-      slice.predicted.push(verdicts[k]!);
+      slice.predicted.push(decided ? verdicts[k]! : null);
       slice.actual.push(truth[k]!);
       slice.scores.push(p * attention[k]! * n);
     }
   }
 
   return {
-    volume: binaryMetrics(volume.predicted, volume.actual, volume.scores),
-    slice: binaryMetrics(slice.predicted, slice.actual, slice.scores),
+    volume: abstainingMetrics(volume.predicted, volume.actual, volume.scores),
+    slice: abstainingMetrics(slice.predicted, slice.actual, slice.scores),
     sliceScore: SLICE_SCORE,
     unmatched,
     errors,

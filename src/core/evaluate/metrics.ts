@@ -14,6 +14,9 @@
  * - AUC = the Mann–Whitney statistic: the probability that a random positive scores above a
  *   random negative, ties counting one half (average ranks); null with only one class present.
  *   Scores that are not finite numbers are not allowed (the caller leaves such items out).
+ * - Where the model may abstain (a prediction of null: indeterminate), AUC is over every item (an
+ *   indeterminate item keeps its score) and the other metrics over the decided ones; the count
+ *   and rate of indeterminate items are given beside them (rate null when there are no items).
  */
 
 export interface Confusion {
@@ -24,6 +27,7 @@ export interface Confusion {
 }
 
 export interface BinaryMetrics extends Confusion {
+  /** Items the confusion counts (the decided ones). */
   count: number;
   acc: number | null;
   pre: number | null;
@@ -86,5 +90,32 @@ export function binaryMetrics(predicted: ArrayLike<boolean>, actual: ArrayLike<b
     sen: ratio(c.tp, c.tp + c.fn),
     spe: ratio(c.tn, c.tn + c.fp),
     auc: rocAuc(scores, actual),
+  };
+}
+
+export interface AbstainingMetrics extends BinaryMetrics {
+  /** Items with no answer (indeterminate): left out of everything but AUC. */
+  indeterminate: number;
+  /** indeterminate / every item; null when there are none. */
+  indeterminateRate: number | null;
+}
+
+/** binaryMetrics over the decided items (predicted not null), AUC over all of them, and the indeterminate count and rate. */
+export function abstainingMetrics(predicted: ArrayLike<boolean | null>, actual: ArrayLike<boolean>, scores: ArrayLike<number>): AbstainingMetrics {
+  if (predicted.length !== actual.length || scores.length !== actual.length) throw new RangeError(`abstainingMetrics: ${predicted.length} predictions, ${actual.length} truths, ${scores.length} scores`);
+  const decided = { predicted: [] as boolean[], actual: [] as boolean[], scores: [] as number[] };
+  for (let i = 0; i < actual.length; i++) {
+    const p = predicted[i];
+    if (p === null || p === undefined) continue;
+    decided.predicted.push(p);
+    decided.actual.push(actual[i]!);
+    decided.scores.push(scores[i]!);
+  }
+  const indeterminate = actual.length - decided.actual.length;
+  return {
+    ...binaryMetrics(decided.predicted, decided.actual, decided.scores),
+    auc: rocAuc(scores, actual),
+    indeterminate,
+    indeterminateRate: ratio(indeterminate, actual.length),
   };
 }

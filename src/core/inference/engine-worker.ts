@@ -33,7 +33,8 @@ export interface RunTask {
 }
 
 export interface RunResult {
-  passes: { logits: number[]; attention: number[] }[];
+  /** `features` only where the graph has that output (models whose card has an OOD model). */
+  passes: { logits: number[]; attention: number[]; features?: number[] }[];
   ms: number;
 }
 
@@ -82,7 +83,12 @@ export async function run(task: RunTask): Promise<RunResult> {
     });
     const dims = [n, 1, task.size, task.size];
     const result = await current.session.run({ slices: new ort.Tensor('float32', slices, dims), masks: new ort.Tensor('float32', masks, dims) });
-    out.push({ logits: Array.from(result['logits']!.data as Float32Array), attention: Array.from(result['attention']!.data as Float32Array) });
+    const features = result['features'];
+    out.push({
+      logits: Array.from(result['logits']!.data as Float32Array),
+      attention: Array.from(result['attention']!.data as Float32Array),
+      ...(features ? { features: Array.from(features.data as Float32Array) } : {}),
+    });
   }
   return { passes: out, ms: performance.now() - started };
 }

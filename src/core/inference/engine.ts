@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { outsideAsar } from './asar-path.js';
 import { LungLensError } from '../errors.js';
+import { calibratedProbability, combineFeatures, oodScore } from '../model/abstention.js';
 import { readModelCard, type ModelCard } from '../model/card.js';
 import { combinePasses, interleavedPasses, slicePositives } from '../model/slice-strategy.js';
 import { WorkerPool } from '../workers/worker-pool.js';
@@ -28,8 +29,12 @@ export interface EngineOptions {
 }
 
 export interface VolumeInference {
+  /** Calibrated (the card's `probabilityCalibration`) where the card has one. */
   probability: number;
+  /** At the threshold, before any abstention (the analysis decides that, with the input's facts). */
   verdict: 'covid' | 'non-covid';
+  /** The OOD score of the passes' mean `features` (model/abstention.ts), where the card has an OOD model; NaN when the graph gave none. */
+  oodScore?: number;
   threshold: number;
   /** One weight per slice, slice-index order, summing to 1. */
   attention: Float64Array;
@@ -115,10 +120,14 @@ export class InferenceEngine {
     } catch (error) {
       throw new LungLensError('inference-failed', `The model could not be run: ${(error as Error).message}`);
     }
-    const { probability, attention } = combinePasses(sliceTotal, plan, result.passes);
+    const combined = combinePasses(sliceTotal, plan, result.passes);
+    const { attention } = combined;
+    const { probabilityCalibration, ood } = this.card;
+    const probability = probabilityCalibration ? calibratedProbability(result.passes.map((p) => p.logits), probabilityCalibration.temperature) : combined.probability;
     const threshold = this.card.threshold;
     return {
       probability,
+      ...(ood ? { oodScore: volumeOodScore(ood, result.passes) } : {}),
       verdict: probability >= threshold ? 'covid' : 'non-covid',
       threshold,
       attention,
@@ -135,11 +144,21 @@ export class InferenceEngine {
   }
 }
 
+/** The OOD score of the mean of the passes' features; NaN (which abstains) when a pass has none. */
+function volumeOodScore(ood: NonNullable<ModelCard['ood']>, passes: EngineWorker.RunResult['passes']): number {
+  const features = passes.map((p) => p.features);
+  if (features.some((f) => f === undefined)) return Number.NaN;
+  return oodScore(ood, combineFeatures(features as number[][]));
+}
+
 /** Why the graph cannot take the card's inputs, or null when it can. */
 function checkGraph(info: EngineWorker.OpenResult, card: ModelCard): string | null {
   const size = card.preprocessing.size;
   if (info.inputNames.join(',') !== 'slices,masks') return `its inputs are [${info.inputNames.join(', ')}], expected [slices, masks].`;
-  if (![...info.outputNames].sort().join(',').startsWith('attention,logits')) return `its outputs are [${info.outputNames.join(', ')}], expected logits and attention.`;
+  // logits and attention (DESIGN.md §4); a card with an OOD model also needs the graph's `features`.
+  const outputs = new Set(info.outputNames);
+  const needed = ['logits', 'attention', ...(card.ood ? ['features'] : [])];
+  if (needed.some((name) => !outputs.has(name))) return `its outputs are [${info.outputNames.join(', ')}], expected ${needed.join(', ')}.`;
   for (const name of ['slices', 'masks']) {
     const shape = info.inputShapes[name];
     if (!shape || shape.length !== 4 || typeof shape[0] === 'number' || shape[1] !== 1 || shape[2] !== size || shape[3] !== size) {

@@ -12,7 +12,55 @@ const goldenCaseSchema = z.object({
   slices: z.number().int().positive(),
   logits: z.array(z.number()).length(2),
   attention: z.array(z.number()),
-}).refine((c) => c.attention.length === c.slices, { message: 'attention must hold one weight per slice' });
+  /** The `features` output, the OOD score of it and the body fraction of the golden inputs (cards with `ood`). */
+  features: z.array(z.number()).optional(),
+  oodScore: z.number().optional(),
+  bodyFractionOutsideLung: z.number().optional(),
+}).passthrough().refine((c) => c.attention.length === c.slices, { message: 'attention must hold one weight per slice' });
+
+const finite = z.number().finite();
+
+/** training/inference.py `calibrated_probability`: per pass σ((l_covid − l_non-covid) / T), averaged over passes. */
+const probabilityCalibrationSchema = z.object({ kind: z.literal('temperature'), temperature: finite.positive() }).passthrough();
+
+/** training/inference.py `OodModel`: Mahalanobis distance to the nearest class mean under a PPCA covariance. */
+const oodSchema = z.object({
+  kind: z.literal('mahalanobis-ppca'),
+  feature: z.literal('features'),
+  dimension: z.number().int().positive(),
+  classMeans: z.record(z.array(finite)),
+  eigenvectors: z.array(z.array(finite)).min(1),
+  eigenvalues: z.array(finite.positive()).min(1),
+  residualVariance: finite.positive(),
+  threshold: finite.positive(),
+}).passthrough().superRefine((o, ctx) => {
+  const bad = (message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, message });
+  if (Object.keys(o.classMeans).length === 0) bad('classMeans must hold at least one class');
+  if (Object.values(o.classMeans).some((m) => m.length !== o.dimension)) bad(`every class mean must have dimension ${o.dimension}`);
+  if (o.eigenvectors.some((v) => v.length !== o.dimension)) bad(`every eigenvector must have dimension ${o.dimension}`);
+  if (o.eigenvalues.length !== o.eigenvectors.length) bad('one eigenvalue per eigenvector');
+});
+
+/** training/inference.py `InputChecks`: the limits of the checks that make a verdict indeterminate. */
+const inputChecksSchema = z.object({
+  maxSliceSpacingMm: finite.positive(),
+  minLungVolumeMl: finite.nonnegative(),
+  maxNormalAngleDeg: finite.min(0).max(90),
+  minBodyFractionOutsideLung: finite.min(0).max(1),
+  bodyHuFloor: finite,
+  uncalibrated: z.enum(['indeterminate', 'warn']),
+}).passthrough();
+
+const abstentionGoldenSchema = z.object({
+  facts: z.object({
+    calibrated: z.boolean(), sliceSpacingMm: finite, lungVolumeMl: finite, normalAngleDeg: finite, bodyFractionOutsideLung: finite,
+  }),
+  probability: finite,
+  /** null: not a number (abstains). */
+  oodScore: finite.nullable(),
+  verdict: z.enum(['covid', 'non-covid', 'indeterminate']),
+  reasons: z.array(z.object({ code: z.string().min(1), message: z.string().min(1) })),
+}).passthrough();
 
 export const modelCardSchema = z.object({
   format: z.literal('lunglens-model-card'),
@@ -30,7 +78,28 @@ export const modelCardSchema = z.object({
   inputs: z.object({ slices: z.object({}).passthrough(), masks: z.object({}).passthrough() }).passthrough(),
   golden: z.object({ inputs: z.string(), tolerance: z.number().positive(), cases: z.array(goldenCaseSchema).min(1) }).passthrough().optional(),
   intendedUse: z.string().min(1),
-}).passthrough();
+  outputs: z.object({
+    features: z.object({ shape: z.tuple([z.literal(1), z.number().int().positive()]) }).passthrough().optional(),
+  }).passthrough().optional(),
+  // Abstention (README of training/, "Abstention"): all three blocks or none; a card without them
+  // gives covid / non-covid verdicts only.
+  probabilityCalibration: probabilityCalibrationSchema.optional(),
+  ood: oodSchema.optional(),
+  inputChecks: inputChecksSchema.optional(),
+  abstention: z.object({
+    reasons: z.array(z.object({ code: z.string().min(1), message: z.string().min(1) }).passthrough()),
+    golden: z.array(abstentionGoldenSchema),
+  }).passthrough().optional(),
+}).passthrough().superRefine((card, ctx) => {
+  const present = [card.probabilityCalibration, card.ood, card.inputChecks].filter((b) => b !== undefined).length;
+  if (present !== 0 && present !== 3) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['ood'], message: 'probabilityCalibration, ood and inputChecks come together (all three or none)' });
+  }
+  const features = card.outputs?.features?.shape[1];
+  if (card.ood && features !== card.ood.dimension) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['ood', 'dimension'], message: `must equal the features output's size (${features ?? 'no features output'})` });
+  }
+});
 
 export type ModelCard = z.infer<typeof modelCardSchema>;
 

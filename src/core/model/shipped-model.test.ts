@@ -30,7 +30,8 @@ describe('shipped models', () => {
       it('computes in onnxruntime-node what PyTorch computed at export (golden outputs)', async () => {
         const session = await ort.InferenceSession.create(onnxPath, { executionProviders: ['cpu'] });
         expect(session.inputNames).toEqual(['slices', 'masks']);
-        expect([...session.outputNames].sort()).toEqual(['attention', 'logits']);
+        // logits and attention (DESIGN.md §4), plus `features` (the OOD score's input) when the card declares it
+        expect([...session.outputNames].sort()).toEqual(card.outputs?.features ? ['attention', 'features', 'logits'] : ['attention', 'logits']);
         const golden = card.golden!;
         expect(golden.cases.length).toBeGreaterThan(0);
         const size = card.preprocessing.size;
@@ -42,7 +43,9 @@ describe('shipped models', () => {
           const attention = out.attention!.data as Float32Array;
           expect(out.logits!.dims).toEqual([1, 2]);
           expect(attention.length).toBe(c.slices);
-          const worst = Math.max(...c.logits.map((v, i) => Math.abs(v - logits[i]!)), ...c.attention.map((v, i) => Math.abs(v - attention[i]!)));
+          const features = (out.features?.data ?? new Float32Array()) as Float32Array;
+          const worst = Math.max(...c.logits.map((v, i) => Math.abs(v - logits[i]!)), ...c.attention.map((v, i) => Math.abs(v - attention[i]!)),
+            ...(c.features ?? []).map((v, i) => Math.abs(v - features[i]!)));
           expect(worst, `N=${c.slices}`).toBeLessThanOrEqual(golden.tolerance);
           expect(attention.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 5);
         }

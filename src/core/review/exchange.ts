@@ -37,8 +37,10 @@ const caseSchema = z.object({
   slices: z.number().int().positive(),
   addedAt: z.string().min(1),
   ai: z.object({
-    probability: z.number().min(0).max(1).nullable(), verdict: z.enum(['covid', 'non-covid']).nullable(), threshold: z.number().nullable(),
+    probability: z.number().min(0).max(1).nullable(), verdict: z.enum(['covid', 'non-covid', 'indeterminate']).nullable(), threshold: z.number().nullable(),
     attention: z.array(z.number()), slicePositive: z.array(z.boolean()), modelSha256: z.string(),
+    /** Why the model gave no answer (an indeterminate verdict only). */
+    reasons: z.array(z.string()).optional(),
   }),
   review: z.object({ reviewer: z.string(), verdict: verdictSchema, note: z.string(), status: statusSchema, updatedAt: z.string().nullable() }),
   label: z.enum(['covid', 'non-covid']).nullable(),
@@ -66,7 +68,7 @@ export function exportJson(store: ReviewStore, o: ExportOptions = {}, now = new 
   return `{"format":"lunglens-review","version":1,"exportedAt":${JSON.stringify(now.toISOString())},"identifiers":${o.identifiers === true},"cases":[\n${cases.join(',\n')}\n]}\n`;
 }
 
-export const CSV_REVIEW_COLUMNS = ['key', 'series_instance_uid', 'study_instance_uid', 'description', 'patient', 'slices', 'ai_verdict', 'ai_probability', 'reviewer', 'verdict', 'status', 'note', 'lesion_slices', 'clear_slices', 'updated_at'] as const;
+export const CSV_REVIEW_COLUMNS = ['key', 'series_instance_uid', 'study_instance_uid', 'description', 'patient', 'slices', 'ai_verdict', 'ai_probability', 'ai_reasons', 'reviewer', 'verdict', 'status', 'note', 'lesion_slices', 'clear_slices', 'updated_at'] as const;
 const CSV_IDENTIFIER_COLUMNS = ['patient_name', 'patient_id', 'path'] as const;
 const CSV_REQUIRED = ['key', 'reviewer', 'verdict', 'status', 'note', 'lesion_slices', 'clear_slices'] as const;
 
@@ -80,7 +82,7 @@ export function exportCsv(store: ReviewStore, o: ExportOptions = {}): string {
     const row: Record<string, string | number | null> = {
       key, series_instance_uid: s.seriesInstanceUid, study_instance_uid: s.studyInstanceUid, description: s.description,
       patient: o.identifiers ? '' : store.pseudonymOf(key) ?? patientPseudonym(secret, s.patient), slices: s.slices, ai_verdict: s.ai.verdict, ai_probability: s.ai.probability,
-      reviewer: s.review.reviewer, verdict: s.review.verdict, status: s.review.status, note: s.review.note,
+      ai_reasons: s.ai.reasons?.join(' ') ?? '', reviewer: s.review.reviewer, verdict: s.review.verdict, status: s.review.status, note: s.review.note,
       lesion_slices: slicesWith('lesion'), clear_slices: slicesWith('clear'), updated_at: s.review.updatedAt,
       patient_name: s.patient.name, patient_id: s.patient.id, path: s.path,
     };

@@ -169,7 +169,7 @@ describe('review export and import', () => {
   it('CSV: one row per study, formula-safe, and it round-trips into a database holding the studies', () => {
     const store = reviewed(path.join(dir(), 'a.sqlite'));
     const csv = exportCsv(store);
-    expect(csv.split('\r\n')[0]).toBe('key,series_instance_uid,study_instance_uid,description,patient,slices,ai_verdict,ai_probability,reviewer,verdict,status,note,lesion_slices,clear_slices,updated_at');
+    expect(csv.split('\r\n')[0]).toBe('key,series_instance_uid,study_instance_uid,description,patient,slices,ai_verdict,ai_probability,ai_reasons,reviewer,verdict,status,note,lesion_slices,clear_slices,updated_at');
     expect(csv).toContain(`"'=HYPERLINK(""x"") and, ""quotes"""`);
     expect(csv).not.toMatch(/DOE|MRN/);
     const other = ReviewStore.open(path.join(dir(), 'b.sqlite'));
@@ -182,6 +182,31 @@ describe('review export and import', () => {
     expect(rows(exportCsv(other))).toEqual(rows(csv));
     store.close();
     other.close();
+  });
+
+  it('an indeterminate AI verdict keeps its reasons through the queue, a reader\'s override, and both exports', () => {
+    const reasons = ['The slices are 8.0 mm apart, more than the 5.0 mm the model was trained on.'];
+    const store = ReviewStore.open(path.join(dir(), 'a.sqlite'));
+    const base = study('u1');
+    store.addStudy({ ...base, ai: { ...base.ai, probability: 0.93, verdict: 'indeterminate', slicePositive: base.ai.slicePositive.map(() => false), reasons } }, 'scan', 'scan');
+    store.addStudy(study('u2'), 'scan', 'scan');
+    expect(store.queue({ aiVerdict: 'indeterminate' }).map((r) => [r.key, r.aiVerdict])).toEqual([['u1', 'indeterminate']]);
+    expect(store.queue({ aiVerdict: 'covid' }).map((r) => r.key)).toEqual(['u2']);
+    expect(store.get('u1')!.ai).toMatchObject({ verdict: 'indeterminate', probability: 0.93, reasons });
+    expect(store.get('u2')!.ai).not.toHaveProperty('reasons');
+    // the reader decides where the AI gave no answer
+    store.setReview('u1', 'dr.x', { reviewer: 'dr.x', verdict: 'covid', status: 'done' });
+    expect(store.stats().reviewerVerdicts.covid).toBe(1);
+    const csv = parse(exportCsv(store), { columns: true }) as Array<Record<string, string>>;
+    expect(csv.find((r) => r['key'] === 'u1')).toMatchObject({ ai_verdict: 'indeterminate', ai_reasons: reasons[0], verdict: 'covid' });
+    expect(csv.find((r) => r['key'] === 'u2')).toMatchObject({ ai_verdict: 'covid', ai_reasons: '' });
+    const text = exportJson(store, {}, new Date('2026-11-27T00:00:00Z'));
+    const empty = ReviewStore.open(path.join(dir(), 'b.sqlite'));
+    applyImport(empty, planImport(empty, text, 'reviews.json'), 'import');
+    expect(empty.get('u1')!.ai).toMatchObject({ verdict: 'indeterminate', reasons });
+    expect(exportJson(empty, {}, new Date('2026-11-27T00:00:00Z'))).toBe(text);
+    store.close();
+    empty.close();
   });
 
   it('a bad file is refused whole with a line-numbered report and changes nothing', () => {

@@ -12,6 +12,8 @@ import { LungLensError } from '../errors.js';
 import { migrate } from './schema.js';
 
 export type ReviewVerdict = 'covid' | 'non-covid' | 'indeterminate';
+/** The model's verdict: indeterminate where it abstained (a card with abstention). */
+export type AiVerdict = 'covid' | 'non-covid' | 'indeterminate';
 export type ReviewStatus = 'unreviewed' | 'in-progress' | 'done';
 export type SliceMark = 'lesion' | 'clear';
 export type StudySource = 'opened' | 'scan' | 'import';
@@ -25,7 +27,11 @@ export interface StudyRecord {
   path: string;
   patient: { name: string; id: string };
   slices: number;
-  ai: { probability: number | null; verdict: 'covid' | 'non-covid' | null; threshold: number | null; attention: number[]; slicePositive: boolean[]; modelSha256: string };
+  ai: {
+    probability: number | null; verdict: AiVerdict | null; threshold: number | null; attention: number[]; slicePositive: boolean[]; modelSha256: string;
+    /** Why the model gave no answer (indeterminate), one sentence each; absent when it answered. */
+    reasons?: string[];
+  };
 }
 
 export interface ReviewRecord {
@@ -49,7 +55,7 @@ export interface QueueRow {
   description: string;
   path: string;
   slices: number;
-  aiVerdict: 'covid' | 'non-covid' | null;
+  aiVerdict: AiVerdict | null;
   aiProbability: number | null;
   verdict: ReviewVerdict | null;
   status: ReviewStatus;
@@ -67,6 +73,7 @@ const REVIEW_FIELDS = ['reviewer', 'verdict', 'note', 'status'] as const;
 interface StudyRow {
   key: string; series_uid: string; study_uid: string; description: string; path: string; patient_name: string; patient_id: string; slices: number;
   ai_probability: number | null; ai_verdict: 'covid' | 'non-covid' | null; ai_threshold: number | null; ai_attention: string; ai_positive: string; model_sha256: string;
+  ai_abstained: 0 | 1; ai_reasons: string;
   added_at: string; source: StudySource;
 }
 
@@ -107,12 +114,15 @@ export class ReviewStore {
     }
     this.write(() => {
       const existed = this.db.prepare('SELECT 1 FROM studies WHERE key = ?').get(s.key) !== undefined;
-      this.db.prepare(`INSERT INTO studies (key, series_uid, study_uid, description, path, patient_name, patient_id, slices, ai_probability, ai_verdict, ai_threshold, ai_attention, ai_positive, model_sha256, added_at, source)
-        VALUES (@key, @series_uid, @study_uid, @description, @path, @patient_name, @patient_id, @slices, @ai_probability, @ai_verdict, @ai_threshold, @ai_attention, @ai_positive, @model_sha256, @added_at, @source)
+      const abstained = s.ai.verdict === 'indeterminate';
+      this.db.prepare(`INSERT INTO studies (key, series_uid, study_uid, description, path, patient_name, patient_id, slices, ai_probability, ai_verdict, ai_threshold, ai_attention, ai_positive, model_sha256, added_at, source, ai_abstained, ai_reasons)
+        VALUES (@key, @series_uid, @study_uid, @description, @path, @patient_name, @patient_id, @slices, @ai_probability, @ai_verdict, @ai_threshold, @ai_attention, @ai_positive, @model_sha256, @added_at, @source, @ai_abstained, @ai_reasons)
         ON CONFLICT (key) DO UPDATE SET path = excluded.path, ai_probability = excluded.ai_probability, ai_verdict = excluded.ai_verdict,
-          ai_threshold = excluded.ai_threshold, ai_attention = excluded.ai_attention, ai_positive = excluded.ai_positive, model_sha256 = excluded.model_sha256`).run({
+          ai_threshold = excluded.ai_threshold, ai_attention = excluded.ai_attention, ai_positive = excluded.ai_positive, model_sha256 = excluded.model_sha256,
+          ai_abstained = excluded.ai_abstained, ai_reasons = excluded.ai_reasons`).run({
         key: s.key, series_uid: s.seriesInstanceUid, study_uid: s.studyInstanceUid, description: s.description, path: s.path,
-        patient_name: s.patient.name, patient_id: s.patient.id, slices: s.slices, ai_probability: s.ai.probability, ai_verdict: s.ai.verdict,
+        patient_name: s.patient.name, patient_id: s.patient.id, slices: s.slices, ai_probability: s.ai.probability, ai_verdict: abstained ? null : s.ai.verdict,
+        ai_abstained: abstained ? 1 : 0, ai_reasons: JSON.stringify(abstained ? s.ai.reasons ?? [] : []),
         ai_threshold: s.ai.threshold, ai_attention: JSON.stringify(s.ai.attention), ai_positive: JSON.stringify(s.ai.slicePositive), model_sha256: s.ai.modelSha256,
         added_at: at, source,
       });
@@ -136,10 +146,11 @@ export class ReviewStore {
     return this.db.prepare('SELECT 1 FROM studies WHERE key = ?').get(key) !== undefined;
   }
 
-  queue(filter: { aiVerdict?: 'covid' | 'non-covid'; status?: ReviewStatus } = {}): QueueRow[] {
+  queue(filter: { aiVerdict?: AiVerdict; status?: ReviewStatus } = {}): QueueRow[] {
     const where: string[] = [];
     const args: Record<string, string> = {};
-    if (filter.aiVerdict) {
+    if (filter.aiVerdict === 'indeterminate') where.push('s.ai_abstained = 1');
+    else if (filter.aiVerdict) {
       where.push('s.ai_verdict = @verdict');
       args['verdict'] = filter.aiVerdict;
     }
@@ -147,13 +158,13 @@ export class ReviewStore {
       where.push('r.status = @status');
       args['status'] = filter.status;
     }
-    const rows = this.db.prepare(`SELECT s.key, s.description, s.path, s.slices, s.ai_verdict, s.ai_probability, r.verdict, r.status, r.reviewer, r.updated_at,
+    const rows = this.db.prepare(`SELECT s.key, s.description, s.path, s.slices, s.ai_verdict, s.ai_abstained, s.ai_probability, r.verdict, r.status, r.reviewer, r.updated_at,
         (SELECT COUNT(*) FROM marks m WHERE m.key = s.key) AS marked
       FROM studies s JOIN reviews r ON r.key = s.key ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY CASE r.status WHEN 'in-progress' THEN 0 WHEN 'unreviewed' THEN 1 ELSE 2 END, s.ai_probability DESC, s.key`).all(args) as Array<Record<string, unknown>>;
     return rows.map((r) => ({
       key: r['key'] as string, description: r['description'] as string, path: r['path'] as string, slices: r['slices'] as number,
-      aiVerdict: r['ai_verdict'] as QueueRow['aiVerdict'], aiProbability: r['ai_probability'] as number | null, verdict: r['verdict'] as ReviewVerdict | null,
+      aiVerdict: r['ai_abstained'] === 1 ? 'indeterminate' : r['ai_verdict'] as QueueRow['aiVerdict'], aiProbability: r['ai_probability'] as number | null, verdict: r['verdict'] as ReviewVerdict | null,
       status: r['status'] as ReviewStatus, reviewer: r['reviewer'] as string, marked: r['marked'] as number, updatedAt: r['updated_at'] as string | null,
     }));
   }
@@ -167,7 +178,11 @@ export class ReviewStore {
     return {
       key: s.key, seriesInstanceUid: s.series_uid, studyInstanceUid: s.study_uid, description: s.description, path: s.path,
       patient: { name: s.patient_name, id: s.patient_id }, slices: s.slices,
-      ai: { probability: s.ai_probability, verdict: s.ai_verdict, threshold: s.ai_threshold, attention: JSON.parse(s.ai_attention) as number[], slicePositive: JSON.parse(s.ai_positive) as boolean[], modelSha256: s.model_sha256 },
+      ai: {
+        probability: s.ai_probability, verdict: s.ai_abstained === 1 ? 'indeterminate' : s.ai_verdict, threshold: s.ai_threshold,
+        attention: JSON.parse(s.ai_attention) as number[], slicePositive: JSON.parse(s.ai_positive) as boolean[], modelSha256: s.model_sha256,
+        ...(s.ai_abstained === 1 ? { reasons: JSON.parse(s.ai_reasons) as string[] } : {}),
+      },
       source: s.source, addedAt: s.added_at,
       review: { reviewer: r.reviewer, verdict: r.verdict, note: r.note, status: r.status, updatedAt: r.updated_at },
       marks,

@@ -59,6 +59,16 @@ export const MIGRATIONS: readonly Migration[] = [
       db.prepare('INSERT INTO meta (name, value) VALUES (?, ?)').run('pseudonym-secret', randomBytes(32).toString('hex'));
     },
   },
+  {
+    version: 3,
+    describe: 'the AI may abstain: an indeterminate result (ai_verdict NULL) with its reasons',
+    // SQLite cannot widen ai_verdict's CHECK without rebuilding a table that reviews and marks
+    // reference; an indeterminate result is ai_abstained = 1 with ai_verdict NULL instead.
+    up: (db) => db.exec(`
+      ALTER TABLE studies ADD COLUMN ai_abstained INTEGER NOT NULL DEFAULT 0 CHECK (ai_abstained IN (0, 1));
+      ALTER TABLE studies ADD COLUMN ai_reasons TEXT NOT NULL DEFAULT '[]';
+    `),
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

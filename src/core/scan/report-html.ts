@@ -50,9 +50,14 @@ export function timelineSvg(item: SeriesResult, width = 560, height = 90): strin
 
 function verdictCell(item: SeriesResult): string {
   if (item.status !== 'ok') return `<span class="badge ${item.status}">${item.status}</span>`;
-  const cls = item.verdict === 'covid' ? 'covid' : 'clear';
-  const label = item.verdict === 'covid' ? 'COVID-19 suspected' : 'No COVID-19 pattern';
+  const [cls, label] = item.verdict === 'covid' ? ['covid', 'COVID-19 suspected'] : item.verdict === 'indeterminate' ? ['indeterminate', 'Indeterminate — no answer'] : ['clear', 'No COVID-19 pattern'];
   return `<span class="badge ${cls}">${label}</span> <span class="p">p = ${item.probability!.toFixed(3)}</span>`;
+}
+
+/** Why the model gave no answer, one sentence each (an indeterminate volume only). */
+function reasonsList(item: SeriesResult): string {
+  if (item.verdict !== 'indeterminate' || !item.reasons?.length) return '';
+  return `<ul class="reasons">${item.reasons.map((r) => `<li>${escapeHtml(r.message)}</li>`).join('')}</ul>`;
 }
 
 export function reportHtml(results: ScanResults, thumbnails: (item: SeriesResult, slice: number) => Buffer | null, intendedUse: string): string {
@@ -73,7 +78,7 @@ export function reportHtml(results: ScanResults, thumbnails: (item: SeriesResult
     const lungs = lungVolumeText(item);
     return `<section class="series" id="s${i}"><h2>${escapeHtml(item.seriesDescription || item.id)} ${verdictCell(item)}${assumed ? ` <span class="badge uncal">${escapeHtml(assumed.title.toLowerCase())}</span>` : ''}</h2>`
       + `<p class="meta">${escapeHtml(item.path)} · ${dims}${lungs ? ` · lungs ${escapeHtml(lungs)}` : ''}`
-      + `${item.slicePositive.length ? ` · ${item.slicePositive.filter(Boolean).length} positive slices` : ''}</p>${band}${detail}${warnings}</section>`;
+      + `${item.slicePositive.length ? ` · ${item.slicePositive.filter(Boolean).length} positive slices` : ''}</p>${reasonsList(item)}${band}${detail}${warnings}</section>`;
   }).join('\n');
   const m = results.model;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -82,7 +87,8 @@ export function reportHtml(results: ScanResults, thumbnails: (item: SeriesResult
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#202124;max-width:980px}
 h1{font-size:20px}h2{font-size:15px;margin:0 0 4px}.meta{color:#5f6368;margin:0 0 6px;font-size:12px;word-break:break-all}
 .series{border-top:1px solid #dadce0;padding:12px 0}.badge{border-radius:10px;padding:1px 8px;font-size:12px;font-weight:600}
-.covid{background:#fce8e6;color:#b3261e}.clear{background:#e6f4ea;color:#137333}.error{color:#b3261e}.badge.error{background:#fce8e6}
+.covid{background:#fce8e6;color:#b3261e}.clear{background:#e6f4ea;color:#137333}.indeterminate{background:#fef7e0;color:#8a5a00}
+.reasons{font-size:13px;color:#8a5a00;margin:4px 0}.error{color:#b3261e}.badge.error{background:#fce8e6}
 .badge.skipped{background:#f1f3f4;color:#5f6368}.p{color:#5f6368;font-size:12px}.thumbs{display:flex;gap:8px;flex-wrap:wrap}
 figure{margin:0}figcaption{font-size:11px;color:#5f6368}.notice{background:#fef7e0;padding:8px 12px;border-radius:6px}
 .warnings{font-size:12px;color:#5f6368;margin:4px 0 0}.badge.uncal{background:#fef7e0;color:#8a5300}
@@ -90,7 +96,7 @@ figure{margin:0}figcaption{font-size:11px;color:#5f6368}.notice{background:#fef7
 <h1>LungLens scan report</h1>
 <p class="notice">${escapeHtml(intendedUse)}</p>
 <p>Model <b>${escapeHtml(m.name)}</b> (${escapeHtml(m.version)}, sha256 ${m.sha256.slice(0, 12)}…) on ${escapeHtml(m.executionProvider)}${m.provider.fallbackReason ? ` — ${escapeHtml(m.provider.fallbackReason)}` : '.'}</p>
-<p>${s.series} series: ${s.ok} analysed (${s.covid} COVID-19 suspected, ${s.nonCovid} not), ${s.error} with errors, ${s.skipped} skipped${results.complete ? '' : ' — <b>the scan did not finish; run it again with --resume</b>'}.</p>
+<p>${s.series} series: ${s.ok} analysed (${s.covid} COVID-19 suspected, ${s.nonCovid} not${s.indeterminate ? `, ${s.indeterminate} indeterminate` : ''}), ${s.error} with errors, ${s.skipped} skipped${results.complete ? '' : ' — <b>the scan did not finish; run it again with --resume</b>'}.</p>
 ${rows}
 </body></html>
 `;

@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { reportHtml, timelineSvg } from './report-html.js';
 import { resultsCsv, summarize } from './results-files.js';
@@ -41,6 +42,35 @@ describe('scan outputs', () => {
     expect(html).not.toMatch(/<script|https?:\/\//);
   });
 
+  it('says indeterminate in the CSV, the report and the summary, with the OOD score and the reasons', () => {
+    const reasons = [
+      { code: 'thick-slices', message: 'The slices are 8.0 mm apart, more than the 5.0 mm the model was trained on.' },
+      { code: 'out-of-distribution', message: 'The scan\'s features lie at distance 41.20 from the training data (limit 30.00): unlike the scans the model was trained on.' },
+    ];
+    const abstained = item({ id: 'd', verdict: 'indeterminate', probability: 0.93, slicePositive: [false, false, false], oodScore: 41.2, reasons });
+    const decided = item({ id: 'e', verdict: 'non-covid', probability: 0.1, oodScore: 3.5, reasons: [] });
+    const csv = resultsCsv([abstained, decided]).trimEnd().split('\r\n');
+    const header = csv[0]!.split(',');
+    expect(header.slice(-2)).toEqual(['ood_score', 'reasons']);
+    expect(csv[1]).toMatch(/^d,ok,indeterminate,0\.930000,/);
+    expect(csv[1]).toContain(',41.200,"The slices are 8.0 mm apart, more than the 5.0 mm the model was trained on. The scan\'s features lie at distance 41.20');
+    expect(parse(resultsCsv([decided]), { columns: true })).toMatchObject([{ verdict: 'non-covid', ood_score: '3.500', reasons: '' }]);
+    const items = [abstained, decided];
+    const summary = summarize(items);
+    expect(summary).toMatchObject({ ok: 2, covid: 0, nonCovid: 1, indeterminate: 1 });
+    const html = reportHtml({ format: 'lunglens-scan', version: 1, complete: true, summary, items, model: { name: 'm', version: 'v', sha256: 'a'.repeat(64), executionProvider: 'cpu', provider: { requested: 'cpu', used: 'cpu' }, threads: 2 } }, () => null, 'Not a clinical device.');
+    expect(html).toContain('<span class="badge indeterminate">Indeterminate — no answer</span>');
+    expect(html).not.toContain('badge covid');
+    expect(html).toContain('<li>The slices are 8.0 mm apart, more than the 5.0 mm the model was trained on.</li>');
+    expect(html).toContain('1 indeterminate');
+  });
+
+  it('leaves results from a model that cannot abstain as they were: no indeterminate count, empty OOD columns', () => {
+    expect(summarize([item({})])).not.toHaveProperty('indeterminate');
+    const [row] = parse(resultsCsv([item({})]), { columns: true }) as Array<Record<string, string>>;
+    expect(row).toMatchObject({ verdict: 'covid', total_ms: '1234', ood_score: '', reasons: '' });
+  });
+
   it('draws the timeline with the positive slices shaded and the top slices marked', () => {
     const svg = timelineSvg(item({}));
     expect(svg.match(/<rect /g)).toHaveLength(2);
@@ -58,9 +88,10 @@ describe('scan outputs', () => {
     const stack = item({ id: 's', units: 'unknown', calibrated: false, spacingSource: 'estimated', contiguous: false, warnings });
     const dicom = item({ id: 'd', units: 'HU', calibrated: true, spacingSource: 'header', contiguous: true });
     const lines = resultsCsv([stack, dicom]).trimEnd().split('\r\n');
-    expect(lines[0]).toMatch(/,units,calibrated,spacing_mm,spacing_source,contiguous$/);
-    expect(lines[1]).toMatch(/,unknown,false,0\.7 0\.7 5,estimated,false$/);
-    expect(lines[2]).toMatch(/,HU,true,0\.7 0\.7 5,header,true$/);
+    // (the two columns of a model that can abstain follow, empty here)
+    expect(lines[0]).toMatch(/,units,calibrated,spacing_mm,spacing_source,contiguous,ood_score,reasons$/);
+    expect(lines[1]).toMatch(/,unknown,false,0\.7 0\.7 5,estimated,false,,$/);
+    expect(lines[2]).toMatch(/,HU,true,0\.7 0\.7 5,header,true,,$/);
     const results: ScanResults = {
       format: 'lunglens-scan', version: 1, complete: true, summary: summarize([stack, dicom]), items: [stack, dicom],
       model: { name: 'm', version: 'v', sha256: 'a'.repeat(64), executionProvider: 'cpu', provider: { requested: 'auto', used: 'cpu' }, threads: 2 },

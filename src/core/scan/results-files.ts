@@ -16,13 +16,17 @@ export function summarize(items: readonly SeriesResult[]): ScanResults['summary'
     skipped: items.filter((i) => i.status === 'skipped').length,
     covid: items.filter((i) => i.verdict === 'covid').length,
     nonCovid: items.filter((i) => i.verdict === 'non-covid').length,
+    // Only from a model that can abstain (its items carry reasons): otherwise results.json is as before.
+    ...(items.some((i) => i.reasons !== undefined) ? { indeterminate: items.filter((i) => i.verdict === 'indeterminate').length } : {}),
   };
 }
 
 export const CSV_COLUMNS = ['id', 'status', 'verdict', 'probability', 'threshold', 'slices', 'positive_slices', 'top_slices', 'lung_volume_ml',
   'series_instance_uid', 'series_description', 'path', 'error_code', 'error_message', 'warnings', 'total_ms',
   // What was assumed about the input (DESIGN.md §3): the lung volume is an estimate where the spacing is.
-  'units', 'calibrated', 'spacing_mm', 'spacing_source', 'contiguous'] as const;
+  'units', 'calibrated', 'spacing_mm', 'spacing_source', 'contiguous',
+  // Where the model's card lets it abstain (empty otherwise).
+  'ood_score', 'reasons'] as const;
 
 export function resultsCsv(items: readonly SeriesResult[]): string {
   const rows = items.map((i) => [
@@ -30,6 +34,7 @@ export function resultsCsv(items: readonly SeriesResult[]): string {
     i.slicePositive.filter(Boolean).length, i.topSlices.join(' '), i.lungVolumeMl, i.seriesInstanceUid, i.seriesDescription, i.path,
     i.error?.code, i.error?.message, i.warnings.map((w) => w.code).join(' '), i.timingsMs['total'],
     i.units, i.calibrated === undefined ? null : String(i.calibrated), i.spacingMm?.map((v) => Math.round(v * 1000) / 1000).join(' '), i.spacingSource, i.contiguous === undefined ? null : String(i.contiguous),
+    i.oodScore === undefined || i.oodScore === null ? null : i.oodScore.toFixed(3), i.reasons?.map((r) => r.message).join(' '),
   ].map(csvField).join(','));
   return [CSV_COLUMNS.join(','), ...rows].join('\r\n') + '\r\n';
 }

@@ -22,7 +22,9 @@ export const ScanResultsSchema = z.object({
   model: ModelIdentitySchema,
   /** False while the scan is still running (or was interrupted); `--resume` completes it. */
   complete: z.boolean(),
-  summary: z.object({ series: z.number().int(), ok: z.number().int(), error: z.number().int(), skipped: z.number().int(), covid: z.number().int(), nonCovid: z.number().int() }),
+  summary: z.object({ series: z.number().int(), ok: z.number().int(), error: z.number().int(), skipped: z.number().int(), covid: z.number().int(), nonCovid: z.number().int(),
+    /** Volumes the model gave no answer for (a card with abstention only; 0 otherwise). */
+    indeterminate: z.number().int().optional() }),
   items: z.array(SeriesResultSchema),
 });
 

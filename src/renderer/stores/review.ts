@@ -20,7 +20,7 @@ export function attentionOrder(attention: readonly number[]): number[] {
 export const useReviewStore = defineStore('review', {
   state: () => ({
     rows: [] as QueueRow[],
-    aiVerdict: '' as '' | 'covid' | 'non-covid',
+    aiVerdict: '' as '' | NonNullable<QueueRow['aiVerdict']>,
     status: '' as '' | QueueRow['status'],
     current: null as Review | null,
     saving: 0,
@@ -30,9 +30,12 @@ export const useReviewStore = defineStore('review', {
     order(state): number[] {
       return state.current ? attentionOrder(state.current.ai.attention) : [];
     },
-    agreement(state): 'agree' | 'disagree' | null {
+    /** The reader's verdict against the AI's; where the AI gave no answer, the reader confirms that (indeterminate) or decides. */
+    agreement(state): 'agree' | 'disagree' | 'confirm' | 'override' | null {
       const r = state.current;
-      if (!r || !r.ai.verdict || (r.review.verdict !== 'covid' && r.review.verdict !== 'non-covid')) return null;
+      if (!r || !r.ai.verdict || !r.review.verdict) return null;
+      if (r.ai.verdict === 'indeterminate') return r.review.verdict === 'indeterminate' ? 'confirm' : 'override';
+      if (r.review.verdict === 'indeterminate') return null;
       return r.ai.verdict === r.review.verdict ? 'agree' : 'disagree';
     },
   },

@@ -42,6 +42,7 @@ export const useScanStore = defineStore('scan', {
       return {
         ok: state.rows.filter((r) => r.status === 'ok').length,
         covid: state.rows.filter((r) => r.verdict === 'covid').length,
+        indeterminate: state.rows.filter((r) => r.verdict === 'indeterminate').length,
         error: state.rows.filter((r) => r.status === 'error').length,
         skipped: state.rows.filter((r) => r.status === 'skipped').length,
       };

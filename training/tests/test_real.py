@@ -1,0 +1,47 @@
+"""The real-scan report: every case scanned by a model that never saw its patient."""
+import json
+
+import pytest
+
+from training.__main__ import main
+from training.data import PreparedSet
+from training.real import RealError, real_report
+from training.synthetic import write_prepared
+
+
+def quiet(_: str) -> None:
+    pass
+
+
+@pytest.fixture(scope='module')
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp('real')
+    real = write_prepared(root / 'real', [('covid', 6), ('non-covid', 6), ('covid', 5), ('non-covid', 5), ('covid', 7), ('non-covid', 7)], seed=31)
+    ids = [c.id for c in PreparedSet.load(real).cases]
+    main(['tag', str(real), '--domain', 'real', *sum((['--group', f'{i}={p}'] for i, p in zip(ids, 'AABBCC')), [])])
+    phantom = write_prepared(root / 'phantom', [('covid', 6), ('non-covid', 6)] * 2, seed=32)
+    common = ['train', '--train', str(phantom), '--train', str(real), '--val', str(phantom), '--epochs', '1', '--steps-per-epoch', '3',
+              '--slices-per-step', '6', '--pretrain-steps', '0', '--bn-warmup-volumes', '2']
+    assert main([*common, '--out', str(root / 'final'), '--hold-out', 'A', '--val-group', 'C']) == 0  # never saw A
+    assert main([*common, '--out', str(root / 'fold-b'), '--hold-out', 'B']) == 0
+    assert main([*common, '--out', str(root / 'fold-bc'), '--hold-out', 'B', '--hold-out', 'C']) == 0
+    return {'root': root, 'real': real}
+
+
+def test_each_patient_is_scanned_by_a_model_that_never_saw_it(runs, fake_lunglens):
+    root = runs['root']
+    report = real_report(root / 'final', [root / 'fold-bc'], [runs['real']], root / 'report', log=quiet)
+    how = {r['patient']: r['model'] for r in report['cases']}
+    assert how == {'A': 'final', 'B': 'fold-bc', 'C': 'fold-bc'}
+    row = report['cases'][0]
+    assert 0 <= row['probability'] <= 1 and row['oodScore'] > 0 and row['verdict'] in ('covid', 'non-covid', 'indeterminate')
+    assert report['summary']['nonCovidAnalysed'] == 3 and 'all' in report['metrics']
+    table = (root / 'report' / 'report.md').read_text()
+    assert all(f'| {r["id"]} | {r["patient"]} |' in table for r in report['cases'])  # one row per case
+    assert json.loads((root / 'report' / 'report.json').read_text())['models']['fold-bc']['heldOut'] == ['B', 'C']
+
+
+def test_a_patient_the_final_model_validated_on_needs_a_fold(runs, fake_lunglens):
+    root = runs['root']
+    with pytest.raises(RealError, match="patient 'C'"):
+        real_report(root / 'final', [root / 'fold-b'], [runs['real']], root / 'report2', log=quiet)

@@ -21,6 +21,7 @@ in step (the tests here and there check the same cases).
 from __future__ import annotations
 
 import math
+import string
 import time
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Sequence
@@ -353,6 +354,18 @@ REASON_TEMPLATES = {
 }
 
 
+class _ReasonFormatter(string.Formatter):
+    """str.format, except that a value that is not finite reads NaN, ∞ or −∞ (as abstention.ts writes it)."""
+
+    def format_field(self, value, format_spec):
+        if isinstance(value, float) and not math.isfinite(value):
+            return 'NaN' if math.isnan(value) else ('∞' if value > 0 else '−∞')
+        return super().format_field(value, format_spec)
+
+
+_REASON_FORMATTER = _ReasonFormatter()
+
+
 def indeterminate_reasons(facts: InputFacts, ood_score: float, checks: InputChecks, ood_threshold: float) -> list[tuple[str, str]]:
     """(code, sentence) for every reason to abstain, in this fixed order; empty when none.
     Every limit is strict: a value exactly at the limit passes."""
@@ -369,7 +382,7 @@ def indeterminate_reasons(facts: InputFacts, ood_score: float, checks: InputChec
         ('pre-masked', facts.body_fraction < checks.min_body_fraction),
         ('out-of-distribution', not ood_score <= ood_threshold),  # NaN abstains too
     ]
-    return [(code, REASON_TEMPLATES[code].format(**values)) for code, bad in failed if bad]
+    return [(code, _REASON_FORMATTER.format(REASON_TEMPLATES[code], **values)) for code, bad in failed if bad]
 
 
 def decide(probability: float, threshold: float, reasons: Sequence[tuple[str, str]]) -> str:

@@ -75,14 +75,17 @@ def real_report(final: str | Path, folds: Sequence[str | Path], data: Sequence[s
         seen[run], held[run] = seen_groups(run)
     judges: dict[Path, RunJudge] = {}
     items, rows = [], []
+    # Case ids repeat across prepared folders (each numbers its own case-0001…): the report names
+    # a case by its folder and id.
+    qualified = {id(c): f'{pool._owner[id(c)].root.name}/{c.id}' for c in pool.cases}
     for case in pool.cases:
         run, why = choose_run(case.group, final, folds, seen, held)
         judge = judges.get(run) or judges.setdefault(run, RunJudge(run, torch_device, uncalibrated))
         f = facts_of(facts, pool, case)
-        item = judge.item(pool, case, f)
+        item = {**judge.item(pool, case, f), 'id': qualified[id(case)]}
         items.append(item)
         a = item.get('abstention') or {}
-        rows.append({'id': case.id, 'patient': case.group, 'domain': case.domain, 'label': case.label, 'source': case.source,
+        rows.append({'id': qualified[id(case)], 'patient': case.group, 'domain': case.domain, 'label': case.label, 'source': case.source,
                      'slices': case.slices, 'model': run.name, 'how': why, 'status': item['status'],
                      'probability': item['probability'], 'threshold': item['threshold'], 'classifierVerdict': item['verdict'],
                      'oodScore': item.get('oodScore'), 'oodThreshold': judge.ood.threshold if judge.ood else None,
@@ -90,10 +93,12 @@ def real_report(final: str | Path, folds: Sequence[str | Path], data: Sequence[s
                      'reasons': a.get('reasons') if item['status'] == 'ok' else [{'code': item['error']['code'], 'message': item['error']['message']}],
                      'facts': f.to_json() if f else None})
         p = '—' if item['probability'] is None else f'{item["probability"]:.3f}'
-        log(f'{case.id} ({case.group}, {case.label}): {rows[-1]["verdict"]} p {p} via {run.name}')
+        log(f'{qualified[id(case)]} ({case.group}, {case.label}): {rows[-1]["verdict"]} p {p} via {run.name}')
     results = {'model': {'name': 'leave-one-patient-out', 'runs': {r.name: j.model_json for r, j in judges.items()}}, 'items': items}
     (out / 'results.json').write_text(json.dumps(results) + '\n')
-    (out / 'labels.json').write_text(json.dumps(labels_json(pool), indent=1) + '\n')
+    labels = labels_json(pool)
+    labels['cases'] = [{**entry, 'id': qualified[id(c)]} for entry, c in zip(labels['cases'], [c for c in pool.cases if c.label is not None])]
+    (out / 'labels.json').write_text(json.dumps(labels, indent=1) + '\n')
     metrics = {}
     labelled = [c for c in pool.cases if c.label is not None]
     if {c.label for c in labelled} == {'covid', 'non-covid'}:

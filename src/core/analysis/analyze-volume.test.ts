@@ -1,12 +1,12 @@
-// The verdict a user sees, through the one analysis path, with real onnxruntime sessions: the
-// shipped card (no abstention blocks) answers covid / non-covid as before; a card with the blocks
+// The verdict a user sees, through the one analysis path, with real onnxruntime sessions: a card
+// without abstention blocks answers covid / non-covid as before; a card with the blocks
 // says indeterminate, with the reason in a sentence, for a scan that fails an input check, and
 // keeps its probability and attention.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SeriesSummary } from '../ingest/types.js';
 import { InferenceEngine } from '../inference/engine.js';
 import { generateCase, planCases } from '../phantom/index.js';
-import { abstainingModel, abstainingModelProblem } from '../testing/abstaining-model.js';
+import { abstainingModel, abstainingModelProblem, modelWithoutAbstention } from '../testing/abstaining-model.js';
 import { Volume } from '../volume/volume.js';
 import { analyzeVolume } from './analyze-volume.js';
 import { AnalysisPools } from './pools.js';
@@ -34,10 +34,10 @@ const analyse = async (engine: InferenceEngine, volume: Volume, id: string): Pro
   (await analyzeVolume(summaryOf(volume, id), volume, id, { readMs: 0, identityMs: 0 }, { engine, compute: pools.compute, thumbnails: false })).result;
 afterAll(async () => pools.close());
 
-describe('analyzeVolume with the shipped card (no abstention blocks)', () => {
+describe('analyzeVolume with a card without abstention blocks', () => {
   let engine: InferenceEngine;
   beforeAll(async () => {
-    engine = await InferenceEngine.open({ provider: 'cpu', threads: 2 });
+    engine = await InferenceEngine.open({ model: modelWithoutAbstention(), provider: 'cpu', threads: 2 });
   });
   afterAll(async () => engine.close());
 

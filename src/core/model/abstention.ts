@@ -106,11 +106,13 @@ export function bodyFractionOutsideLung(slices: ArrayLike<number>, masks: ArrayL
   return outside === 0 ? 0 : body / outside;
 }
 
-/** The card's message templates: `{name:.Nf}` is the named value with N decimals. */
+/** The card's message templates: `{name:.Nf}` is the named value with N decimals (NaN, ∞ or −∞ when it is not finite). */
 export function formatReason(template: string, values: Record<string, number>): string {
   return template.replace(/\{(\w+):\.(\d+)f\}/g, (_all, name: string, digits: string) => {
     const v = values[name];
     if (v === undefined) throw new RangeError(`the template names ${name}, which the rule does not know`);
+    if (Number.isNaN(v)) return 'NaN';
+    if (!Number.isFinite(v)) return v > 0 ? '∞' : '−∞';
     return v.toFixed(Number(digits));
   });
 }

@@ -8,17 +8,20 @@
  */
 import { z } from 'zod';
 import { SeriesResultSchema } from '../core/analysis/series-result.js';
+import { DISPLAY_WINDOWS } from '../core/enhance/tone-map.js';
 
 const Id = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'an identifier of letters, digits, - and _');
 const Vec3 = z.tuple([z.number(), z.number(), z.number()]);
 const Problem = z.object({ code: z.string(), message: z.string() });
 
+const preset = (w: { centreHu: number; widthHu: number }) => Object.freeze({ centre: w.centreHu, width: w.widthHu });
+
 /** Viewing windows (centre/width in HU) a radiologist expects by name. */
-export const WINDOW_PRESETS = {
-  lung: { centre: -600, width: 1500 },
-  mediastinum: { centre: 40, width: 400 },
-  bone: { centre: 480, width: 2500 },
-} as const;
+export const WINDOW_PRESETS = Object.freeze({
+  lung: preset(DISPLAY_WINDOWS.lung),
+  mediastinum: preset(DISPLAY_WINDOWS.mediastinal),
+  bone: preset(DISPLAY_WINDOWS.bone),
+});
 export type WindowPreset = keyof typeof WINDOW_PRESETS;
 
 export const SettingsSchema = z.object({

@@ -26,6 +26,13 @@ export const DEFAULT_TONE_MAP: Readonly<ToneMapParams> = Object.freeze({ gamma: 
 /** The lung window (centre −600 HU, width 1500 HU). */
 export const LUNG_WINDOW = Object.freeze({ centreHu: -600, widthHu: 1500 });
 
+/** Display windows by name (centre and width in HU): the viewer's presets and the windows image stacks are rendered in. */
+export const DISPLAY_WINDOWS = Object.freeze({
+  lung: LUNG_WINDOW,
+  mediastinal: Object.freeze({ centreHu: 40, widthHu: 400 }),
+  bone: Object.freeze({ centreHu: 480, widthHu: 2500 }),
+});
+
 /** Levels of the lookup table used by `toneMap` (the table has one more entry, for x = 1). */
 export const TONE_LUT_SIZE = 65536;
 

@@ -6,15 +6,12 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { DISPLAY_WINDOWS } from '../enhance/tone-map.js';
 import { encodeGrayPng, windowImage } from '../render/gray-png.js';
 import type { Volume } from '../volume/volume.js';
 
 /** Display windows (centre, width in HU) a stack can be rendered with. */
-export const PNG_WINDOWS = {
-  lung: { centreHu: -600, widthHu: 1500 },
-  mediastinal: { centreHu: 40, widthHu: 400 },
-  bone: { centreHu: 480, widthHu: 2500 },
-} as const;
+export const PNG_WINDOWS = DISPLAY_WINDOWS;
 export type PngWindow = keyof typeof PNG_WINDOWS;
 
 export interface PngStackOptions {

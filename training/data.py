@@ -53,6 +53,15 @@ class Case:
         return None if self.label is None else float(self.label == 'covid')
 
 
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 class PreparedSet:
     """One prepared folder: its manifest, its cases and their arrays (memory-mapped on demand)."""
 

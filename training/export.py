@@ -8,7 +8,6 @@ training data, the recipe and the measured metrics.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -25,7 +24,7 @@ import numpy as np
 import onnx
 import torch
 
-from .data import LABELS, PreparedSet, TrainingError
+from .data import LABELS, PreparedSet, TrainingError, sha256_file
 from .facts import facts_of, load_facts, training_limits
 from .inference import (REASON_TEMPLATES, SLICE_RULE_KIND, SLICE_STRATEGY_KIND, InputChecks, InputFacts, OodModel, body_fraction_outside_lung, decide,
                         indeterminate_reasons)
@@ -42,14 +41,6 @@ ONNX_RUNNER = Path(__file__).resolve().parent / 'onnx_run.mjs'
 
 class ExportError(TrainingError):
     pass
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class _Exported(torch.nn.Module):

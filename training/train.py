@@ -42,7 +42,7 @@ import torch
 from torch.nn import functional as F
 
 from .augment import AugmentSpec, augment_volume
-from .data import DataError, Pool, TrainingError, balanced_order, mixed_order, same_preprocessing, sample_slices
+from .data import DataError, Pool, TrainingError, balanced_order, mixed_order, same_preprocessing, sample_slices, sha256_file
 from .calibration import fit_ood, fit_temperature, ood_threshold, reliability
 from .inference import calibrate, predict_set
 from .model import ResNeXtPlus, covid_logit, freeze_batchnorm, network_spec, parameter_count
@@ -246,16 +246,6 @@ def code_version() -> Optional[str]:
     return (head + ('+changes' if dirty else '')) or None
 
 
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def load_pools(config: TrainConfig) -> tuple[Pool, Pool]:
     """(training pool, validation pool) of a run: the training folders without the held-out and
     the validation patients; the validation folders without the held-out patients, plus the
@@ -344,7 +334,7 @@ def train(config: TrainConfig, resume: bool = False, log: Callable[[str], None] 
                 raise DataError(f'--init {config.init}: its network ({source.spec.backbone}, {source.spec.ablation}) is not this run\'s')
             model.load_state_dict(source.state_dict())
             initialised = {'from': str(Path(config.init).resolve()), 'epoch': init_checkpoint.get('epoch'),
-                           'sha256': _sha256(Path(config.init) if str(config.init).endswith('.pt') else Path(config.init) / CHECKPOINT_BEST)}
+                           'sha256': sha256_file(Path(config.init) if str(config.init).endswith('.pt') else Path(config.init) / CHECKPOINT_BEST)}
             log(f'initialised from {config.init} (epoch {init_checkpoint.get("epoch")})')
         pretrain_steps = config.pretrain_steps if config.pretrain_steps is not None else (0 if config.init else 4000)
         pretraining = []

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { inProcessTransport } from '../../backend/in-process-transport.js';
 import { LocalBackend } from '../../backend/backend.js';
 import { writePhantoms, type PhantomLabels } from '../../core/phantom/index.js';
+import { modelWithoutAbstention } from '../../core/testing/abstaining-model.js';
 import type { JobEvent, ScanRow } from '../../shared/api.js';
 import { ApiCallError, ApiClient, setApi } from '../api/client.js';
 import { useAppStore } from './app.js';
@@ -79,6 +80,20 @@ describe('studies store', () => {
     const given = s.series.find((x) => x.path === folder && x.spacingSource === 'given')!;
     expect(given.spacingMm).toEqual(truth);
     await app.saveSettings({ ...app.info!.settings, imageSpacingMm: null });
+  }, 120_000);
+
+  it('after the model changes in Settings, the verdict on screen is the new model’s, not the old one’s', async () => {
+    const s = useStudiesStore();
+    const app = useAppStore();
+    await app.load();
+    await s.open([path.join(studies, 'in', labels.cases[1]!.path)]);
+    expect(s.analysis).toHaveProperty('oodScore'); // the bundled model can abstain
+    const before = app.info!.settings;
+    await app.saveSettings({ ...before, modelPath: modelWithoutAbstention() });
+    await s.modelChanged();
+    expect(s.analysisState[s.selectedId!]).toBe('done');
+    expect(s.analysis).not.toHaveProperty('oodScore'); // that model never abstains
+    await app.saveSettings(before);
   }, 120_000);
 
   it('a series that is no longer open gives the backend’s sentence', async () => {

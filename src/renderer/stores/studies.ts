@@ -63,6 +63,12 @@ export const useStudiesStore = defineStore('studies', {
         this.opening = null;
       }
     },
+    /** Another model answers from now on: every analysis shown so far is dropped and the selected series analysed again. */
+    async modelChanged() {
+      this.analyses = {};
+      this.analysisState = {};
+      if (this.selectedId) await this.select(this.selectedId);
+    },
     async select(id: string) {
       this.selectedId = id;
       if (this.analysisState[id] === 'done' || this.analysisState[id] === 'running') return;

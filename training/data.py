@@ -234,8 +234,12 @@ class Pool:
     def labelled(self) -> list[Case]:
         return [c for c in self.cases if c.label is not None]
 
+    def owner(self, case: Case) -> PreparedSet:
+        """The prepared folder a case of this pool comes from."""
+        return self._owner[id(case)]
+
     def arrays(self, case: Case) -> tuple[np.ndarray, np.ndarray]:
-        return self._owner[id(case)].arrays(case)
+        return self.owner(case).arrays(case)
 
     def groups(self, domain: Optional[str] = None) -> list[str]:
         return sorted({c.group for c in self.cases if domain is None or c.domain == domain})

@@ -15,7 +15,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .data import DataError, PreparedSet
+from .data import DataError, Pool, PreparedSet
 from .inference import InputFacts, body_fraction_outside_lung, slice_normal_angle_deg
 
 FACTS_FILE = 'facts.json'
@@ -70,7 +70,7 @@ def load_facts(data) -> dict[str, InputFacts]:
 
 
 def facts_of(facts: dict[str, InputFacts], data, case) -> Optional[InputFacts]:
-    owner = data._owner[id(case)] if hasattr(data, '_owner') else data
+    owner = data.owner(case) if isinstance(data, Pool) else data
     return facts.get(f'{owner.root}::{case.id}')
 
 

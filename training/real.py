@@ -77,7 +77,7 @@ def real_report(final: str | Path, folds: Sequence[str | Path], data: Sequence[s
     items, rows = [], []
     # Case ids repeat across prepared folders (each numbers its own case-0001…): the report names
     # a case by its folder and id.
-    qualified = {id(c): f'{pool._owner[id(c)].root.name}/{c.id}' for c in pool.cases}
+    qualified = {id(c): f'{pool.owner(c).root.name}/{c.id}' for c in pool.cases}
     for case in pool.cases:
         run, why = choose_run(case.group, final, folds, seen, held)
         judge = judges.get(run) or judges.setdefault(run, RunJudge(run, torch_device, uncalibrated))

@@ -45,3 +45,16 @@ def test_a_patient_the_final_model_validated_on_needs_a_fold(runs, fake_lunglens
     root = runs['root']
     with pytest.raises(RealError, match="patient 'C'"):
         real_report(root / 'final', [root / 'fold-b'], [runs['real']], root / 'report2', log=quiet)
+
+
+def test_cases_of_two_folders_with_the_same_ids_are_named_by_their_folder(runs, fake_lunglens):
+    root = runs['root']
+    other = write_prepared(root / 'real-other', [('covid', 6), ('non-covid', 6)], seed=33)  # its cases are case-0001… too
+    ids = [c.id for c in PreparedSet.load(other).cases]
+    main(['tag', str(other), '--domain', 'real', *sum((['--group', f'{i}=D'] for i in ids), [])])
+    report = real_report(root / 'final', [root / 'fold-bc'], [runs['real'], other], root / 'report3', log=quiet)
+    named = [r['id'] for r in report['cases']]
+    assert len(set(named)) == len(named) == 8
+    assert {n.split('/')[0] for n in named} == {'real', 'real-other'}
+    labels = json.loads((root / 'report3' / 'labels.json').read_text())['cases']
+    assert sorted(c['id'] for c in labels) == sorted(named)

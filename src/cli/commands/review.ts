@@ -64,7 +64,7 @@ export function registerReview(program: Command, setExit: (code: number) => void
 
   review
     .command('stats')
-    .description('Counts: studies by review status, reviewer verdicts, agreement with the AI, marks.')
+    .description('Counts: studies by review status, reviewer verdicts, agreement with the AI, abstentions of the AI and what readers decided there, marks.')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       await withStore((store) => {
@@ -73,6 +73,8 @@ export function registerReview(program: Command, setExit: (code: number) => void
         process.stdout.write(`${s.studies} studies: ${s.status.unreviewed} unreviewed, ${s.status.inProgress} in progress, ${s.status.done} done\n`
           + `reviewer verdicts: ${s.reviewerVerdicts.covid} COVID-19, ${s.reviewerVerdicts.nonCovid} not COVID-19, ${s.reviewerVerdicts.indeterminate} indeterminate\n`
           + `agreement with the AI: ${s.agreement.agree} of ${s.agreement.compared}\n`
+          + `the AI abstained (indeterminate) on ${s.aiAbstained.studies}: readers called ${s.aiAbstained.readerCovid} COVID-19, `
+          + `${s.aiAbstained.readerNonCovid} not COVID-19, ${s.aiAbstained.readerIndeterminate} indeterminate\n`
           + `slice marks: ${s.marks.lesion} lesion, ${s.marks.clear} clear; ${s.auditRows} audit entries; schema v${s.schemaVersion}\n`);
       });
     });

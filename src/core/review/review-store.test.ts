@@ -197,6 +197,9 @@ describe('review export and import', () => {
     // the reader decides where the AI gave no answer
     store.setReview('u1', 'dr.x', { reviewer: 'dr.x', verdict: 'covid', status: 'done' });
     expect(store.stats().reviewerVerdicts.covid).toBe(1);
+    // the abstention is counted apart: it is not an agreement or a disagreement with the AI
+    expect(store.stats().aiAbstained).toEqual({ studies: 1, readerCovid: 1, readerNonCovid: 0, readerIndeterminate: 0 });
+    expect(store.stats().agreement).toEqual({ compared: 0, agree: 0 });
     const csv = parse(exportCsv(store), { columns: true }) as Array<Record<string, string>>;
     expect(csv.find((r) => r['key'] === 'u1')).toMatchObject({ ai_verdict: 'indeterminate', ai_reasons: reasons[0], verdict: 'covid' });
     expect(csv.find((r) => r['key'] === 'u2')).toMatchObject({ ai_verdict: 'covid', ai_reasons: '' });

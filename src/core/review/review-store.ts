@@ -273,6 +273,14 @@ export class ReviewStore {
       status: { unreviewed: count("SELECT COUNT(*) AS n FROM reviews WHERE status = 'unreviewed'"), inProgress: count("SELECT COUNT(*) AS n FROM reviews WHERE status = 'in-progress'"), done: count("SELECT COUNT(*) AS n FROM reviews WHERE status = 'done'") },
       reviewerVerdicts: { covid: count("SELECT COUNT(*) AS n FROM reviews WHERE verdict = 'covid'"), nonCovid: count("SELECT COUNT(*) AS n FROM reviews WHERE verdict = 'non-covid'"), indeterminate: count("SELECT COUNT(*) AS n FROM reviews WHERE verdict = 'indeterminate'") },
       agreement: { compared: decided.length, agree: decided.filter((d) => d.ai === d.reviewer).length },
+      // Where the AI gave no answer: how many, and what the readers made of them (agreement above
+      // compares only studies where both answered).
+      aiAbstained: {
+        studies: count('SELECT COUNT(*) AS n FROM studies WHERE ai_abstained = 1'),
+        readerCovid: count("SELECT COUNT(*) AS n FROM studies s JOIN reviews r ON r.key = s.key WHERE s.ai_abstained = 1 AND r.verdict = 'covid'"),
+        readerNonCovid: count("SELECT COUNT(*) AS n FROM studies s JOIN reviews r ON r.key = s.key WHERE s.ai_abstained = 1 AND r.verdict = 'non-covid'"),
+        readerIndeterminate: count("SELECT COUNT(*) AS n FROM studies s JOIN reviews r ON r.key = s.key WHERE s.ai_abstained = 1 AND r.verdict = 'indeterminate'"),
+      },
       marks: { lesion: count("SELECT COUNT(*) AS n FROM marks WHERE mark = 'lesion'"), clear: count("SELECT COUNT(*) AS n FROM marks WHERE mark = 'clear'") },
       reviewers: (this.db.prepare("SELECT DISTINCT reviewer FROM reviews WHERE reviewer != '' ORDER BY reviewer").all() as Array<{ reviewer: string }>).map((r) => r.reviewer),
       auditRows: count('SELECT COUNT(*) AS n FROM audit'),

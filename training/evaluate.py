@@ -105,7 +105,7 @@ class RunJudge:
         score = self.ood.score(p.features) if self.ood is not None else None
         reasons = None
         if self.checks is not None and self.ood is not None and facts is not None:
-            reasons = indeterminate_reasons(facts, score, self.checks, self.ood.threshold)
+            reasons = indeterminate_reasons(facts, score, self.checks, self.ood.threshold, probability, self.threshold)
         verdict = 'covid' if probability >= self.threshold else 'non-covid'
         return {
             'id': case.id, 'seriesInstanceUid': case.series_instance_uid, 'path': case.source, 'status': 'ok',

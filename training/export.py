@@ -26,7 +26,7 @@ import torch
 
 from .data import LABELS, PreparedSet, TrainingError, sha256_file
 from .facts import facts_of, load_facts, training_limits
-from .inference import (REASON_TEMPLATES, SLICE_RULE_KIND, SLICE_STRATEGY_KIND, InputChecks, InputFacts, OodModel, body_fraction_outside_lung, decide,
+from .inference import (EVEN_ODDS, REASON_TEMPLATES, SLICE_RULE_KIND, SLICE_STRATEGY_KIND, InputChecks, InputFacts, OodModel, body_fraction_outside_lung, decide,
                         indeterminate_reasons)
 from .model import ResNeXtPlus, parameter_count
 from .train import CHECKPOINT_BEST, TrainConfig, load_pools, load_run_model
@@ -211,7 +211,8 @@ ABSTENTION_RULE = (
     'thick-slices (spacingMm[2] > maxSliceSpacingMm); partial-coverage (lungVolumeMl < minLungVolumeMl); '
     'pre-masked (bodyFractionOutsideLung < minBodyFractionOutsideLung: of the prepared input pixels outside the dilated lung '
     'mask, over all slices, the fraction whose value x stands for ≥ bodyHuFloor HU, i.e. lowHu + (x·std + mean)·(highHu − lowHu) '
-    '≥ bodyHuFloor; 0 when there is no such pixel); out-of-distribution (ood score > ood.threshold, or not a number). '
+    '≥ bodyHuFloor; 0 when there is no such pixel); out-of-distribution (ood score > ood.threshold, or not a number); '
+    'equivocal (the calibrated probability p and abstention.evenOdds e disagree with the threshold t: (p ≥ t) ≠ (p ≥ e)). '
     'The probability, the attention and the slice rule are still reported for an indeterminate volume; slicePositive is all '
     'false for it (no positive volume).')
 
@@ -228,7 +229,8 @@ def abstention_golden(checks: InputChecks, ood_threshold: float, threshold: floa
     cases = [
         ('clean, covid', base, hi, ood_ok),
         ('clean, non-covid', base, lo, ood_ok),
-        ('probability exactly at the threshold: covid', base, threshold, ood_ok),
+        ('probability exactly at the threshold or even odds, whichever is higher: covid', base, max(threshold, EVEN_ODDS), ood_ok),
+        ('between the threshold and even odds: equivocal', base, (threshold + EVEN_ODDS) / 2, ood_ok),
         ('every limit exactly met: no reason', replace(base, slice_spacing_mm=checks.max_slice_spacing_mm, lung_volume_ml=checks.min_lung_volume_ml,
                                                          normal_angle_deg=checks.max_normal_angle_deg, body_fraction=checks.min_body_fraction),
          hi, ood_threshold if math.isfinite(ood_threshold) else ood_ok),
@@ -244,7 +246,7 @@ def abstention_golden(checks: InputChecks, ood_threshold: float, threshold: floa
     ]
     out = []
     for what, facts, p, score in cases:
-        reasons = indeterminate_reasons(facts, score, checks, ood_threshold)
+        reasons = indeterminate_reasons(facts, score, checks, ood_threshold, p, threshold)
         out.append({'what': what, 'facts': facts.to_json(), 'probability': p, 'oodScore': None if math.isnan(score) else score,
                     'verdict': decide(p, threshold, reasons), 'reasons': [{'code': c, 'message': m} for c, m in reasons]})
     return out
@@ -279,7 +281,9 @@ def abstention_block(run: Path, config: dict, calibration: dict, uncalibrated: s
         'abstention': {'rule': ABSTENTION_RULE, 'reasons': [{'code': k, 'message': v} for k, v in REASON_TEXT.items()],
                        'messageFormat': '{name:.Nf} is the named value with N decimals (values: normalAngleDeg, maxNormalAngleDeg, '
                                         'sliceSpacingMm, maxSliceSpacingMm, lungVolumeMl, minLungVolumeMl, bodyPercent = 100·bodyFraction, '
-                                        'limitPercent = 100·minBodyFractionOutsideLung, oodScore, oodThreshold)',
+                                        'limitPercent = 100·minBodyFractionOutsideLung, oodScore, oodThreshold, probability, threshold, '
+                                        'evenOdds)',
+                       'evenOdds': EVEN_ODDS,
                        'golden': abstention_golden(checks, ood.threshold, calibration['threshold'])},
     }
 

@@ -351,7 +351,18 @@ REASON_TEMPLATES = {
                   'pre-masked, unlike the scans the model was trained on.',
     'out-of-distribution': 'The scan\'s features lie at distance {oodScore:.2f} from the training data (limit {oodThreshold:.2f}): unlike '
                            'the scans the model was trained on.',
+    'equivocal': 'The calibrated probability {probability:.2f} is on one side of the decision threshold {threshold:.2f} and on the other '
+                 'side of even odds ({evenOdds:.2f}): the model leans neither way.',
 }
+
+# A calibrated probability on which the threshold and these odds disagree is equivocal: covid by
+# the threshold (chosen on validation for balanced accuracy) yet less likely than not, or the reverse.
+EVEN_ODDS = 0.5
+
+
+def equivocal(probability: float, threshold: float, even_odds: Optional[float]) -> bool:
+    """Whether the threshold and even odds disagree about the probability (never without even odds)."""
+    return even_odds is not None and (probability >= threshold) != (probability >= even_odds)
 
 
 class _ReasonFormatter(string.Formatter):
@@ -366,10 +377,13 @@ class _ReasonFormatter(string.Formatter):
 _REASON_FORMATTER = _ReasonFormatter()
 
 
-def indeterminate_reasons(facts: InputFacts, ood_score: float, checks: InputChecks, ood_threshold: float) -> list[tuple[str, str]]:
+def indeterminate_reasons(facts: InputFacts, ood_score: float, checks: InputChecks, ood_threshold: float, probability: float,
+                          threshold: float, even_odds: Optional[float] = EVEN_ODDS) -> list[tuple[str, str]]:
     """(code, sentence) for every reason to abstain, in this fixed order; empty when none.
-    Every limit is strict: a value exactly at the limit passes."""
-    values = {'normalAngleDeg': facts.normal_angle_deg, 'maxNormalAngleDeg': checks.max_normal_angle_deg,
+    Every limit is strict: a value exactly at the limit passes. ``probability`` is the calibrated
+    volume probability; ``even_odds`` None leaves out the equivocal rule (a card without it)."""
+    values = {'probability': probability, 'threshold': threshold, 'evenOdds': math.nan if even_odds is None else even_odds,
+              'normalAngleDeg': facts.normal_angle_deg, 'maxNormalAngleDeg': checks.max_normal_angle_deg,
               'sliceSpacingMm': facts.slice_spacing_mm, 'maxSliceSpacingMm': checks.max_slice_spacing_mm,
               'lungVolumeMl': facts.lung_volume_ml, 'minLungVolumeMl': checks.min_lung_volume_ml,
               'bodyPercent': 100 * facts.body_fraction, 'limitPercent': 100 * checks.min_body_fraction,
@@ -381,6 +395,7 @@ def indeterminate_reasons(facts: InputFacts, ood_score: float, checks: InputChec
         ('partial-coverage', facts.lung_volume_ml < checks.min_lung_volume_ml),
         ('pre-masked', facts.body_fraction < checks.min_body_fraction),
         ('out-of-distribution', not ood_score <= ood_threshold),  # NaN abstains too
+        ('equivocal', equivocal(probability, threshold, even_odds)),
     ]
     return [(code, _REASON_FORMATTER.format(REASON_TEMPLATES[code], **values)) for code, bad in failed if bad]
 

@@ -95,7 +95,7 @@ GOOD = InputFacts(calibrated=True, slice_spacing_mm=2.5, lung_volume_ml=3500.0, 
     (InputFacts(False, 8.0, 500.0, 0.0, 0.3), 9.0, ['uncalibrated-input', 'thick-slices', 'partial-coverage', 'out-of-distribution']),
 ])
 def test_reasons_to_abstain(facts, score, codes):
-    reasons = indeterminate_reasons(facts, score, CHECKS, 4.0)
+    reasons = indeterminate_reasons(facts, score, CHECKS, 4.0, 0.9, 0.5)
     assert [c for c, _ in reasons] == codes
     assert decide(0.9, 0.5, reasons) == ('indeterminate' if codes else 'covid')
     assert decide(0.1, 0.5, reasons) == ('indeterminate' if codes else 'non-covid')
@@ -103,11 +103,34 @@ def test_reasons_to_abstain(facts, score, codes):
 
 def test_uncalibrated_input_can_be_made_a_warning_only():
     warn = InputChecks(5.0, 750.0, uncalibrated='warn')
-    assert indeterminate_reasons(InputFacts(False, 2.5, 3500.0, 0.0, 0.3), 1.0, warn, 4.0) == []
+    assert indeterminate_reasons(InputFacts(False, 2.5, 3500.0, 0.0, 0.3), 1.0, warn, 4.0, 0.9, 0.5) == []
+
+
+@pytest.mark.parametrize('probability, threshold, equivocal', [
+    (0.3, 0.2, True),  # covid by the threshold, less likely than not
+    (0.2, 0.2, True),
+    (0.5, 0.2, False),
+    (0.19, 0.2, False),
+    (0.6, 0.7, True),  # more likely than not, under the threshold
+    (0.4, 0.7, False),
+])
+def test_threshold_and_even_odds_must_agree(probability, threshold, equivocal):
+    reasons = indeterminate_reasons(GOOD, 1.0, CHECKS, 4.0, probability, threshold)
+    assert [c for c, _ in reasons] == (['equivocal'] if equivocal else [])
+    assert (decide(probability, threshold, reasons) == 'indeterminate') == equivocal
+    # without even odds (an older card) the threshold alone decides
+    assert indeterminate_reasons(GOOD, 1.0, CHECKS, 4.0, probability, threshold, even_odds=None) == []
+
+
+def test_the_equivocal_sentence_names_probability_threshold_and_odds():
+    (code, message), = indeterminate_reasons(GOOD, 1.0, CHECKS, 4.0, 0.314, 0.194)
+    assert code == 'equivocal'
+    assert message.startswith('The calibrated probability 0.31 is on one side of the decision threshold 0.19 and on the other side of even '
+                              'odds (0.50)')
 
 
 def test_messages_say_the_measured_value_and_the_limit():
-    reasons = dict(indeterminate_reasons(InputFacts(True, 8.0, 412.4, 0.0, 0.012), 7.5, CHECKS, 4.0))
+    reasons = dict(indeterminate_reasons(InputFacts(True, 8.0, 412.4, 0.0, 0.012), 7.5, CHECKS, 4.0, 0.9, 0.5))
     assert reasons['thick-slices'] == 'The slices are 8.0 mm apart, more than the 5.0 mm the model was trained on.'
     assert '412 mL, less than 750 mL' in reasons['partial-coverage']
     assert 'Only 1.2 % of the image' in reasons['pre-masked'] and 'distance 7.50' in reasons['out-of-distribution']
@@ -124,9 +147,11 @@ def test_golden_cases_cover_every_reason_and_both_verdicts():
     exact = next(g for g in golden if g['what'].startswith('every limit'))
     assert exact['reasons'] == [] and exact['oodScore'] == 4.0
     at_threshold = next(g for g in golden if 'exactly at the threshold' in g['what'])
-    assert at_threshold['verdict'] == 'covid'
+    assert at_threshold['verdict'] == 'covid' and at_threshold['probability'] == 0.5
+    between = next(g for g in golden if 'equivocal' in g['what'])
+    assert between['verdict'] == 'indeterminate' and [r['code'] for r in between['reasons']] == ['equivocal']
     for g in golden:  # each case is what the rule gives for its inputs
         score = math.nan if g['oodScore'] is None else g['oodScore']
-        reasons = indeterminate_reasons(InputFacts.from_json(g['facts']), score, CHECKS, 4.0)
+        reasons = indeterminate_reasons(InputFacts.from_json(g['facts']), score, CHECKS, 4.0, g['probability'], 0.42)
         assert [{'code': c, 'message': m} for c, m in reasons] == g['reasons']
         assert decide(g['probability'], 0.42, reasons) == g['verdict']

@@ -1,7 +1,8 @@
 /**
  * The verdict of an analysed volume. A card without the abstention blocks gives today's answer
  * (covid / non-covid at the threshold); a card with them (training/README.md "Abstention") also
- * checks the input's facts and the OOD score, and says `indeterminate` with the reasons, in the
+ * checks the input's facts, the OOD score and (where the card names even odds) whether threshold and
+ * even odds agree on the probability, and says `indeterminate` with the reasons, in the
  * card's words. An indeterminate volume keeps its probability and attention, but no slice is
  * called positive.
  */
@@ -44,7 +45,7 @@ export function inputFacts(card: AbstainingCard, volume: Volume, calibrated: boo
 export function judge(card: ModelCard, inference: { probability: number; verdict: 'covid' | 'non-covid'; slicePositive: boolean[]; oodScore?: number }, facts: (card: AbstainingCard) => InputFacts): Judged {
   if (!abstains(card)) return { verdict: inference.verdict, slicePositive: inference.slicePositive };
   const score = inference.oodScore ?? Number.NaN;
-  const reasons = indeterminateReasons(card, facts(card), score);
+  const reasons = indeterminateReasons(card, facts(card), score, inference.probability, card.threshold);
   const verdict = decide(inference.probability, card.threshold, reasons);
   return {
     verdict,

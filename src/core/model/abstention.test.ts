@@ -39,14 +39,32 @@ describe('abstention: the indeterminate rule (training/inference.py implements t
     [good, Number.NaN, ['out-of-distribution']],
     [{ ...good, calibrated: false, sliceSpacingMm: 8, lungVolumeMl: 500 }, 9, ['uncalibrated-input', 'thick-slices', 'partial-coverage', 'out-of-distribution']],
   ] as [InputFacts, number, string[]][])('facts %j, OOD score %d → %j', (facts, score, codes) => {
-    const reasons = indeterminateReasons(card, facts, score);
+    const reasons = indeterminateReasons(card, facts, score, 0.9, 0.5);
     expect(reasons.map((r) => r.code)).toEqual(codes);
     expect(decide(0.9, 0.5, reasons)).toBe(codes.length ? 'indeterminate' : 'covid');
     expect(decide(0.1, 0.5, reasons)).toBe(codes.length ? 'indeterminate' : 'non-covid');
   });
 
+  it('abstains where the threshold says covid but the calibrated probability is under even odds, or the reverse', () => {
+    const withOdds = { ...card, abstention: { ...card.abstention, evenOdds: 0.5, reasons: [...card.abstention.reasons,
+      { code: 'equivocal', message: 'p {probability:.2f}, threshold {threshold:.2f}, odds {evenOdds:.2f}' }] } };
+    const codes = (p: number, t: number) => indeterminateReasons(withOdds, good, 1, p, t).map((r) => r.code);
+    // threshold 0.2: a probability of 0.3 is covid by the threshold, less likely than not by the odds
+    expect(codes(0.3, 0.2)).toEqual(['equivocal']);
+    expect(indeterminateReasons(withOdds, good, 1, 0.3, 0.2)[0]!.message).toBe('p 0.30, threshold 0.20, odds 0.50');
+    expect(codes(0.2, 0.2)).toEqual(['equivocal']);
+    expect(codes(0.5, 0.2)).toEqual([]);
+    expect(codes(0.19, 0.2)).toEqual([]);
+    // threshold 0.7: a probability of 0.6 is more likely than not, yet under the threshold
+    expect(codes(0.6, 0.7)).toEqual(['equivocal']);
+    expect(codes(0.4, 0.7)).toEqual([]);
+    // a card without even odds keeps the plain threshold
+    expect(indeterminateReasons(card, good, 1, 0.3, 0.2)).toEqual([]);
+    expect(decide(0.3, 0.2, indeterminateReasons(withOdds, good, 1, 0.3, 0.2))).toBe('indeterminate');
+  });
+
   it('words each reason from the card’s template, with the value and the limit', () => {
-    const [thick, far] = indeterminateReasons(card, { ...good, sliceSpacingMm: 8 }, 7.5);
+    const [thick, far] = indeterminateReasons(card, { ...good, sliceSpacingMm: 8 }, 7.5, 0.9, 0.5);
     expect(thick!.message).toBe('The slices are 8.0 mm apart, more than the 5.0 mm the model was trained on.');
     expect(far!.message).toBe('distance 7.50 (limit 4.00)');
     expect(() => formatReason('{nope:.1f}', {})).toThrow(/nope/);
@@ -85,7 +103,7 @@ describe.skipIf(abstaining.length === 0)('abstention: the shipped cards’ golde
     const full = c as ModelCard & Abstaining;
     it(`${file}: every golden verdict, reason and sentence`, () => {
       for (const g of full.abstention.golden) {
-        const reasons = indeterminateReasons(full, g.facts, g.oodScore ?? Number.NaN);
+        const reasons = indeterminateReasons(full, g.facts, g.oodScore ?? Number.NaN, g.probability, full.threshold);
         expect(reasons).toEqual(g.reasons);
         expect(decide(g.probability, full.threshold, reasons)).toBe(g.verdict);
       }

@@ -25,7 +25,7 @@ export interface InputFacts {
 }
 
 export interface Reason {
-  code: 'uncalibrated-input' | 'not-axial' | 'thick-slices' | 'partial-coverage' | 'pre-masked' | 'out-of-distribution';
+  code: 'uncalibrated-input' | 'not-axial' | 'thick-slices' | 'partial-coverage' | 'pre-masked' | 'out-of-distribution' | 'equivocal';
   message: string;
 }
 
@@ -117,11 +117,24 @@ export function formatReason(template: string, values: Record<string, number>): 
   });
 }
 
-const ORDER: readonly Reason['code'][] = ['uncalibrated-input', 'not-axial', 'thick-slices', 'partial-coverage', 'pre-masked', 'out-of-distribution'];
+const ORDER: readonly Reason['code'][] = ['uncalibrated-input', 'not-axial', 'thick-slices', 'partial-coverage', 'pre-masked', 'out-of-distribution', 'equivocal'];
 
-/** Every reason to abstain, in the rule's order; each limit is strict (a value at the limit passes); a NaN score abstains. */
-export function indeterminateReasons(card: Abstaining & { abstention?: ModelCard['abstention'] }, facts: InputFacts, score: number): Reason[] {
+/**
+ * Whether the threshold and even odds disagree about the calibrated probability: covid by the
+ * threshold yet less likely than not (or the reverse, where the threshold lies above even odds).
+ * Only a card whose `abstention` names `evenOdds` applies this rule.
+ */
+export function equivocal(probability: number, threshold: number, evenOdds: number | undefined): boolean {
+  return evenOdds !== undefined && probability >= threshold !== probability >= evenOdds;
+}
+
+/**
+ * Every reason to abstain, in the rule's order; each limit is strict (a value at the limit passes);
+ * a NaN score abstains. `probability` is the calibrated volume probability, `threshold` the card's.
+ */
+export function indeterminateReasons(card: Abstaining & { abstention?: ModelCard['abstention'] }, facts: InputFacts, score: number, probability: number, threshold: number): Reason[] {
   const c = card.inputChecks;
+  const evenOdds = card.abstention?.evenOdds;
   const failed: Record<Reason['code'], boolean> = {
     'uncalibrated-input': !facts.calibrated && c.uncalibrated === 'indeterminate',
     'not-axial': facts.normalAngleDeg > c.maxNormalAngleDeg,
@@ -129,12 +142,13 @@ export function indeterminateReasons(card: Abstaining & { abstention?: ModelCard
     'partial-coverage': facts.lungVolumeMl < c.minLungVolumeMl,
     'pre-masked': facts.bodyFractionOutsideLung < c.minBodyFractionOutsideLung,
     'out-of-distribution': !(score <= card.ood.threshold),
+    equivocal: equivocal(probability, threshold, evenOdds),
   };
   const values = {
     normalAngleDeg: facts.normalAngleDeg, maxNormalAngleDeg: c.maxNormalAngleDeg, sliceSpacingMm: facts.sliceSpacingMm,
     maxSliceSpacingMm: c.maxSliceSpacingMm, lungVolumeMl: facts.lungVolumeMl, minLungVolumeMl: c.minLungVolumeMl,
     bodyPercent: 100 * facts.bodyFractionOutsideLung, limitPercent: 100 * c.minBodyFractionOutsideLung, oodScore: score,
-    oodThreshold: card.ood.threshold,
+    oodThreshold: card.ood.threshold, probability, threshold, evenOdds: evenOdds ?? Number.NaN,
   };
   const templates = new Map((card.abstention?.reasons ?? []).map((r) => [r.code, r.message]));
   return ORDER.filter((code) => failed[code]).map((code) => {

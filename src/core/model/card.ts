@@ -89,6 +89,8 @@ export const modelCardSchema = z.object({
   abstention: z.object({
     reasons: z.array(z.object({ code: z.string().min(1), message: z.string().min(1) }).passthrough()),
     golden: z.array(abstentionGoldenSchema),
+    /** Where present: a probability on which the threshold and these odds disagree is `equivocal` (abstention.ts). */
+    evenOdds: z.number().gt(0).lt(1).optional(),
   }).passthrough().optional(),
 }).passthrough().superRefine((card, ctx) => {
   const present = [card.probabilityCalibration, card.ood, card.inputChecks].filter((b) => b !== undefined).length;

@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument('--device', choices=['auto', 'cpu', 'cuda'], default='auto')
     t.add_argument('--time-budget-min', type=float, default=None, help='stop (cleanly, checkpointed) when this many minutes are used')
     t.add_argument('--augment', choices=['all', 'positive', 'none'], default='all', help='which training volumes are augmented')
+    t.add_argument('--augment-lung-density', type=float, default=0.0, metavar='HU',
+                   help='stage 2/3: shift the parenchyma of every augmented volume by up to this many HU (default 0: off)')
     t.add_argument('--slices-per-step', type=int, default=50)
     t.add_argument('--lr-min', type=float, default=1e-5)
     t.add_argument('--lr-max', type=float, default=1e-4)
@@ -134,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
                                  lr_max=args.lr_max, lr_half_cycle_epochs=args.lr_half_cycle_epochs, augment=args.augment,
                                  bn_warmup_volumes=args.bn_warmup_volumes, batchnorm=args.batchnorm, device=args.device, time_budget_min=args.time_budget_min,
                                  pretrain_steps=args.pretrain_steps, pretrain_volumes=args.pretrain_volumes, pretrain_slices=args.pretrain_slices,
-                                 pretrain_lr=args.pretrain_lr)
+                                 pretrain_lr=args.pretrain_lr, lung_density_hu=args.augment_lung_density)
             train(config, resume=args.resume, log=lambda s: print(s, flush=True))
         elif args.command == 'tag':
             from .data import tag_folder

@@ -1,5 +1,7 @@
 """Training-time augmentation of one volume's sampled slices (paper §IV: contrast stretch, Gaussian
-noise, blur, zoom/scale, rotation, elastic deformation).
+noise, blur, zoom/scale, rotation, elastic deformation; and, where a recipe asks for it, the lung
+density of real scans that are not COVID-19: breath hold, dose and kernel move the parenchyma of a
+healthy lung from about −870 to −600 HU, a shift a detector must not read as ground glass).
 
 One transform is drawn per volume and applied to every slice of it, so the slices stay a
 coherent stack; the geometric part (zoom, rotation, elastic field) moves slices and masks with
@@ -32,13 +34,20 @@ class AugmentSpec:
     rotation_deg: float = 10.0  # rotation ∈ ±rotation_deg
     elastic_px: float = 2.0  # elastic displacement amplitude (pixels, σ of the coarse field)
     elastic_grid: int = 5  # control points per side of the coarse displacement field
+    # Lung density: δ ∈ U(−δmax/4, δmax) HU plus a gravity gradient ∈ U(0, δmax/2) HU from the
+    # anterior to the posterior image edge, added inside the lung mask to parenchyma (full below
+    # −500 HU, fading to nothing at −300 HU, so vessels, lesions' cores and soft tissue keep their
+    # values). 0: off, and no random draw is made for it (older recipes augment exactly as before).
+    lung_density_hu: float = 0.0
 
     def to_json(self) -> dict:
         return asdict(self)
 
 
-def augment_volume(slices: Tensor, masks: Tensor, mean: float, std: float, rng: np.random.Generator, spec: AugmentSpec = AugmentSpec()) -> tuple[Tensor, Tensor]:
-    """slices float [n,1,S,S] (normalized), masks float [n,1,S,S] in {0,1} → augmented copies."""
+def augment_volume(slices: Tensor, masks: Tensor, mean: float, std: float, rng: np.random.Generator, spec: AugmentSpec = AugmentSpec(),
+                   hu_window: tuple[float, float] | None = None) -> tuple[Tensor, Tensor]:
+    """slices float [n,1,S,S] (normalized), masks float [n,1,S,S] in {0,1} → augmented copies.
+    ``hu_window`` (lowHu, highHu of the preprocessing) is needed by the lung-density transform."""
     n, _, h, w = slices.shape
     draw = lambda: rng.random() < spec.probability  # noqa: E731 — one coin per transform, always in this order
     do_scale, do_rotate, do_elastic, do_stretch, do_blur, do_noise = (draw() for _ in range(6))
@@ -50,6 +59,12 @@ def augment_volume(slices: Tensor, masks: Tensor, mean: float, std: float, rng: 
     sigma = rng.uniform(*spec.blur_sigma)
     noise_std = rng.uniform(0.0, spec.noise_std)
     noise_seed = int(rng.integers(0, 2**62))
+    density = None
+    if spec.lung_density_hu > 0:
+        if hu_window is None:
+            raise ValueError('the lung-density augmentation needs the HU window')
+        if draw():
+            density = (rng.uniform(-spec.lung_density_hu / 4, spec.lung_density_hu), rng.uniform(0.0, spec.lung_density_hu / 2))
 
     window = slices * std + mean  # back to [0, 1]; air = 0 so zero padding is air
     if do_scale or do_rotate or do_elastic:
@@ -57,6 +72,8 @@ def augment_volume(slices: Tensor, masks: Tensor, mean: float, std: float, rng: 
         grid = grid.expand(n, h, w, 2)
         window = F.grid_sample(window, grid, mode='bilinear', padding_mode='zeros', align_corners=False)
         masks = F.grid_sample(masks, grid, mode='nearest', padding_mode='zeros', align_corners=False)
+    if density is not None:
+        window = _shift_lung_density(window, masks, *density, hu_window)
     if do_stretch:
         window = (window - lo) / (hi - lo)
     if do_blur:
@@ -81,6 +98,16 @@ def _sampling_grid(h: int, w: int, scale: float, angle: float, coarse: np.ndarra
         field = torch.stack([field[:, 0] * 2.0 / w, field[:, 1] * 2.0 / h], dim=-1)  # px → normalized
         grid = grid + field.to(device)
     return grid
+
+
+def _shift_lung_density(window: Tensor, masks: Tensor, shift_hu: float, gradient_hu: float, hu_window: tuple[float, float]) -> Tensor:
+    """Adds shift + gradient·(row / (S − 1) − ½) HU to the parenchyma inside the mask (rows run
+    anterior → posterior in a supine axial slice), weighted 1 below −500 HU and 0 above −300 HU."""
+    low, high = hu_window
+    hu = low + window * (high - low)
+    weight = ((-300.0 - hu) / 200.0).clamp(0.0, 1.0) * masks
+    rows = torch.linspace(-0.5, 0.5, window.shape[-2], dtype=window.dtype, device=window.device).view(1, 1, -1, 1)
+    return window + weight * (shift_hu + gradient_hu * rows) / (high - low)
 
 
 def _gaussian_blur(x: Tensor, sigma: float) -> Tensor:

@@ -107,6 +107,11 @@ class TrainConfig:
     pretrain_ssl_pairs: int = 8
     pretrain_ssl_weight: float = 1.0
     pretrain_ssl_temperature: float = 0.2
+    # Stage 2/3 augmentation: the lung-density transform's δmax in HU (augment.py; 0: off).
+    lung_density_hu: float = 0.0
+
+    def augment_spec(self) -> AugmentSpec:
+        return AugmentSpec(lung_density_hu=self.lung_density_hu)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -362,7 +367,7 @@ def train(config: TrainConfig, resume: bool = False, log: Callable[[str], None] 
             _atomic_save({'model': model.state_dict(), 'spec': spec.to_json(), 'epoch': 0, 'config': config.to_json()}, out / CHECKPOINT_STAGE1)
         _write_json(out / 'config.json', {
             'config': config.to_json(), 'network': spec.to_json(), 'parameters': parameter_count(model),
-            'augment': AugmentSpec().to_json(), 'stepsPerEpoch': steps_per_epoch, 'lrStepSizeUp': step_size_up,
+            'augment': config.augment_spec().to_json(), 'stepsPerEpoch': steps_per_epoch, 'lrStepSizeUp': step_size_up,
             'batchNorm': {'mode': config.batchnorm, 'warmupVolumes': used, 'meaning': BATCHNORM_MODES[config.batchnorm]},
             'pretraining': {'steps': pretrain_steps, 'volumesPerStep': config.pretrain_volumes, 'slicesPerVolume': config.pretrain_slices,
                             'lr': {'schedule': 'cosine', 'max': config.pretrain_lr, 'min': config.pretrain_lr / 10}, 'history': pretraining,
@@ -387,6 +392,9 @@ def train(config: TrainConfig, resume: bool = False, log: Callable[[str], None] 
             + (f' (running estimates from {used} training volumes)' if used else ''))
 
     augment_all = config.augment == 'all'
+    augmentation = config.augment_spec()
+    window = train_set.preprocessing['huWindow']
+    hu_window = (float(window['lowHu']), float(window['highHu']))
     budget_s = None if config.time_budget_min is None else config.time_budget_min * 60.0
     last_epoch_s = 0.0
     stopped = None
@@ -413,7 +421,7 @@ def train(config: TrainConfig, resume: bool = False, log: Callable[[str], None] 
             x = torch.from_numpy(np.ascontiguousarray(slices[idx])).to(device)
             m = torch.from_numpy(np.ascontiguousarray(masks[idx], dtype=np.float32)).to(device)
             if augment_all or (config.augment == 'positive' and case.target == 1.0):
-                x, m = augment_volume(x, m, mean, std, rng)
+                x, m = augment_volume(x, m, mean, std, rng, augmentation, hu_window)
             logits, _ = model(x, m)
             loss = F.binary_cross_entropy_with_logits(covid_logit(logits)[0], torch.tensor(case.target, device=device))
             optimizer.zero_grad(set_to_none=True)

@@ -1,5 +1,6 @@
 """Augmentation moves slices and masks together and stays in the input's value range."""
 import numpy as np
+import pytest
 import torch
 
 from training.augment import AugmentSpec, augment_volume
@@ -56,3 +57,39 @@ def test_probability_zero_is_the_identity():
     out_s, out_m = augment_volume(slices, masks, MEAN, STD, np.random.default_rng(0), AugmentSpec(probability=0.0))
     torch.testing.assert_close(out_s, slices)
     assert torch.equal(out_m, masks)
+
+
+def test_lung_density_moves_parenchyma_inside_the_lungs_only():
+    """A healthy lung scanned in expiration or at low dose is denser: the transform shifts the
+    parenchyma inside the mask, leaves vessels, soft tissue and everything outside the lungs alone."""
+    low, high, size = -1350.0, 150.0, 32
+    hu = np.full((2, 1, size, size), -1000.0, dtype=np.float32)  # air outside the body
+    mask = np.zeros_like(hu)
+    mask[:, :, 4:28, 4:28] = 1
+    hu[:, :, 4:28, 4:28] = -860.0  # parenchyma
+    hu[:, :, 14:18, 14:18] = 40.0  # a vessel
+    slices = torch.from_numpy(((hu - low) / (high - low) - MEAN) / STD)
+    density_only = AugmentSpec(probability=1.0, scale=(1.0, 1.0), rotation_deg=0.0, elastic_px=0.0, stretch_low=0.0, stretch_high=0.0,
+                               noise_std=0.0, blur_sigma=(1e-3, 1e-3), lung_density_hu=200.0)
+    shifts = []
+    for seed in range(8):
+        out, out_m = augment_volume(slices, torch.from_numpy(mask), MEAN, STD, np.random.default_rng(seed), density_only, (low, high))
+        out_hu = low + (out.numpy() * STD + MEAN) * (high - low)
+        assert np.allclose(out_hu[:, :, 15, 15], 40.0, atol=0.5)  # the vessel keeps its value
+        assert np.allclose(out_hu[:, :, 0, :], -1000.0, atol=0.5)  # outside the mask: untouched
+        shift = out_hu[:, :, 8, 8] - (-860.0)
+        assert np.all(shift >= -100.5) and np.all(shift <= 200.5)  # δ ∈ [−δ/4, δ], and the anterior half loses up to δ/4 of gradient
+        assert np.allclose(out_hu[0], out_hu[1])  # one transform for every slice of the volume
+        posterior_minus_anterior = out_hu[0, 0, 26, 8] - out_hu[0, 0, 5, 8]
+        assert posterior_minus_anterior >= -0.5  # gravity: the dependent lung is the denser
+        shifts.append(float(shift[0, 0]))
+    assert max(shifts) - min(shifts) > 50  # it varies from volume to volume
+
+
+def test_lung_density_is_off_unless_asked_for_and_needs_the_window():
+    slices, masks = stack()
+    plain = augment_volume(slices, masks, MEAN, STD, np.random.default_rng(1), ALWAYS)[0]
+    again = augment_volume(slices, masks, MEAN, STD, np.random.default_rng(1), AugmentSpec(probability=1.0, lung_density_hu=0.0))[0]
+    assert torch.equal(plain, again)
+    with pytest.raises(ValueError, match='HU window'):
+        augment_volume(slices, masks, MEAN, STD, np.random.default_rng(1), AugmentSpec(lung_density_hu=100.0))

@@ -82,8 +82,7 @@ class RunJudge:
             values = [f for c in train_set.labelled() if (f := facts_of(facts, train_set, c)) is not None]
             if values:
                 limits = training_limits(values)
-                self.checks = InputChecks(limits['maxSliceSpacingMm'], limits['minLungVolumeMl'], limits['maxNormalAngleDeg'],
-                                          limits['minBodyFractionOutsideLung'], uncalibrated)
+                self.checks = InputChecks.from_limits(limits, uncalibrated)
         except (TrainingError, OSError):
             self.checks = None  # the training folders are gone: no input checks, said in the item
 

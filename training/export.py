@@ -211,7 +211,9 @@ ABSTENTION_RULE = (
     'thick-slices (spacingMm[2] > maxSliceSpacingMm); partial-coverage (lungVolumeMl < minLungVolumeMl); '
     'pre-masked (bodyFractionOutsideLung < minBodyFractionOutsideLung: of the prepared input pixels outside the dilated lung '
     'mask, over all slices, the fraction whose value x stands for ≥ bodyHuFloor HU, i.e. lowHu + (x·std + mean)·(highHu − lowHu) '
-    '≥ bodyHuFloor; 0 when there is no such pixel); out-of-distribution (ood score > ood.threshold, or not a number); '
+    '≥ bodyHuFloor; 0 when there is no such pixel); wide-field-of-view (where inputChecks has minLungWidthFraction: '
+    'lungWidthFraction < it, the columns from the leftmost to the rightmost that the dilated input mask touches on any slice, '
+    'over the input width); out-of-distribution (ood score > ood.threshold, or not a number); '
     'equivocal (the calibrated probability p and abstention.evenOdds e disagree with the threshold t: (p ≥ t) ≠ (p ≥ e)). '
     'The probability, the attention and the slice rule are still reported for an indeterminate volume; slicePositive is all '
     'false for it (no positive volume).')
@@ -223,7 +225,8 @@ def abstention_golden(checks: InputChecks, ood_threshold: float, threshold: floa
     """Verdict cases both implementations must reproduce exactly (codes and sentences): one per
     reason, one with several, the limits themselves (which pass), and clean covid / non-covid."""
     base = InputFacts(calibrated=True, slice_spacing_mm=min(2.5, checks.max_slice_spacing_mm), lung_volume_ml=max(3500.0, checks.min_lung_volume_ml + 1),
-                      normal_angle_deg=0.0, body_fraction=max(0.3, checks.min_body_fraction + 0.01))
+                      normal_angle_deg=0.0, body_fraction=max(0.3, checks.min_body_fraction + 0.01),
+                      lung_width=None if checks.min_lung_width is None else max(0.75, checks.min_lung_width + 0.05))
     ood_ok = 0.5 * ood_threshold if math.isfinite(ood_threshold) else 10.0
     hi, lo = min(0.999, threshold + 0.5 * (1 - threshold)), 0.5 * threshold
     cases = [
@@ -232,13 +235,15 @@ def abstention_golden(checks: InputChecks, ood_threshold: float, threshold: floa
         ('probability exactly at the threshold or even odds, whichever is higher: covid', base, max(threshold, EVEN_ODDS), ood_ok),
         ('between the threshold and even odds: equivocal', base, (threshold + EVEN_ODDS) / 2, ood_ok),
         ('every limit exactly met: no reason', replace(base, slice_spacing_mm=checks.max_slice_spacing_mm, lung_volume_ml=checks.min_lung_volume_ml,
-                                                         normal_angle_deg=checks.max_normal_angle_deg, body_fraction=checks.min_body_fraction),
+                                                         normal_angle_deg=checks.max_normal_angle_deg, body_fraction=checks.min_body_fraction,
+                                                         lung_width=checks.min_lung_width),
          hi, ood_threshold if math.isfinite(ood_threshold) else ood_ok),
         ('uncalibrated 8-bit stack', replace(base, calibrated=False), hi, ood_ok),
         ('coronal reformat', replace(base, normal_angle_deg=90.0), lo, ood_ok),
         ('8 mm slices', replace(base, slice_spacing_mm=checks.max_slice_spacing_mm + 2.7), lo, ood_ok),
         ('partial scan', replace(base, lung_volume_ml=0.6 * checks.min_lung_volume_ml), hi, ood_ok),
         ('pre-masked export', replace(base, body_fraction=0.3 * checks.min_body_fraction), lo, ood_ok),
+        *([('PET/CT field of view', replace(base, lung_width=0.8 * checks.min_lung_width), lo, ood_ok)] if checks.min_lung_width is not None else []),
         ('out of distribution', base, hi, 1.7 * ood_threshold if math.isfinite(ood_threshold) else math.inf),
         ('several reasons', replace(base, calibrated=False, slice_spacing_mm=checks.max_slice_spacing_mm + 1.3,
                                     body_fraction=0.4 * checks.min_body_fraction), hi, 2.3 * ood_threshold if math.isfinite(ood_threshold) else math.inf),
@@ -262,8 +267,7 @@ def abstention_block(run: Path, config: dict, calibration: dict, uncalibrated: s
     facts = load_facts(train_set)
     values = [f for c in train_set.labelled() if (f := facts_of(facts, train_set, c)) is not None]
     limits = training_limits(values)
-    checks = InputChecks(limits['maxSliceSpacingMm'], limits['minLungVolumeMl'], limits['maxNormalAngleDeg'],
-                         limits['minBodyFractionOutsideLung'], uncalibrated)
+    checks = InputChecks.from_limits(limits, uncalibrated)
     return {
         'probabilityCalibration': {
             'kind': 'temperature', 'temperature': calibration['temperature']['temperature'],
@@ -277,11 +281,13 @@ def abstention_block(run: Path, config: dict, calibration: dict, uncalibrated: s
                          'residualVariance (negative residual taken as 0); score = sqrt(min over classes of D²)'},
         'inputChecks': {**checks.to_json(), 'basis': limits['basis'],
                         'facts': 'calibrated: results `calibrated` (units HU); sliceSpacingMm: spacingMm[2]; lungVolumeMl: the lung mask before '
-                                 'dilation; normalAngleDeg: from direction[6..8]; bodyFractionOutsideLung: from the prepared input tensors'},
+                                 'dilation; normalAngleDeg: from direction[6..8]; bodyFractionOutsideLung and lungWidthFraction: from the '
+                                 'prepared input tensors'},
         'abstention': {'rule': ABSTENTION_RULE, 'reasons': [{'code': k, 'message': v} for k, v in REASON_TEXT.items()],
                        'messageFormat': '{name:.Nf} is the named value with N decimals (values: normalAngleDeg, maxNormalAngleDeg, '
                                         'sliceSpacingMm, maxSliceSpacingMm, lungVolumeMl, minLungVolumeMl, bodyPercent = 100·bodyFraction, '
-                                        'limitPercent = 100·minBodyFractionOutsideLung, oodScore, oodThreshold, probability, threshold, '
+                                        'limitPercent = 100·minBodyFractionOutsideLung, lungWidthPercent = 100·lungWidthFraction, '
+                                        'minLungWidthPercent = 100·minLungWidthFraction, oodScore, oodThreshold, probability, threshold, '
                                         'evenOdds)',
                        'evenOdds': EVEN_ODDS,
                        'golden': abstention_golden(checks, ood.threshold, calibration['threshold'])},

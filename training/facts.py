@@ -16,7 +16,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from .data import DataError, Pool, PreparedSet
-from .inference import InputFacts, body_fraction_outside_lung, slice_normal_angle_deg
+from .inference import InputFacts, body_fraction_outside_lung, lung_width_fraction, slice_normal_angle_deg
 
 FACTS_FILE = 'facts.json'
 
@@ -49,7 +49,7 @@ def write_facts(folder: str | Path, log: Callable[[str], None] = print, batch: i
         facts = InputFacts(calibrated=s.get('units') == 'HU' and s.get('calibrated', True) is not False,
                            slice_spacing_mm=float(s['spacingMm'][2]), lung_volume_ml=float(case.lung_volume_ml or 0.0),
                            normal_angle_deg=slice_normal_angle_deg(s['direction']),
-                           body_fraction=body_fraction_outside_lung(slices, masks, data.preprocessing))
+                           body_fraction=body_fraction_outside_lung(slices, masks, data.preprocessing), lung_width=lung_width_fraction(masks))
         out[case.id] = {**facts.to_json(), 'seriesInstanceUid': case.series_instance_uid, 'source': case.source}
     path = data.root / FACTS_FILE
     path.write_text(json.dumps({'cases': out, 'notInspected': missing}, indent=1) + '\n')
@@ -78,19 +78,24 @@ def training_limits(values: list[InputFacts]) -> dict:
     """The card's input-check limits from the training volumes' facts (README "Abstention"):
     slice spacing up to the 98th percentile of training (rounded up to 0.5 mm), lung volume down
     to the 2nd percentile (rounded down to 50 mL), body fraction down to half the training minimum
-    or 5 %, whichever is lower; slice normals within 30° of the body axis."""
+    or 5 %, whichever is lower; slice normals within 30° of the body axis; lung width down to the
+    2nd percentile (rounded down to 0.01), where every training volume's facts have it."""
     if not values:
         raise DataError('no facts.json in the training folders: run `python -m training facts DIR` for each')
     spacing = np.array([v.slice_spacing_mm for v in values])
     volume = np.array([v.lung_volume_ml for v in values])
     body = np.array([v.body_fraction for v in values])
+    widths = [v.lung_width for v in values]
+    width = np.array(widths, dtype=float) if all(w is not None for w in widths) else None
     return {
         'maxSliceSpacingMm': float(np.ceil(np.quantile(spacing, 0.98) * 2) / 2),
         'minLungVolumeMl': float(np.floor(np.quantile(volume, 0.02) / 50) * 50),
         'maxNormalAngleDeg': 30.0,
         'minBodyFractionOutsideLung': float(min(0.05, 0.5 * body.min())),
+        'minLungWidthFraction': None if width is None else float(np.floor(np.quantile(width, 0.02) * 100) / 100),
         'basis': {'trainingVolumes': len(values), 'sliceSpacingMm': {'max': float(spacing.max()), 'p98': float(np.quantile(spacing, 0.98))},
                   'lungVolumeMl': {'min': float(volume.min()), 'p2': float(np.quantile(volume, 0.02))},
                   'bodyFractionOutsideLung': {'min': float(body.min()), 'median': float(np.median(body))},
-                  'normalAngleDeg': {'max': float(max(v.normal_angle_deg for v in values))}},
+                  'normalAngleDeg': {'max': float(max(v.normal_angle_deg for v in values))},
+                  **({} if width is None else {'lungWidthFraction': {'min': float(width.min()), 'p2': float(np.quantile(width, 0.02))}})},
     }

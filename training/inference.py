@@ -291,6 +291,16 @@ def body_fraction_outside_lung(slices: np.ndarray, masks: np.ndarray, preprocess
     return float(np.count_nonzero(x[outside].astype(np.float64) >= cut)) / total
 
 
+def lung_width_fraction(masks: np.ndarray) -> float:
+    """The share of the image width that the lungs span: the (dilated) mask's union over all
+    slices, from its leftmost to its rightmost column, over the image's width; 0 without a mask.
+    The model reads whole images at one size, so in a field of view much wider than the chest
+    (PET/CT, a body scan) the lungs reach it smaller than in any scan it was trained on."""
+    m = np.asarray(masks).reshape(-1, *np.asarray(masks).shape[-2:]) != 0
+    columns = np.flatnonzero(m.any(axis=(0, 1)))
+    return 0.0 if columns.size == 0 else float(columns[-1] - columns[0] + 1) / m.shape[-1]
+
+
 def slice_normal_angle_deg(direction: Sequence[float]) -> float:
     """Angle between the slice normal (direction[6:9], DESIGN.md §2) and the patient's
     cranio-caudal axis, 0…90°: 0 for axial slices, 90 for coronal or sagittal ones."""
@@ -307,15 +317,17 @@ class InputFacts:
     lung_volume_ml: float  # the lung mask before dilation
     normal_angle_deg: float  # slice_normal_angle_deg(direction)
     body_fraction: float  # body_fraction_outside_lung of the prepared tensors
+    lung_width: Optional[float] = None  # lung_width_fraction of the prepared masks (None: facts written before it existed)
 
     def to_json(self) -> dict:
         return {'calibrated': self.calibrated, 'sliceSpacingMm': self.slice_spacing_mm, 'lungVolumeMl': self.lung_volume_ml,
-                'normalAngleDeg': self.normal_angle_deg, 'bodyFractionOutsideLung': self.body_fraction}
+                'normalAngleDeg': self.normal_angle_deg, 'bodyFractionOutsideLung': self.body_fraction,
+                **({} if self.lung_width is None else {'lungWidthFraction': self.lung_width})}
 
     @classmethod
     def from_json(cls, v: dict) -> 'InputFacts':
         return cls(bool(v['calibrated']), float(v['sliceSpacingMm']), float(v['lungVolumeMl']), float(v['normalAngleDeg']),
-                   float(v['bodyFractionOutsideLung']))
+                   float(v['bodyFractionOutsideLung']), None if v.get('lungWidthFraction') is None else float(v['lungWidthFraction']))
 
 
 @dataclass
@@ -326,16 +338,25 @@ class InputChecks:
     max_normal_angle_deg: float = 30.0
     min_body_fraction: float = 0.05
     uncalibrated: str = 'indeterminate'  # or 'warn': verdict kept, the app's uncalibrated band says so
+    min_lung_width: Optional[float] = None  # None: no field-of-view check (a card without it)
 
     def to_json(self) -> dict:
         return {'maxSliceSpacingMm': self.max_slice_spacing_mm, 'minLungVolumeMl': self.min_lung_volume_ml,
                 'maxNormalAngleDeg': self.max_normal_angle_deg, 'minBodyFractionOutsideLung': self.min_body_fraction,
-                'bodyHuFloor': BODY_HU_FLOOR, 'uncalibrated': self.uncalibrated}
+                'bodyHuFloor': BODY_HU_FLOOR, 'uncalibrated': self.uncalibrated,
+                **({} if self.min_lung_width is None else {'minLungWidthFraction': self.min_lung_width})}
+
+    @classmethod
+    def from_limits(cls, limits: dict, uncalibrated: str) -> 'InputChecks':
+        """From facts.training_limits."""
+        return cls(limits['maxSliceSpacingMm'], limits['minLungVolumeMl'], limits['maxNormalAngleDeg'], limits['minBodyFractionOutsideLung'],
+                   uncalibrated, limits.get('minLungWidthFraction'))
 
     @classmethod
     def from_json(cls, v: dict) -> 'InputChecks':
         return cls(float(v['maxSliceSpacingMm']), float(v['minLungVolumeMl']), float(v['maxNormalAngleDeg']),
-                   float(v['minBodyFractionOutsideLung']), str(v['uncalibrated']))
+                   float(v['minBodyFractionOutsideLung']), str(v['uncalibrated']),
+                   None if v.get('minLungWidthFraction') is None else float(v['minLungWidthFraction']))
 
 
 # The sentences of the reasons (the card's `abstention.reasons`): `{name:.Nf}` is the value with N
@@ -349,6 +370,9 @@ REASON_TEMPLATES = {
                         'to rule COVID-19 in or out.',
     'pre-masked': 'Only {bodyPercent:.1f} % of the image outside the lungs is body tissue (limit {limitPercent:.1f} %): the input looks '
                   'pre-masked, unlike the scans the model was trained on.',
+    'wide-field-of-view': 'The lungs span {lungWidthPercent:.0f} % of the image width, less than the {minLungWidthPercent:.0f} % of the '
+                          'scans the model was trained on: the field of view is much wider than the chest, so the lungs reach the '
+                          'model smaller than it has seen them.',
     'out-of-distribution': 'The scan\'s features lie at distance {oodScore:.2f} from the training data (limit {oodThreshold:.2f}): unlike '
                            'the scans the model was trained on.',
     'equivocal': 'The calibrated probability {probability:.2f} is on one side of the decision threshold {threshold:.2f} and on the other '
@@ -387,13 +411,17 @@ def indeterminate_reasons(facts: InputFacts, ood_score: float, checks: InputChec
               'sliceSpacingMm': facts.slice_spacing_mm, 'maxSliceSpacingMm': checks.max_slice_spacing_mm,
               'lungVolumeMl': facts.lung_volume_ml, 'minLungVolumeMl': checks.min_lung_volume_ml,
               'bodyPercent': 100 * facts.body_fraction, 'limitPercent': 100 * checks.min_body_fraction,
-              'oodScore': ood_score, 'oodThreshold': ood_threshold}
+              'oodScore': ood_score, 'oodThreshold': ood_threshold,
+              'lungWidthPercent': math.nan if facts.lung_width is None else 100 * facts.lung_width,
+              'minLungWidthPercent': math.nan if checks.min_lung_width is None else 100 * checks.min_lung_width}
     failed = [
         ('uncalibrated-input', not facts.calibrated and checks.uncalibrated == 'indeterminate'),
         ('not-axial', facts.normal_angle_deg > checks.max_normal_angle_deg),
         ('thick-slices', facts.slice_spacing_mm > checks.max_slice_spacing_mm),
         ('partial-coverage', facts.lung_volume_ml < checks.min_lung_volume_ml),
         ('pre-masked', facts.body_fraction < checks.min_body_fraction),
+        # Only where both the card and the facts know the lungs' width.
+        ('wide-field-of-view', checks.min_lung_width is not None and facts.lung_width is not None and facts.lung_width < checks.min_lung_width),
         ('out-of-distribution', not ood_score <= ood_threshold),  # NaN abstains too
         ('equivocal', equivocal(probability, threshold, even_odds)),
     ]

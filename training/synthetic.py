@@ -11,7 +11,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .inference import InputFacts, body_fraction_outside_lung
+from .inference import InputFacts, body_fraction_outside_lung, lung_width_fraction
 
 PREPROCESSING = {'size': 32, 'huWindow': {'lowHu': -1350, 'highHu': 150}, 'normalization': {'mean': 0.5, 'std': 0.25}}
 
@@ -79,7 +79,7 @@ def write_prepared(folder: str | Path, cases: Sequence[tuple[Optional[str], int]
     facts = {}
     for e in entries:
         s, m = np.load(root / e['slicesFile']), np.load(root / e['masksFile'])
-        facts[e['id']] = {**InputFacts(True, 2.5, e['lungVolumeMl'], 0.0, body_fraction_outside_lung(s, m, pre)).to_json(),
+        facts[e['id']] = {**InputFacts(True, 2.5, e['lungVolumeMl'], 0.0, body_fraction_outside_lung(s, m, pre), lung_width_fraction(m)).to_json(),
                           'seriesInstanceUid': e['seriesInstanceUid'], 'source': e['source']}
     (root / 'facts.json').write_text(json.dumps({'cases': facts, 'notInspected': []}, indent=1) + '\n')
     return root

@@ -9,7 +9,7 @@ import pytest
 from training.calibration import fit_ood, fit_temperature, ood_threshold, reliability
 from training.export import REASON_TEXT, abstention_golden
 from training.inference import (InputChecks, InputFacts, OodModel, body_fraction_outside_lung, calibrated_probability, covid_probability,
-                                decide, indeterminate_reasons, slice_normal_angle_deg)
+                                decide, indeterminate_reasons, lung_width_fraction, slice_normal_angle_deg)
 
 
 def test_temperature_scales_each_pass_then_averages():
@@ -78,13 +78,15 @@ def test_slice_normal_angle():
     assert slice_normal_angle_deg([1, 0, 0, 0, 1, 0, 0, 0, -1]) == 0.0  # a normal pointing down is still axial
 
 
-CHECKS = InputChecks(max_slice_spacing_mm=5.0, min_lung_volume_ml=750.0, max_normal_angle_deg=30.0, min_body_fraction=0.05)
-GOOD = InputFacts(calibrated=True, slice_spacing_mm=2.5, lung_volume_ml=3500.0, normal_angle_deg=0.0, body_fraction=0.3)
+CHECKS = InputChecks(max_slice_spacing_mm=5.0, min_lung_volume_ml=750.0, max_normal_angle_deg=30.0, min_body_fraction=0.05, min_lung_width=0.45)
+GOOD = InputFacts(calibrated=True, slice_spacing_mm=2.5, lung_volume_ml=3500.0, normal_angle_deg=0.0, body_fraction=0.3, lung_width=0.7)
 
 
 @pytest.mark.parametrize('facts, score, codes', [
     (GOOD, 1.0, []),
-    (InputFacts(True, 5.0, 750.0, 30.0, 0.05), 4.0, []),  # every limit exactly met passes
+    (InputFacts(True, 5.0, 750.0, 30.0, 0.05, 0.45), 4.0, []),  # every limit exactly met passes
+    (InputFacts(True, 2.5, 3500.0, 0.0, 0.3, 0.41), 1.0, ['wide-field-of-view']),  # a PET/CT field of view
+    (InputFacts(True, 2.5, 3500.0, 0.0, 0.3, None), 1.0, []),  # facts from before the lungs' width was measured
     (InputFacts(False, 2.5, 3500.0, 0.0, 0.3), 1.0, ['uncalibrated-input']),
     (InputFacts(True, 2.5, 3500.0, 90.0, 0.3), 1.0, ['not-axial']),
     (InputFacts(True, 8.0, 3500.0, 0.0, 0.3), 1.0, ['thick-slices']),
@@ -155,3 +157,16 @@ def test_golden_cases_cover_every_reason_and_both_verdicts():
         reasons = indeterminate_reasons(InputFacts.from_json(g['facts']), score, CHECKS, 4.0, g['probability'], 0.42)
         assert [{'code': c, 'message': m} for c, m in reasons] == g['reasons']
         assert decide(g['probability'], 0.42, reasons) == g['verdict']
+
+
+def test_the_lungs_width_is_measured_on_the_input_mask_and_checked_only_where_the_card_has_a_limit():
+    masks = np.zeros((3, 1, 100, 100), dtype=np.uint8)
+    masks[0, 0, 40:60, 30:50] = 1
+    masks[2, 0, 40:60, 55:71] = 1  # the other lung, on another slice: the union spans columns 30..70
+    assert lung_width_fraction(masks) == 0.41
+    assert lung_width_fraction(np.zeros((2, 1, 8, 8))) == 0.0
+    narrow = InputFacts(True, 2.5, 3500.0, 0.0, 0.3, 0.41)
+    (code, message), = indeterminate_reasons(narrow, 1.0, CHECKS, 4.0, 0.9, 0.5)
+    assert code == 'wide-field-of-view' and message.startswith('The lungs span 41 % of the image width, less than the 45 %')
+    no_limit = InputChecks(5.0, 750.0)
+    assert indeterminate_reasons(narrow, 1.0, no_limit, 4.0, 0.9, 0.5) == []

@@ -6,7 +6,7 @@
  * card's words. An indeterminate volume keeps its probability and attention, but no slice is
  * called positive.
  */
-import { bodyFractionOutsideLung, decide, indeterminateReasons, normalAngleDeg, type InputFacts, type Reason, type Verdict } from '../model/abstention.js';
+import { bodyFractionOutsideLung, decide, indeterminateReasons, lungWidthFraction, normalAngleDeg, type InputFacts, type Reason, type Verdict } from '../model/abstention.js';
 import type { ModelCard } from '../model/card.js';
 import type { Volume } from '../volume/volume.js';
 
@@ -29,7 +29,8 @@ export function abstains(card: ModelCard): card is AbstainingCard {
  * What the rule knows about the input: whether its values are calibrated HU (the result's
  * `calibrated`, from the reader: false for grey levels of an image stack, sparse or not), the
  * volume's geometry, the lung mask, the prepared tensors (where a pre-masked export shows as too
- * little body outside the lungs) — the facts training/facts.py gathers for the same rule.
+ * little body outside the lungs, and a field of view much wider than the chest as lungs that span
+ * little of the width) — the facts training/facts.py gathers for the same rule.
  */
 export function inputFacts(card: AbstainingCard, volume: Volume, calibrated: boolean, lungVolumeMl: number, slices: Float32Array, masks: Uint8Array): InputFacts {
   return {
@@ -38,6 +39,7 @@ export function inputFacts(card: AbstainingCard, volume: Volume, calibrated: boo
     lungVolumeMl,
     normalAngleDeg: normalAngleDeg(volume.direction),
     bodyFractionOutsideLung: bodyFractionOutsideLung(slices, masks, card.preprocessing, card.inputChecks.bodyHuFloor),
+    lungWidthFraction: lungWidthFraction(masks, card.preprocessing.size),
   };
 }
 

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  bodyFractionOutsideLung, calibratedProbability, combineFeatures, decide, formatReason, indeterminateReasons, normalAngleDeg, oodScore,
+  bodyFractionOutsideLung, calibratedProbability, combineFeatures, decide, formatReason, indeterminateReasons, lungWidthFraction, normalAngleDeg, oodScore,
   type InputFacts,
 } from './abstention.js';
 import { parseModelCard, type ModelCard } from './card.js';
@@ -61,6 +61,23 @@ describe('abstention: the indeterminate rule (training/inference.py implements t
     // a card without even odds keeps the plain threshold
     expect(indeterminateReasons(card, good, 1, 0.3, 0.2)).toEqual([]);
     expect(decide(0.3, 0.2, indeterminateReasons(withOdds, good, 1, 0.3, 0.2))).toBe('indeterminate');
+  });
+
+  it('abstains on a field of view much wider than the chest, where the card has a limit for the lungs’ width', () => {
+    const withWidth = { ...card, inputChecks: { ...card.inputChecks, minLungWidthFraction: 0.45 }, abstention: { ...card.abstention, reasons: [...card.abstention.reasons,
+      { code: 'wide-field-of-view', message: 'The lungs span {lungWidthPercent:.0f} % of the image width, less than {minLungWidthPercent:.0f} %' }] } };
+    // two lungs on different slices: the union spans columns 30…70 of 100
+    const masks = new Uint8Array(3 * 100 * 100);
+    for (let y = 40; y < 60; y++) {
+      for (let x = 30; x < 50; x++) masks[y * 100 + x] = 1;
+      for (let x = 55; x < 71; x++) masks[2 * 10000 + y * 100 + x] = 1;
+    }
+    expect(lungWidthFraction(masks, 100)).toBe(0.41);
+    expect(lungWidthFraction(new Uint8Array(64), 8)).toBe(0);
+    const narrow = { ...good, lungWidthFraction: 0.41 };
+    expect(indeterminateReasons(withWidth, narrow, 1, 0.9, 0.5)).toEqual([{ code: 'wide-field-of-view', message: 'The lungs span 41 % of the image width, less than 45 %' }]);
+    expect(indeterminateReasons(withWidth, { ...good, lungWidthFraction: 0.45 }, 1, 0.9, 0.5)).toEqual([]);
+    expect(indeterminateReasons(card, narrow, 1, 0.9, 0.5)).toEqual([]); // a card without the limit
   });
 
   it('words each reason from the card’s template, with the value and the limit', () => {

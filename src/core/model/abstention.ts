@@ -22,10 +22,12 @@ export interface InputFacts {
   normalAngleDeg: number;
   /** bodyFractionOutsideLung(the prepared tensors). */
   bodyFractionOutsideLung: number;
+  /** lungWidthFraction(the prepared masks). */
+  lungWidthFraction?: number;
 }
 
 export interface Reason {
-  code: 'uncalibrated-input' | 'not-axial' | 'thick-slices' | 'partial-coverage' | 'pre-masked' | 'out-of-distribution' | 'equivocal';
+  code: 'uncalibrated-input' | 'not-axial' | 'thick-slices' | 'partial-coverage' | 'pre-masked' | 'wide-field-of-view' | 'out-of-distribution' | 'equivocal';
   message: string;
 }
 
@@ -106,6 +108,24 @@ export function bodyFractionOutsideLung(slices: ArrayLike<number>, masks: ArrayL
   return outside === 0 ? 0 : body / outside;
 }
 
+/**
+ * The share of the input width the lungs span: the columns from the leftmost to the rightmost that
+ * the (dilated) mask touches on any slice, over the width; 0 without a mask. The model reads whole
+ * images at one size, so in a field of view much wider than the chest the lungs reach it small.
+ */
+export function lungWidthFraction(masks: ArrayLike<number>, size: number): number {
+  if (masks.length % (size * size) !== 0) throw new RangeError(`${masks.length} mask values are not whole ${size}×${size} slices`);
+  let left = size;
+  let right = -1;
+  for (let i = 0; i < masks.length; i++) {
+    if (masks[i] === 0) continue;
+    const column = i % size;
+    if (column < left) left = column;
+    if (column > right) right = column;
+  }
+  return right < 0 ? 0 : (right - left + 1) / size;
+}
+
 /** The card's message templates: `{name:.Nf}` is the named value with N decimals (NaN, ∞ or −∞ when it is not finite). */
 export function formatReason(template: string, values: Record<string, number>): string {
   return template.replace(/\{(\w+):\.(\d+)f\}/g, (_all, name: string, digits: string) => {
@@ -117,7 +137,7 @@ export function formatReason(template: string, values: Record<string, number>): 
   });
 }
 
-const ORDER: readonly Reason['code'][] = ['uncalibrated-input', 'not-axial', 'thick-slices', 'partial-coverage', 'pre-masked', 'out-of-distribution', 'equivocal'];
+const ORDER: readonly Reason['code'][] = ['uncalibrated-input', 'not-axial', 'thick-slices', 'partial-coverage', 'pre-masked', 'wide-field-of-view', 'out-of-distribution', 'equivocal'];
 
 /**
  * Whether the threshold and even odds disagree about the calibrated probability: covid by the
@@ -141,6 +161,8 @@ export function indeterminateReasons(card: Abstaining & { abstention?: ModelCard
     'thick-slices': facts.sliceSpacingMm > c.maxSliceSpacingMm,
     'partial-coverage': facts.lungVolumeMl < c.minLungVolumeMl,
     'pre-masked': facts.bodyFractionOutsideLung < c.minBodyFractionOutsideLung,
+    // Only where both the card and the facts know the lungs' width.
+    'wide-field-of-view': c.minLungWidthFraction !== undefined && facts.lungWidthFraction !== undefined && facts.lungWidthFraction < c.minLungWidthFraction,
     'out-of-distribution': !(score <= card.ood.threshold),
     equivocal: equivocal(probability, threshold, evenOdds),
   };
@@ -149,6 +171,7 @@ export function indeterminateReasons(card: Abstaining & { abstention?: ModelCard
     maxSliceSpacingMm: c.maxSliceSpacingMm, lungVolumeMl: facts.lungVolumeMl, minLungVolumeMl: c.minLungVolumeMl,
     bodyPercent: 100 * facts.bodyFractionOutsideLung, limitPercent: 100 * c.minBodyFractionOutsideLung, oodScore: score,
     oodThreshold: card.ood.threshold, probability, threshold, evenOdds: evenOdds ?? Number.NaN,
+    lungWidthPercent: 100 * (facts.lungWidthFraction ?? Number.NaN), minLungWidthPercent: 100 * (c.minLungWidthFraction ?? Number.NaN),
   };
   const templates = new Map((card.abstention?.reasons ?? []).map((r) => [r.code, r.message]));
   return ORDER.filter((code) => failed[code]).map((code) => {

@@ -49,11 +49,14 @@ const inputChecksSchema = z.object({
   minBodyFractionOutsideLung: finite.min(0).max(1),
   bodyHuFloor: finite,
   uncalibrated: z.enum(['indeterminate', 'warn']),
+  /** Where present: the lungs must span at least this share of the input width (abstention.ts `lungWidthFraction`). */
+  minLungWidthFraction: finite.min(0).max(1).optional(),
 }).passthrough();
 
 const abstentionGoldenSchema = z.object({
   facts: z.object({
     calibrated: z.boolean(), sliceSpacingMm: finite, lungVolumeMl: finite, normalAngleDeg: finite, bodyFractionOutsideLung: finite,
+    lungWidthFraction: finite.optional(),
   }),
   probability: finite,
   /** null: not a number (abstains). */

@@ -311,8 +311,10 @@ def card_limits(config: dict, real: Optional[dict]) -> list[str]:
                       f'scored by a model that never saw it (leave-patients-out); {s.get("nonCovidAnalysed")} untouched real non-COVID series')
     limits += [
         'two classes only (covid, non-covid): other pneumonias and lung diseases were not modelled, so they may be called covid',
-        'abstains (verdict "indeterminate") when a scan is unlike its training data or fails an input check; indeterminate means '
+        'abstains (verdict "indeterminate") when a scan is unlike its training data, fails an input check, or when its calibrated '
+        'probability and the threshold disagree (covid by the threshold yet under even odds, or the reverse); indeterminate means '
         'no answer, never a negative; a scan can be unlike the training data and still pass the OOD check',
+        'reads whole images at 128 × 128: small findings and lungs in a wide field of view reach it as a few pixels',
         'slice verdicts come from attention learned without slice labels (weak supervision); they point to slices, they do not '
         'delineate lesions',
         'inputs must be prepared exactly as `preprocessing` says (the app reads these constants from this card)',

@@ -19,7 +19,7 @@ import torch
 from .data import PreparedSet, TrainingError
 from .export import PROJECT_ROOT, evaluation_records, sha256_file
 from .calibration import reliability
-from .facts import facts_of, load_facts, training_limits
+from .facts import analysable_facts, facts_of, load_facts, training_limits
 from .inference import InputChecks, InputFacts, OodModel, decide, indeterminate_reasons, predict_volume, slice_positives
 from .train import CHECKPOINT_BEST, TrainConfig, load_pools, load_run_model, resolve_device
 
@@ -78,8 +78,7 @@ class RunJudge:
         self.checks: Optional[InputChecks] = None
         try:
             train_set, _ = load_pools(TrainConfig(**self.checkpoint['config']))
-            facts = load_facts(train_set)
-            values = [f for c in train_set.labelled() if (f := facts_of(facts, train_set, c)) is not None]
+            values = analysable_facts(train_set)
             if values:
                 limits = training_limits(values)
                 self.checks = InputChecks.from_limits(limits, uncalibrated)

@@ -25,7 +25,7 @@ import onnx
 import torch
 
 from .data import LABELS, PreparedSet, TrainingError, sha256_file
-from .facts import facts_of, load_facts, training_limits
+from .facts import analysable_facts, training_limits
 from .inference import (EVEN_ODDS, REASON_TEMPLATES, SLICE_RULE_KIND, SLICE_STRATEGY_KIND, InputChecks, InputFacts, OodModel, body_fraction_outside_lung, decide,
                         indeterminate_reasons)
 from .model import ResNeXtPlus, parameter_count
@@ -264,9 +264,7 @@ def abstention_block(run: Path, config: dict, calibration: dict, uncalibrated: s
         raise ExportError(f'{run}: ood.json and a temperature in calibration.json are needed (`python -m training calibrate --run {run}`)')
     ood = OodModel.from_json(ood_json)
     train_set, _ = load_pools(TrainConfig(**config['config']))
-    facts = load_facts(train_set)
-    values = [f for c in train_set.labelled() if (f := facts_of(facts, train_set, c)) is not None]
-    limits = training_limits(values)
+    limits = training_limits(analysable_facts(train_set))
     checks = InputChecks.from_limits(limits, uncalibrated)
     return {
         'probabilityCalibration': {

@@ -74,6 +74,13 @@ def facts_of(facts: dict[str, InputFacts], data, case) -> Optional[InputFacts]:
     return facts.get(f'{owner.root}::{case.id}')
 
 
+def analysable_facts(pool: Pool) -> list[InputFacts]:
+    """The facts of the pool's labelled cases that the app would analyse: a volume without a lung
+    mask is skipped at inference (no-lung-found), so its facts (no lung, no width) set no limit."""
+    facts = load_facts(pool)
+    return [f for c in pool.labelled() if c.lung_status in (None, 'ok') and (f := facts_of(facts, pool, c)) is not None]
+
+
 def training_limits(values: list[InputFacts]) -> dict:
     """The card's input-check limits from the training volumes' facts (README "Abstention"):
     slice spacing up to the 98th percentile of training (rounded up to 0.5 mm), lung volume down

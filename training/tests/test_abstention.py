@@ -1,15 +1,19 @@
 """Calibration and abstention (README "Abstention"): the temperature, the reliability diagram,
 the OOD score, the input checks and the verdict rule — what the model card's `abstention.golden`
 cases hand to the TypeScript side."""
+import json
 import math
 
 import numpy as np
 import pytest
 
 from training.calibration import fit_ood, fit_temperature, ood_threshold, reliability
+from training.data import Pool
 from training.export import REASON_TEXT, abstention_golden
+from training.facts import analysable_facts, training_limits
 from training.inference import (InputChecks, InputFacts, OodModel, body_fraction_outside_lung, calibrated_probability, covid_probability,
                                 decide, indeterminate_reasons, lung_width_fraction, slice_normal_angle_deg)
+from training.synthetic import write_prepared
 
 
 def test_temperature_scales_each_pass_then_averages():
@@ -170,3 +174,21 @@ def test_the_lungs_width_is_measured_on_the_input_mask_and_checked_only_where_th
     assert code == 'wide-field-of-view' and message.startswith('The lungs span 41 % of the image width, less than the 45 %')
     no_limit = InputChecks(5.0, 750.0)
     assert indeterminate_reasons(narrow, 1.0, no_limit, 4.0, 0.9, 0.5) == []
+
+
+def test_the_input_limits_come_from_training_volumes_the_app_would_analyse(tmp_path):
+    """A training volume without a lung mask is never analysed (no-lung-found): its facts (no lung,
+    no width) must not drag the lung-volume and lung-width limits down to nothing."""
+    folder = write_prepared(tmp_path / 'train', [('covid', 6)] * 30 + [('non-covid', 6)] * 30, seed=4)
+    manifest = json.loads((folder / 'manifest.json').read_text())
+    facts = json.loads((folder / 'facts.json').read_text())
+    for entry in manifest['cases'][:5]:  # five volumes where the lungs were not found
+        entry['lungStatus'], entry['lungVolumeMl'] = 'no-lung-found', 0.0
+        facts['cases'][entry['id']].update(lungVolumeMl=0.0, lungWidthFraction=0.0)
+    (folder / 'manifest.json').write_text(json.dumps(manifest))
+    (folder / 'facts.json').write_text(json.dumps(facts))
+    pool = Pool.load([str(folder)])
+    values = analysable_facts(pool)
+    assert len(values) == 55
+    limits = training_limits(values)
+    assert limits['minLungVolumeMl'] == 3000.0 and limits['minLungWidthFraction'] > 0.3

@@ -48,7 +48,8 @@ describe('lunglens scan', () => {
       expect(item.sliceAttention).toHaveLength(truth.slicePositive.length);
       expect(item.slicePositive).toHaveLength(truth.slicePositive.length);
       expect(item.sliceAttention.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
-      expect(item.verdict).toBe(item.probability! >= item.threshold ? 'covid' : 'non-covid');
+      // the card's rule: no answer where it gives a reason, else the threshold
+      expect(item.verdict).toBe(item.reasons?.length ? 'indeterminate' : item.probability! >= item.threshold ? 'covid' : 'non-covid');
       expect(item.topSlices.length).toBeGreaterThan(0);
       expect(item.lungVolumeMl).toBeGreaterThan(500);
       for (const stage of ['read', 'mask', 'tensors', 'inference', 'total']) expect(item.timingsMs[stage]).toBeGreaterThanOrEqual(0);
@@ -64,11 +65,12 @@ describe('lunglens scan', () => {
     expect(html).toContain('data:image/png;base64,');
     expect(html).not.toMatch(/<script|src="http/);
     expect(stderr).toMatch(/\[7\/7\]/);
-    // Verdicts against the phantoms' truth, scored by `lunglens evaluate` (the model measured 91% on its test split).
+    // Verdicts against the phantoms' truth, scored by `lunglens evaluate` (an indeterminate one is no answer, counted apart).
     const scored = await runCli('evaluate', '--results', path.join(first, 'results.json'), '--labels', `${studies}-labels.json`);
-    const volume = (JSON.parse(scored.stdout) as { volume: { acc: number; count: number } }).volume;
-    expect(volume.count).toBe(6);
-    expect(volume.acc).toBeGreaterThanOrEqual(5 / 6);
+    const volume = (JSON.parse(scored.stdout) as { volume: { acc: number; count: number; tp: number; tn: number; indeterminate: number } }).volume;
+    expect(volume.count + volume.indeterminate).toBe(6);
+    expect(volume.indeterminate).toBeLessThanOrEqual(2); // it answers most of them…
+    expect(volume.acc).toBeGreaterThanOrEqual(5 / 6); // …and those answers are right
   }, 240_000);
 
   it.skipIf(abstainingModelProblem() !== null)('with a model that can abstain: indeterminate with its reasons in results.json, results.csv and the report', async () => {

@@ -41,7 +41,7 @@ describe('studies store', () => {
     expect(s.analysisState[s.selectedId!]).toBe('done');
     const a = s.analysis!;
     expect(a.status).toBe('ok');
-    expect(a.verdict).toBe(a.probability! >= a.threshold ? 'covid' : 'non-covid');
+    expect(a.verdict).toBe(a.reasons?.length ? 'indeterminate' : a.probability! >= a.threshold ? 'covid' : 'non-covid');
     expect(a.sliceAttention).toHaveLength(labels.cases[0]!.slicePositive.length);
     expect(a.slicesWithLung).toBeGreaterThan(0);
     expect(performance.getEntriesByName('lunglens:verdict')).toHaveLength(1);

@@ -370,7 +370,7 @@ REASON_TEMPLATES = {
                         'to rule COVID-19 in or out.',
     'pre-masked': 'Only {bodyPercent:.1f} % of the image outside the lungs is body tissue (limit {limitPercent:.1f} %): the input looks '
                   'pre-masked, unlike the scans the model was trained on.',
-    'wide-field-of-view': 'The lungs span {lungWidthPercent:.0f} % of the image width, less than the {minLungWidthPercent:.0f} % of the '
+    'wide-field-of-view': 'The lungs span {lungWidthPercent:.1f} % of the image width, less than the {minLungWidthPercent:.1f} % of the '
                           'scans the model was trained on: the field of view is much wider than the chest, so the lungs reach the '
                           'model smaller than it has seen them.',
     'out-of-distribution': 'The scan\'s features lie at distance {oodScore:.2f} from the training data (limit {oodThreshold:.2f}): unlike '

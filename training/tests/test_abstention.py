@@ -171,7 +171,7 @@ def test_the_lungs_width_is_measured_on_the_input_mask_and_checked_only_where_th
     assert lung_width_fraction(np.zeros((2, 1, 8, 8))) == 0.0
     narrow = InputFacts(True, 2.5, 3500.0, 0.0, 0.3, 0.41)
     (code, message), = indeterminate_reasons(narrow, 1.0, CHECKS, 4.0, 0.9, 0.5)
-    assert code == 'wide-field-of-view' and message.startswith('The lungs span 41 % of the image width, less than the 45 %')
+    assert code == 'wide-field-of-view' and message.startswith('The lungs span 41.0 % of the image width, less than the 45.0 %')
     no_limit = InputChecks(5.0, 750.0)
     assert indeterminate_reasons(narrow, 1.0, no_limit, 4.0, 0.9, 0.5) == []
 

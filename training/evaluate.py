@@ -147,6 +147,11 @@ def _fmt(v) -> str:
     return '—' if v is None else f'{100.0 * float(v):.1f}'
 
 
+def fmt_interval(v) -> str:
+    """A 95 % interval of `lunglens evaluate` (`volume.ci95.*`) in %: '94.0–99.3', or '—'."""
+    return '—' if not v else f'{_fmt(v[0])}–{_fmt(v[1])}'
+
+
 def report_markdown(rows: list[dict], test: dict) -> str:
     head = '| configuration | run | ' + ' | '.join(f'vol {k.upper()}' for k in METRIC_KEYS) + ' | ' + ' | '.join(f'slice {k.upper()}' for k in METRIC_KEYS) + ' |'
     lines = [
@@ -161,6 +166,11 @@ def report_markdown(rows: list[dict], test: dict) -> str:
         v, s = r['metrics'].get('volume') or {}, r['metrics'].get('slice') or {}
         lines.append(f'| {r["configuration"]} | {r["run"]} | ' + ' | '.join(_fmt(v.get(k)) for k in METRIC_KEYS) + ' | '
                      + ' | '.join(_fmt(s.get(k)) for k in METRIC_KEYS) + ' |')
+    lines += ['', f'95 % intervals of the volume metrics, {test["cases"]} volumes (AUC by DeLong, SEN and SPE by Wilson score; each volume '
+              'counted as independent):', '', '| run | vol AUC | vol SEN | vol SPE |', '|---|---|---|---|']
+    for r in rows:
+        ci = (r['metrics'].get('volume') or {}).get('ci95') or {}
+        lines.append(f'| {r["run"]} | {fmt_interval(ci.get("auc"))} | {fmt_interval(ci.get("sen"))} | {fmt_interval(ci.get("spe"))} |')
     lines += ['', '| run | backbone | best epoch | threshold | slice factor | not analysed (no lung mask) | slice baseline PRE / F1 |', '|---|---|---|---|---|---|---|']
     for r in rows:
         b = r.get('sliceBaseline') or {}
@@ -219,7 +229,8 @@ def evaluate_runs(runs: Sequence[str | Path], test: str | Path, out: Optional[st
                 if r.get('checkpointSha256') == record['checkpointSha256'] and r.get('data', {}).get('manifestSha256') != identity.get('manifestSha256')]
         (run / 'evaluation.json').write_text(json.dumps({'evaluations': kept + [record]}, indent=2) + '\n')
         vol, sl = metrics.get('volume') or {}, metrics.get('slice') or {}
-        log(f'{run.name}: volume ACC {_fmt(vol.get("acc"))} F1 {_fmt(vol.get("f1"))} AUC {_fmt(vol.get("auc"))}; '
+        log(f'{run.name}: volume ACC {_fmt(vol.get("acc"))} F1 {_fmt(vol.get("f1"))} AUC {_fmt(vol.get("auc"))} '
+            f'(95 % {fmt_interval((vol.get("ci95") or {}).get("auc"))}); '
             f'slice PRE {_fmt(sl.get("pre"))} F1 {_fmt(sl.get("f1"))} AUC {_fmt(sl.get("auc"))}; not analysed {metrics.get("errors", 0)}')
     order = list(ABLATION_ROWS)
     rows.sort(key=lambda r: (order.index(r['ablation']) if r['ablation'] in order else len(order), r['run']))

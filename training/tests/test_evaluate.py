@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from training.evaluate import EvaluateError, evaluate_runs, lunglens_command
+from training.evaluate import EvaluateError, evaluate_runs, lunglens_command, report_markdown
 from training.export import sha256_file
 from training.train import TrainConfig, train
 
@@ -70,3 +70,14 @@ def test_a_volume_without_lung_mask_is_skipped_like_the_scan(runs, tiny_sets, tm
     assert all(i['status'] == 'ok' for i in items[1:])
     assert report['rows'][0]['sliceBaseline'] is not None
     assert 'not analysed' in (tmp_path / 'r' / 'report.md').read_text()
+
+
+def test_report_gives_the_volume_intervals():
+    """A reader sees how far a figure on 100 volumes can be trusted: the 95 % intervals beside it."""
+    metrics = {'volume': {'auc': 0.969, 'sen': 0.878, 'spe': 0.96, 'ci95': {'auc': [0.9401, 0.9979], 'sen': [0.76, 0.94], 'spe': None}}, 'slice': {}}
+    row = {'configuration': 'proposed', 'run': 'final5', 'metrics': metrics, 'backbone': 'compact', 'bestEpoch': 2, 'threshold': 0.15,
+           'factor': 0.05, 'sliceBaseline': None}
+    test = {'path': '/data/v1-test', 'cases': 100, 'covid': 49, 'nonCovid': 51, 'withSliceLabels': 100, 'manifestSha256': '0' * 64}
+    md = report_markdown([row], test)
+    assert '| final5 | 94.0–99.8 | 76.0–94.0 | — |' in md
+    assert '100 volumes (AUC by DeLong' in md

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseLabels } from '../dataset/labels.js';
 import { evaluate, parseResults, SLICE_SCORE } from './evaluate.js';
+import { INTERVAL_METHOD, wilsonInterval } from './metrics.js';
 
 const T = true;
 const F = false;
@@ -50,7 +51,10 @@ describe('evaluate', () => {
 
   it('volume level: verdicts against labels, AUC from the probability', () => {
     // A (0.9, covid) ✓, B (0.2) ✓, C (0.6, covid) ✓, F (0.4) ✓.
-    expect(report.volume).toEqual({ count: 4, tp: 2, fp: 0, tn: 2, fn: 0, acc: 1, pre: 1, f1: 1, sen: 1, spe: 1, auc: 1, indeterminate: 0, indeterminateRate: 0 });
+    expect(report.volume).toEqual({ count: 4, tp: 2, fp: 0, tn: 2, fn: 0, acc: 1, pre: 1, f1: 1, sen: 1, spe: 1, auc: 1, indeterminate: 0, indeterminateRate: 0,
+      ci95: { auc: [1, 1], sen: wilsonInterval(2, 2), spe: wilsonInterval(2, 2), method: INTERVAL_METHOD } });
+    // two of two positives found: SEN 1, yet the 95 % interval reaches down to 0.34
+    expect(report.volume.ci95.sen![0]).toBeCloseTo(0.3424, 4);
   });
 
   it('an indeterminate volume counts in AUC with its probability, not in ACC … SPE, and is counted as indeterminate', () => {

@@ -16,12 +16,13 @@
  *   to uniform 1/N, scaled by the volume probability). Items left out for a length mismatch are
  *   counted in `sliceExcluded`. The slices of an indeterminate volume count in the slice AUC and
  *   in the slice level's `indeterminate`, not in its ACC … SPE.
+ * - The volume level carries 95 % intervals of AUC, SEN and SPE (`volume.ci95`, metrics.ts).
  */
 import path from 'node:path';
 import { LungLensError } from '../errors.js';
 import type { LabelCase, Labels } from '../dataset/labels.js';
 import { ScanResultsReadSchema, type ScanResultsRead } from '../scan/results-schema.js';
-import { abstainingMetrics, type AbstainingMetrics } from './metrics.js';
+import { abstainingMetrics, volumeIntervals, type AbstainingMetrics, type VolumeIntervals } from './metrics.js';
 
 export const SLICE_SCORE = 'probability × attention × N (attention relative to uniform, scaled by the volume probability)';
 
@@ -34,7 +35,8 @@ export interface UnmatchedItem {
 }
 
 export interface EvaluationReport {
-  volume: AbstainingMetrics;
+  /** With the 95 % intervals of AUC, SEN and SPE (metrics.ts: volumes only). */
+  volume: AbstainingMetrics & { ci95: VolumeIntervals };
   slice: AbstainingMetrics;
   sliceScore: typeof SLICE_SCORE;
   unmatched: UnmatchedItem[];
@@ -119,8 +121,9 @@ export function evaluate(results: ScanResultsRead, labels: Labels, resultsFolder
     }
   }
 
+  const volumeMetrics = abstainingMetrics(volume.predicted, volume.actual, volume.scores);
   return {
-    volume: abstainingMetrics(volume.predicted, volume.actual, volume.scores),
+    volume: { ...volumeMetrics, ci95: volumeIntervals(volumeMetrics, volume.scores, volume.actual) },
     slice: abstainingMetrics(slice.predicted, slice.actual, slice.scores),
     sliceScore: SLICE_SCORE,
     unmatched,

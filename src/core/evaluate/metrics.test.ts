@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { binaryMetrics, confusion, rocAuc } from './metrics.js';
+import { binaryMetrics, confusion, rocAuc, rocAucInterval, volumeIntervals, wilsonInterval } from './metrics.js';
 
 const T = true;
 const F = false;
@@ -65,5 +65,57 @@ describe('metrics', () => {
   it('refuses arrays of different lengths and scores that are not numbers', () => {
     expect(() => confusion([T], [T, F])).toThrow(RangeError);
     expect(() => rocAuc([0.1, Number.NaN], [T, F])).toThrow(/not a finite number/);
+  });
+});
+
+describe('95 % intervals', () => {
+  // Six positives and seven negatives with ties (0.8 in both classes). Reference: DeLong's
+  // structural components computed pair by pair (numpy, ddof 1): AUC 17/21, variance 1/63.
+  const pos = [0.9, 0.8, 0.8, 0.55, 0.3, 0.7];
+  const neg = [0.1, 0.4, 0.8, 0.2, 0.35, 0.05, 0.6];
+  const scores = [...pos, ...neg];
+  const actual = [...pos.map(() => T), ...neg.map(() => F)];
+
+  it('AUC: DeLong\'s variance from midranks equals the pairwise computation, and the interval is clipped at 1', () => {
+    const r = rocAucInterval(scores, actual)!;
+    expect(r.auc).toBeCloseTo(17 / 21, 12);
+    expect(r.variance).toBeCloseTo(1 / 63, 12);
+    expect(r.ci95[0]).toBeCloseTo(0.5625915580125607, 10);
+    expect(r.ci95[1]).toBe(1);
+  });
+
+  it('AUC: the order of the items does not matter, perfect separation has no width, one class has no interval', () => {
+    const shuffled = [5, 12, 0, 7, 3, 9, 1, 11, 2, 8, 4, 10, 6];
+    expect(rocAucInterval(shuffled.map((i) => scores[i]!), shuffled.map((i) => actual[i]!))!.variance).toBeCloseTo(1 / 63, 12);
+    expect(rocAucInterval([0.9, 0.8, 0.2, 0.1], [T, T, F, F])!.ci95).toEqual([1, 1]);
+    expect(rocAucInterval([0.9, 0.8], [T, T])).toBeNull();
+  });
+
+  it('AUC: more items of the same kind give a narrower interval', () => {
+    const width = (k: number) => {
+      const r = rocAucInterval(Array.from({ length: k }, () => scores).flat(), Array.from({ length: k }, () => actual).flat())!;
+      return r.ci95[1] - r.ci95[0];
+    };
+    expect(width(4)).toBeLessThan(width(1));
+    expect(width(16)).toBeLessThan(width(4));
+  });
+
+  it('SEN and SPE: Wilson score intervals (8 of 10: 0.490–0.943), never outside [0, 1]', () => {
+    const [lo, hi] = wilsonInterval(8, 10)!;
+    expect(lo).toBeCloseTo(0.4902, 4);
+    expect(hi).toBeCloseTo(0.9433, 4);
+    expect(wilsonInterval(0, 5)![0]).toBe(0);
+    expect(wilsonInterval(5, 5)![1]).toBe(1);
+    expect(wilsonInterval(0, 0)).toBeNull();
+  });
+
+  it('volumeIntervals: SEN and SPE from the decided counts, AUC from every score', () => {
+    const predicted = scores.map((s) => s >= 0.5);
+    const m = binaryMetrics(predicted, actual, scores);
+    const ci = volumeIntervals(m, scores, actual);
+    expect(ci.sen).toEqual(wilsonInterval(m.tp, m.tp + m.fn));
+    expect(ci.spe).toEqual(wilsonInterval(m.tn, m.tn + m.fp));
+    expect(ci.auc).toEqual(rocAucInterval(scores, actual)!.ci95);
+    expect(ci.method).toMatch(/DeLong/);
   });
 });

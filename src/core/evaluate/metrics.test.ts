@@ -89,6 +89,7 @@ describe('95 % intervals', () => {
     expect(rocAucInterval(shuffled.map((i) => scores[i]!), shuffled.map((i) => actual[i]!))!.variance).toBeCloseTo(1 / 63, 12);
     expect(rocAucInterval([0.9, 0.8, 0.2, 0.1], [T, T, F, F])!.ci95).toEqual([1, 1]);
     expect(rocAucInterval([0.9, 0.8], [T, T])).toBeNull();
+    expect(rocAucInterval([0.9, 0.8, 0.1], [T, T, F])).toBeNull(); // one negative: no variance to estimate
   });
 
   it('AUC: more items of the same kind give a narrower interval', () => {

@@ -146,7 +146,6 @@ function midranks(values: ArrayLike<number>): Float64Array {
 }
 
 function sampleVariance(v: Float64Array): number {
-  if (v.length < 2) return 0;
   let mean = 0;
   for (const x of v) mean += x;
   mean /= v.length;
@@ -155,7 +154,10 @@ function sampleVariance(v: Float64Array): number {
   return ss / (v.length - 1);
 }
 
-/** ROC AUC with DeLong's variance and its 95 % interval; null with one class only. */
+/**
+ * ROC AUC with DeLong's variance and its 95 % interval; null with fewer than two items of either
+ * class (one item gives no variance to estimate).
+ */
 export function rocAucInterval(scores: ArrayLike<number>, actual: ArrayLike<boolean>): { auc: number; variance: number; ci95: [number, number] } | null {
   const auc = rocAuc(scores, actual);
   if (auc === null) return null;
@@ -163,6 +165,7 @@ export function rocAucInterval(scores: ArrayLike<number>, actual: ArrayLike<bool
   for (let i = 0; i < scores.length; i++) (actual[i] ? pos : neg).push(scores[i]!);
   all.push(...pos, ...neg);
   const m = pos.length, n = neg.length;
+  if (m < 2 || n < 2) return null;
   const tz = midranks(all), tx = midranks(pos), ty = midranks(neg);
   // V10: for each positive, the share of negatives it outscores; V01: for each negative, the share of positives that outscore it.
   const v10 = Float64Array.from(pos, (_, i) => (tz[i]! - tx[i]!) / n);
@@ -184,7 +187,7 @@ export function wilsonInterval(successes: number, trials: number): [number, numb
 }
 
 export interface VolumeIntervals {
-  /** DeLong, over every item (as `auc`); null with one class only. */
+  /** DeLong, over every item (as `auc`); null with fewer than two items of either class. */
   auc: [number, number] | null;
   /** Wilson, over the decided items (as `sen` and `spe`); null where those are. */
   sen: [number, number] | null;

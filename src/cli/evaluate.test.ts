@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import type { EvaluationReport } from '../core/evaluate/evaluate.js';
 import { runCli as run } from './test-support.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'lunglens-evaluate-cli-'));
@@ -38,9 +39,10 @@ describe('lunglens evaluate', () => {
     expect(Object.keys(report)).toEqual(['volume', 'slice', 'sliceScore', 'unmatched', 'errors', 'sliceExcluded', 'labelsWithoutResult']);
     expect(report.volume).toMatchObject({ count: 2, tp: 1, fp: 0, tn: 1, fn: 0, acc: 1, pre: 1, f1: 1, sen: 1, spe: 1, auc: 1, indeterminate: 0, indeterminateRate: 0 });
     // one study of each kind: right on both, yet the intervals say how little that shows
-    expect(report.volume.ci95.auc).toBeNull();
-    expect(report.volume.ci95.sen![0]).toBeCloseTo(0.2065, 4);
-    expect(report.volume.ci95.spe![1]).toBe(1);
+    const { ci95 } = report.volume as EvaluationReport['volume'];
+    expect(ci95.auc).toBeNull();
+    expect(ci95.sen![0]).toBeCloseTo(0.2065, 4);
+    expect(ci95.spe![1]).toBe(1);
     // Slices: truth F T T | F F, predicted F T F | F F; scores 0.48 1.2 0.72 | 0.3 0.3.
     expect(report.slice).toMatchObject({ count: 5, tp: 1, fp: 0, tn: 3, fn: 1, pre: 1, sen: 0.5, spe: 1, auc: 1 });
     expect(report.unmatched).toEqual([{ id: '7.7', seriesInstanceUid: '7.7', path: '/scans/7.7', reason: 'no-label' }]);

@@ -92,6 +92,24 @@ describe('95 % intervals', () => {
     expect(rocAucInterval([0.9, 0.8, 0.1], [T, T, F])).toBeNull(); // one negative: no variance to estimate
   });
 
+  it('AUC: DeLong\'s variance equals the pairwise definition on random scores with ties', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let trial = 0; trial < 20; trial++) {
+      const n = 5 + Math.floor(random() * 40);
+      const truth = Array.from({ length: n }, (_, i) => i < 2 || (i >= 4 && random() < 0.5));
+      const s = truth.map((t) => Math.round((random() + (t ? 0.3 : 0)) * 10) / 10); // one decimal: many ties
+      const P = s.filter((_, i) => truth[i]), N = s.filter((_, i) => !truth[i]);
+      const psi = (x: number, y: number) => (x > y ? 1 : x === y ? 0.5 : 0);
+      const v10 = P.map((x) => N.reduce((a, y) => a + psi(x, y), 0) / N.length);
+      const v01 = N.map((y) => P.reduce((a, x) => a + psi(x, y), 0) / P.length);
+      const variance = (v: number[]) => { const m = v.reduce((a, b) => a + b, 0) / v.length; return v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1); };
+      const r = rocAucInterval(s, truth)!;
+      expect(r.auc).toBeCloseTo(pairwiseAuc(s, truth), 12);
+      expect(r.variance).toBeCloseTo(variance(v10) / P.length + variance(v01) / N.length, 12);
+    }
+  });
+
   it('AUC: more items of the same kind give a narrower interval', () => {
     const width = (k: number) => {
       const r = rocAucInterval(Array.from({ length: k }, () => scores).flat(), Array.from({ length: k }, () => actual).flat())!;

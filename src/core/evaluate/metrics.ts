@@ -72,17 +72,24 @@ export function rocAuc(scores: ArrayLike<number>, actual: ArrayLike<boolean>): n
   }
   const negatives = n - positives;
   if (positives === 0 || negatives === 0) return null;
-  const order = Uint32Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
-  // Sum of the (1-based, tie-averaged) ranks of the positives.
+  const ranks = midranks(scores);
   let rankSum = 0;
+  for (let i = 0; i < n; i++) if (actual[i]) rankSum += ranks[i]!;
+  return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
+}
+
+/** Midranks (1-based, ties averaged) of `values`. */
+function midranks(values: ArrayLike<number>): Float64Array {
+  const n = values.length;
+  const order = Uint32Array.from({ length: n }, (_, i) => i).sort((a, b) => values[a]! - values[b]!);
+  const ranks = new Float64Array(n);
   for (let start = 0; start < n;) {
     let end = start + 1;
-    while (end < n && scores[order[end]!] === scores[order[start]!]) end++;
-    const averageRank = (start + 1 + end) / 2;
-    for (let j = start; j < end; j++) if (actual[order[j]!]) rankSum += averageRank;
+    while (end < n && values[order[end]!] === values[order[start]!]) end++;
+    for (let j = start; j < end; j++) ranks[order[j]!] = (start + 1 + end) / 2;
     start = end;
   }
-  return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
+  return ranks;
 }
 
 /** Every metric of the paper plus AUC, from verdicts, truths and scores of the same items. */
@@ -131,20 +138,6 @@ export function abstainingMetrics(predicted: ArrayLike<boolean | null>, actual: 
 /** z for a two-sided 95 % interval. */
 const Z95 = 1.959963984540054;
 
-/** Midranks (1-based, ties averaged) of `values`. */
-function midranks(values: ArrayLike<number>): Float64Array {
-  const n = values.length;
-  const order = Uint32Array.from({ length: n }, (_, i) => i).sort((a, b) => values[a]! - values[b]!);
-  const ranks = new Float64Array(n);
-  for (let start = 0; start < n;) {
-    let end = start + 1;
-    while (end < n && values[order[end]!] === values[order[start]!]) end++;
-    for (let j = start; j < end; j++) ranks[order[j]!] = (start + 1 + end) / 2;
-    start = end;
-  }
-  return ranks;
-}
-
 function sampleVariance(v: Float64Array): number {
   let mean = 0;
   for (const x of v) mean += x;
@@ -161,12 +154,11 @@ function sampleVariance(v: Float64Array): number {
 export function rocAucInterval(scores: ArrayLike<number>, actual: ArrayLike<boolean>): { auc: number; variance: number; ci95: [number, number] } | null {
   const auc = rocAuc(scores, actual);
   if (auc === null) return null;
-  const pos: number[] = [], neg: number[] = [], all: number[] = [];
+  const pos: number[] = [], neg: number[] = [];
   for (let i = 0; i < scores.length; i++) (actual[i] ? pos : neg).push(scores[i]!);
-  all.push(...pos, ...neg);
   const m = pos.length, n = neg.length;
   if (m < 2 || n < 2) return null;
-  const tz = midranks(all), tx = midranks(pos), ty = midranks(neg);
+  const tz = midranks([...pos, ...neg]), tx = midranks(pos), ty = midranks(neg);
   // V10: for each positive, the share of negatives it outscores; V01: for each negative, the share of positives that outscore it.
   const v10 = Float64Array.from(pos, (_, i) => (tz[i]! - tx[i]!) / n);
   const v01 = Float64Array.from(neg, (_, j) => 1 - (tz[m + j]! - ty[j]!) / m);

@@ -143,13 +143,14 @@ def abstention_summary(results: dict) -> dict:
             'reasons': reasons}
 
 
-def _fmt(v) -> str:
+def fmt_percent(v) -> str:
+    """A metric of `lunglens evaluate` (0…1) in %, one decimal, or '—' where it is null."""
     return '—' if v is None else f'{100.0 * float(v):.1f}'
 
 
 def fmt_interval(v) -> str:
     """A 95 % interval of `lunglens evaluate` (`volume.ci95.*`) in %: '94.0–99.3', or '—'."""
-    return '—' if not v else f'{_fmt(v[0])}–{_fmt(v[1])}'
+    return '—' if not v else f'{fmt_percent(v[0])}–{fmt_percent(v[1])}'
 
 
 def report_markdown(rows: list[dict], test: dict) -> str:
@@ -164,8 +165,8 @@ def report_markdown(rows: list[dict], test: dict) -> str:
     ]
     for r in rows:
         v, s = r['metrics'].get('volume') or {}, r['metrics'].get('slice') or {}
-        lines.append(f'| {r["configuration"]} | {r["run"]} | ' + ' | '.join(_fmt(v.get(k)) for k in METRIC_KEYS) + ' | '
-                     + ' | '.join(_fmt(s.get(k)) for k in METRIC_KEYS) + ' |')
+        lines.append(f'| {r["configuration"]} | {r["run"]} | ' + ' | '.join(fmt_percent(v.get(k)) for k in METRIC_KEYS) + ' | '
+                     + ' | '.join(fmt_percent(s.get(k)) for k in METRIC_KEYS) + ' |')
     lines += ['', f'95 % intervals of the volume metrics, {test["cases"]} volumes (AUC by DeLong, SEN and SPE by Wilson score; each volume '
               'counted as independent):', '', '| run | vol AUC | vol SEN | vol SPE |', '|---|---|---|---|']
     for r in rows:
@@ -175,7 +176,7 @@ def report_markdown(rows: list[dict], test: dict) -> str:
     for r in rows:
         b = r.get('sliceBaseline') or {}
         lines.append(f'| {r["run"]} | {r["backbone"]} | {r["bestEpoch"]} | {r["threshold"]:.4f} | {r["factor"]:.4f} | {r["metrics"].get("errors", 0)} | '
-                     f'{_fmt(b.get("pre"))} / {_fmt(b.get("f1"))} |')
+                     f'{fmt_percent(b.get("pre"))} / {fmt_percent(b.get("f1"))} |')
     lines += ['', 'Slice baseline: the same volume verdicts, with every slice of a volume called covid marked positive — what the '
               'slice metrics are worth without attention. The attention is what the slice AUC (score = probability × attention × N) ranks.']
     return '\n'.join(lines) + '\n'
@@ -229,9 +230,9 @@ def evaluate_runs(runs: Sequence[str | Path], test: str | Path, out: Optional[st
                 if r.get('checkpointSha256') == record['checkpointSha256'] and r.get('data', {}).get('manifestSha256') != identity.get('manifestSha256')]
         (run / 'evaluation.json').write_text(json.dumps({'evaluations': kept + [record]}, indent=2) + '\n')
         vol, sl = metrics.get('volume') or {}, metrics.get('slice') or {}
-        log(f'{run.name}: volume ACC {_fmt(vol.get("acc"))} F1 {_fmt(vol.get("f1"))} AUC {_fmt(vol.get("auc"))} '
+        log(f'{run.name}: volume ACC {fmt_percent(vol.get("acc"))} F1 {fmt_percent(vol.get("f1"))} AUC {fmt_percent(vol.get("auc"))} '
             f'(95 % {fmt_interval((vol.get("ci95") or {}).get("auc"))}); '
-            f'slice PRE {_fmt(sl.get("pre"))} F1 {_fmt(sl.get("f1"))} AUC {_fmt(sl.get("auc"))}; not analysed {metrics.get("errors", 0)}')
+            f'slice PRE {fmt_percent(sl.get("pre"))} F1 {fmt_percent(sl.get("f1"))} AUC {fmt_percent(sl.get("auc"))}; not analysed {metrics.get("errors", 0)}')
     order = list(ABLATION_ROWS)
     rows.sort(key=lambda r: (order.index(r['ablation']) if r['ablation'] in order else len(order), r['run']))
     report = {'test': identity, 'createdAt': datetime.now(timezone.utc).isoformat(timespec='seconds'), 'rows': rows}

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from .data import Pool, TrainingError
-from .evaluate import RunJudge, fmt_interval, labels_json, lunglens_evaluate
+from .evaluate import RunJudge, fmt_interval, fmt_percent, labels_json, lunglens_evaluate
 from .facts import facts_of, load_facts
 from .train import TrainConfig, load_pools, load_run_model, resolve_device
 
@@ -147,12 +147,11 @@ def report_markdown(report: dict) -> str:
     if m:
         v, s = m.get('volume') or {}, m.get('slice') or {}
         ci = v.get('ci95') or {}
-        fmt = lambda x: '—' if x is None else f'{100 * x:.1f}'  # noqa: E731
         patients = len({r['patient'] for r in report['cases'] if r['label'] is not None and r['status'] == 'ok'})
-        lines += ['', f'Pooled (classifier verdicts, before abstention): volume ACC {fmt(v.get("acc"))}, SEN {fmt(v.get("sen"))} '
-                      f'(95 % {fmt_interval(ci.get("sen"))}), SPE {fmt(v.get("spe"))} ({fmt_interval(ci.get("spe"))}), AUC {fmt(v.get("auc"))} '
+        lines += ['', f'Pooled (classifier verdicts, before abstention): volume ACC {fmt_percent(v.get("acc"))}, SEN {fmt_percent(v.get("sen"))} '
+                      f'(95 % {fmt_interval(ci.get("sen"))}), SPE {fmt_percent(v.get("spe"))} ({fmt_interval(ci.get("spe"))}), AUC {fmt_percent(v.get("auc"))} '
                       f'({fmt_interval(ci.get("auc"))}) ({v.get("count")} volumes of {patients} patients: the intervals count each volume as '
-                      f'independent, so they are too narrow here); slice PRE {fmt(s.get("pre"))}, '
-                      f'F1 {fmt(s.get("f1"))}, AUC {fmt(s.get("auc"))} ({s.get("count")} slices).']
+                      f'independent, so they are too narrow here); slice PRE {fmt_percent(s.get("pre"))}, '
+                      f'F1 {fmt_percent(s.get("f1"))}, AUC {fmt_percent(s.get("auc"))} ({s.get("count")} slices).']
     lines += ['', f'Summary: {json.dumps(report["summary"])}']
     return '\n'.join(lines) + '\n'

@@ -9,6 +9,7 @@ import { openLargestVolume } from '../core/ingest/open-volume.js';
 import { computeLungMask, syntheticChest } from '../core/lung/index.js';
 import { DEFAULT_PREPROCESSING } from '../core/model/defaults.js';
 import { prepareMask, prepareSlice } from '../core/model/preprocess.js';
+import { volumeTensors } from '../core/model/volume-tensors.js';
 import { generateCase, SCANNER_HU_RANGE, writePhantoms, type PhantomLabels } from '../core/phantom/index.js';
 import { runCli as run } from './test-support.js';
 
@@ -149,6 +150,24 @@ describe('lunglens prepare, other inputs', () => {
     }
   });
 
+  it('crops to the lungs with --crop-lungs: the manifest says so and the tensors are those of the square around them', async () => {
+    const out = path.join(root, 'prepared-cropped');
+    const file = path.join(nifti, 'case-0002.nii.gz');
+    const { code } = await run('prepare', file, '--out', out, '--crop-lungs', '5,60');
+    expect(code).toBe(0);
+    const manifest = readManifest(out);
+    const pre = { ...DEFAULT_PREPROCESSING, crop: { to: 'lungs' as const, marginMm: 5, minSideMm: 60 } };
+    expect(manifest.preprocessing).toEqual(pre);
+    const loaded = (await openLargestVolume([file], { workers: 1 })).series!.volume;
+    const expected = volumeTensors(loaded, computeLungMask(loaded).dilatedMask, pre);
+    const c = manifest.cases[0]!;
+    expect(bytesOf(npy(out, c.slicesFile).data).equals(bytesOf(expected.slices))).toBe(true);
+    expect(bytesOf(npy(out, c.masksFile).data).equals(bytesOf(expected.masks))).toBe(true);
+    // and not the whole field of view
+    const whole = volumeTensors(loaded, computeLungMask(loaded).dilatedMask, DEFAULT_PREPROCESSING);
+    expect(bytesOf(expected.slices).equals(bytesOf(whole.slices))).toBe(false);
+  });
+
   it('rejects unlabelled series and misaligned slice truth, and keeps a scan without lungs with its status', async () => {
     const extra = path.join(root, 'extra');
     mkdirSync(extra);
@@ -194,6 +213,8 @@ describe('lunglens prepare, other inputs', () => {
   it.each([
     ['--card with preprocessing flags', ['--card', 'good-card.json', '--size', '64'], /--card fixes the preprocessing/],
     ['a window that is not LOW,HIGH', ['--window', '150,-1350'], /LOW < HIGH/],
+    ['a crop that is not MARGIN,MINSIDE', ['--crop-lungs', '10'], /MARGIN,MINSIDE in mm/],
+    ['--card with --crop-lungs', ['--card', 'good-card.json', '--crop-lungs'], /--card fixes the preprocessing/],
     ['a labels file that is not one', ['--labels', 'good-card.json'], /not a labels file/],
     ['a card without preprocessing', ['--card', 'no-preprocessing.json'], /no "preprocessing" block/],
     ['a card asking for more than this version does', ['--card', 'unknown-step.json'], /Unrecognized key/],

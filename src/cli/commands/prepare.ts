@@ -5,8 +5,8 @@ import { readLabels, type Labels } from '../../core/dataset/labels.js';
 import { prepareDataset, PrepareOutputError } from '../../core/dataset/prepare.js';
 import { readCardPreprocessing, withOverrides } from '../../core/dataset/preprocessing.js';
 import { LungLensError } from '../../core/errors.js';
-import { DEFAULT_PREPROCESSING } from '../../core/model/defaults.js';
-import type { InputPreprocessing } from '../../core/model/preprocess.js';
+import { DEFAULT_LUNG_CROP, DEFAULT_PREPROCESSING } from '../../core/model/defaults.js';
+import type { InputPreprocessing, LungCrop } from '../../core/model/preprocess.js';
 import { parsePositiveInt, parseSpacing, SPACING_HELP } from '../options.js';
 
 /** Exit codes (DESIGN.md §3); an output that cannot be written ends the run with 1, like a usage error. */
@@ -33,6 +33,16 @@ function parsePositive(value: string): number {
   return n;
 }
 
+/** `--crop-lungs` alone, or with MARGIN,MINSIDE in mm. */
+function parseLungCrop(value: string): LungCrop {
+  const parts = value.split(',').map((s) => s.trim());
+  const [margin, minSide] = parts.map(Number);
+  if (parts.length !== 2 || parts.some((s) => s === '') || !(margin! >= 0) || !(minSide! > 0) || !Number.isFinite(margin! + minSide!)) {
+    throw new InvalidArgumentError(`expected MARGIN,MINSIDE in mm (e.g. ${DEFAULT_LUNG_CROP.marginMm},${DEFAULT_LUNG_CROP.minSideMm}), got "${value}"`);
+  }
+  return { to: 'lungs', marginMm: margin!, minSideMm: minSide! };
+}
+
 /** `lunglens <version>` from package.json (two folders above this file, from src/ and dist/ alike). */
 export function lunglensVersion(): string {
   try {
@@ -50,6 +60,7 @@ interface PrepareFlags {
   window?: { lowHu: number; highHu: number };
   mean?: number;
   std?: number;
+  cropLungs?: LungCrop | true;
   card?: string;
   workers?: number;
   json?: boolean;
@@ -70,6 +81,7 @@ export function registerPrepare(program: Command, setExit: (code: number) => voi
     .option('--window <low,high>', `HU window mapped to [0, 1] (default ${d.huWindow.lowHu},${d.huWindow.highHu})`, parseWindow)
     .option('--mean <m>', `normalisation mean (default ${d.normalization.mean})`, parseNumber)
     .option('--std <s>', `normalisation standard deviation (default ${d.normalization.std})`, parsePositive)
+    .option('--crop-lungs [margin,minSide]', `show the model a square around the lungs, not the whole field of view: their bounding box over all slices plus MARGIN mm on each side, at least MINSIDE mm (default ${DEFAULT_LUNG_CROP.marginMm},${DEFAULT_LUNG_CROP.minSideMm})`, parseLungCrop)
     .option('--workers <n>', 'worker threads for reading, and as many for preparing (default: all cores read, all but one prepare)', parsePositiveInt)
     .option('--json', 'print manifest.json instead of a summary')
     .option('--spacing <x,y,z>', SPACING_HELP, parseSpacing)
@@ -82,11 +94,12 @@ export function registerPrepare(program: Command, setExit: (code: number) => voi
       let preprocessing: InputPreprocessing;
       let labels: Labels | null = null;
       try {
-        const flags = opts.size !== undefined || opts.window !== undefined || opts.mean !== undefined || opts.std !== undefined;
-        if (opts.card && flags) return usage('--card fixes the preprocessing; leave out --size, --window, --mean and --std, or leave out --card.');
+        const flags = opts.size !== undefined || opts.window !== undefined || opts.mean !== undefined || opts.std !== undefined || opts.cropLungs !== undefined;
+        if (opts.card && flags) return usage('--card fixes the preprocessing; leave out --size, --window, --mean, --std and --crop-lungs, or leave out --card.');
+        const crop = opts.cropLungs === true ? { ...DEFAULT_LUNG_CROP } : opts.cropLungs;
         preprocessing = opts.card
           ? await readCardPreprocessing(opts.card)
-          : withOverrides({ size: opts.size, huWindow: opts.window, normalization: { mean: opts.mean, std: opts.std } });
+          : withOverrides({ size: opts.size, huWindow: opts.window, normalization: { mean: opts.mean, std: opts.std }, ...(crop ? { crop } : {}) });
         if (opts.labels) labels = await readLabels(opts.labels);
       } catch (error) {
         if (error instanceof LungLensError) return usage(error.message);

@@ -5,6 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SeriesSummary } from '../ingest/types.js';
 import { InferenceEngine } from '../inference/engine.js';
+import { computeLungMask } from '../lung/index.js';
+import { DEFAULT_LUNG_CROP } from '../model/defaults.js';
+import { volumeTensors } from '../model/volume-tensors.js';
 import { generateCase, planCases } from '../phantom/index.js';
 import { abstainingModel, abstainingModelProblem, modelWithoutAbstention } from '../testing/abstaining-model.js';
 import { Volume } from '../volume/volume.js';
@@ -49,6 +52,28 @@ describe('analyzeVolume with a card without abstention blocks', () => {
       expect(r).not.toHaveProperty('reasons');
       expect(r).not.toHaveProperty('oodScore');
     }
+  }, 120_000);
+});
+
+describe('analyzeVolume with a card that crops to the lungs', () => {
+  let whole: InferenceEngine;
+  let cropping: InferenceEngine;
+  beforeAll(async () => {
+    whole = await InferenceEngine.open({ model: modelWithoutAbstention(), provider: 'cpu', threads: 2 });
+    cropping = await InferenceEngine.open({ model: modelWithoutAbstention({ ...whole.card.preprocessing, crop: DEFAULT_LUNG_CROP }), provider: 'cpu', threads: 2 });
+  });
+  afterAll(async () => Promise.all([whole.close(), cropping.close()]));
+
+  it('shows the model the square around the lungs, the input `lunglens prepare` makes for such a card', async () => {
+    const pre = cropping.card.preprocessing;
+    const expected = volumeTensors(thin, computeLungMask(thin).dilatedMask, pre);
+    const direct = await cropping.infer(expected.slices, expected.masks, thin.dimensions[2]);
+    const analysed = await analyse(cropping, thin, 'cropped');
+    expect(analysed.status).toBe('ok');
+    expect(analysed.probability).toBe(direct.probability);
+    expect(analysed.sliceAttention).toEqual(Array.from(direct.attention));
+    // the same scan read whole is another input: the card decides
+    expect((await analyse(whole, thin, 'whole')).probability).not.toBe(analysed.probability);
   }, 120_000);
 });
 

@@ -7,8 +7,10 @@ import { LungLensError, type Rejection } from '../errors.js';
 import type { InferenceEngine } from '../inference/engine.js';
 import type { SeriesSummary } from '../ingest/types.js';
 import { topSlices } from '../model/top-slices.js';
-import type { Volume } from '../volume/volume.js';
+import { inputRegion } from '../model/lung-crop.js';
+import type { Volume, VolumeInit } from '../volume/volume.js';
 import type { ComputePool } from './compute-pool.js';
+import type { MaskInputsResult } from './compute-worker.js';
 import { rejectionIdentity } from './identity.js';
 import { TOP_SLICES, type SeriesResult } from './series-result.js';
 import { sliceThumbnail } from './thumbnail.js';
@@ -113,18 +115,14 @@ export async function analyzeVolume(summary: SeriesSummary, volume: Volume, iden
   const slices = new Float32Array(new SharedArrayBuffer(n * area * 4));
   const masks = new Uint8Array(new SharedArrayBuffer(n * area));
   const lungMask = ctx.keepLungMask ? new Uint8Array(new SharedArrayBuffer(volume.voxels.length)) : undefined;
-  // The slices' tensors and the lung mask (then its tensors) on two threads at once.
   const init = volumeInit(volume);
   const failed = (error: unknown) => ({ ok: false as const, code: 'prepare-failed', message: `The model input could not be made: ${(error as Error).message}`, timingsMs: { mask: 0, tensors: 0 } });
-  // The identity (when asked for) is hashed once the slices' tensors are done: their thread is
-  // then free while the lung mask goes on.
-  const [sliced, inputs] = await Promise.all([
-    ctx.compute.sliceInputs({ volume: init, preprocessing: pre, slices }).catch((error: unknown) => failed(error)).then((r) => (identify(), r)),
-    ctx.compute.maskInputs({ volume: init, size: pre.size, masks, ...(lungMask ? { lungMask } : {}) }).catch((error: unknown) => failed(error)),
-  ]);
+  const { sliced, inputs } = pre.crop
+    ? await croppedModelInputs(ctx, volume, init, slices, masks, lungMask, identify, failed)
+    : await wholeModelInputs(ctx, init, slices, masks, lungMask, identify, failed);
   timings.mask = round(inputs.timingsMs.mask);
   timings.maskTensors = round(inputs.timingsMs.tensors);
-  if ('ms' in sliced) timings.tensors = round(sliced.ms); // concurrent with the mask
+  if ('ms' in sliced) timings.tensors = round(sliced.ms);
   if ('ok' in sliced && !sliced.ok) {
     result.error = { code: sliced.code, message: sliced.message };
     return { result: finish(), thumbnails: new Map(), slicesWithLung: 0 };
@@ -192,7 +190,40 @@ function lungsBelowWindow(summary: SeriesSummary): { code: string; message: stri
   };
 }
 
-function volumeInit(volume: Volume) {
+type Failed = { ok: false; code: string; message: string; timingsMs: { mask: number; tensors: number } };
+type ModelInputs = { sliced: { ms: number } | Failed; inputs: MaskInputsResult | Failed };
+
+/**
+ * The model's inputs over the whole field of view: the slices' tensors and the lung mask (then
+ * its tensors) on two threads at once. The identity (when asked for) is hashed once the slices'
+ * tensors are done: their thread is then free while the lung mask goes on.
+ */
+async function wholeModelInputs(ctx: AnalyzeContext, init: VolumeInit, slices: Float32Array, masks: Uint8Array, lungMask: Uint8Array | undefined, identify: () => void, failed: (e: unknown) => Failed): Promise<ModelInputs> {
+  const pre = ctx.engine.card.preprocessing;
+  const [sliced, inputs] = await Promise.all([
+    ctx.compute.sliceInputs({ volume: init, preprocessing: pre, slices }).catch(failed).then((r) => (identify(), r)),
+    ctx.compute.maskInputs({ volume: init, size: pre.size, masks, ...(lungMask ? { lungMask } : {}) }).catch(failed),
+  ]);
+  return { sliced, inputs };
+}
+
+/**
+ * The inputs of a model that crops to the lungs (the card's `preprocessing.crop`): the lung mask
+ * first (kept dilated in shared memory), the region from it, then both tensors over the region on
+ * the threads; the identity is hashed between the two.
+ */
+async function croppedModelInputs(ctx: AnalyzeContext, volume: Volume, init: VolumeInit, slices: Float32Array, masks: Uint8Array, lungMask: Uint8Array | undefined, identify: () => void, failed: (e: unknown) => Failed): Promise<ModelInputs> {
+  const pre = ctx.engine.card.preprocessing;
+  const dilatedMask = new Uint8Array(new SharedArrayBuffer(volume.voxels.length));
+  const inputs = await ctx.compute.maskInputs({ volume: init, size: pre.size, dilatedMask, ...(lungMask ? { lungMask } : {}) }).catch(failed);
+  identify();
+  if (!inputs.ok) return { sliced: { ms: 0 }, inputs };
+  const region = inputRegion(volume, dilatedMask, pre);
+  const sliced = await ctx.compute.croppedInputs({ volume: init, preprocessing: pre, dilatedMask, region, slices, masks }).catch(failed);
+  return { sliced, inputs };
+}
+
+function volumeInit(volume: Volume): VolumeInit {
   return { dimensions: volume.dimensions, spacingMm: volume.spacingMm, originLps: volume.originLps, direction: volume.direction, voxels: volume.voxels, ...volume.provenance };
 }
 

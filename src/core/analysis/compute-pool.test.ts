@@ -1,5 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { syntheticChest } from '../lung/index.js';
+import { computeLungMask, syntheticChest } from '../lung/index.js';
+import { DEFAULT_LUNG_CROP, DEFAULT_PREPROCESSING } from '../model/defaults.js';
+import { inputRegion } from '../model/lung-crop.js';
+import { volumeTensors } from '../model/volume-tensors.js';
 import { Volume } from '../volume/volume.js';
 import { ComputePool } from './compute-pool.js';
 import { maskInputs, type MaskInputsTask } from './compute-worker.js';
@@ -40,7 +43,7 @@ describe('the lung mask on two threads', () => {
       expect(split.lungVolumeMl).toBe(alone.lungVolumeMl);
       expect(split.slicesWithLung).toBe(alone.slicesWithLung);
       expect(alone.lungVolumeMl).toBeGreaterThan(500);
-      expect(Buffer.from(two.masks).equals(Buffer.from(one.masks))).toBe(true);
+      expect(Buffer.from(two.masks!).equals(Buffer.from(one.masks!))).toBe(true);
       expect(Buffer.from(two.lungMask!).equals(Buffer.from(one.lungMask!))).toBe(true);
     }
   });
@@ -54,5 +57,26 @@ describe('the lung mask on two threads', () => {
     if (split.ok || alone.ok) return;
     expect(split.code).toBe('no-lung-found');
     expect(split.message).toBe(alone.message);
+  });
+
+  it('makes a cropping model\'s inputs, mask first and then both tensors over the lungs, as prepare does on one thread', async () => {
+    const volume = shared(syntheticChest({ dimensions: [200, 200, 20], spacingMm: [2.2, 2.2, 5], z0Mm: 0, bodyMm: [135, 100], lungScale: 0.75, airways: false }).volume);
+    const pre = { ...DEFAULT_PREPROCESSING, size: 64, crop: DEFAULT_LUNG_CROP };
+    const expected = volumeTensors(volume, computeLungMask(volume).dilatedMask, pre);
+    const n = volume.dimensions[2];
+    for (const split of [true, false]) {
+      const mask = task(volume, pre.size);
+      delete mask.masks; // a cropping model's mask input waits for the region
+      const dilatedMask = new Uint8Array(new SharedArrayBuffer(volume.voxels.length));
+      const found = split ? await pool.maskInputs({ ...mask, dilatedMask }) : maskInputs({ ...mask, dilatedMask });
+      expect(found.ok).toBe(true);
+      const slices = new Float32Array(new SharedArrayBuffer(n * 64 * 64 * 4));
+      const masks = new Uint8Array(new SharedArrayBuffer(n * 64 * 64));
+      const region = inputRegion(volume, dilatedMask, pre);
+      expect(region).toBeDefined();
+      await pool.croppedInputs({ volume: mask.volume, preprocessing: pre, dilatedMask, region, slices, masks });
+      expect(Buffer.from(masks).equals(Buffer.from(expected.masks))).toBe(true);
+      expect(Buffer.from(slices.buffer).equals(Buffer.from(expected.slices.buffer))).toBe(true);
+    }
   });
 });

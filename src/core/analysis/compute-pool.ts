@@ -1,7 +1,7 @@
 import type { InputPreprocessing } from '../model/preprocess.js';
 import { maskOnThreads, PRE_MASKED_WARNING } from '../lung/index.js';
 import { WorkerPool } from '../workers/worker-pool.js';
-import { lungsMissing, maskFailed, type MaskInputsResult, type MaskInputsTask, type SliceInputsTask } from './compute-worker.js';
+import { lungsMissing, maskFailed, type CroppedInputsTask, type MaskInputsResult, type MaskInputsTask, type SliceInputsTask } from './compute-worker.js';
 import type * as ComputeWorker from './compute-worker.js';
 
 /** The threads that make a volume's model inputs (compute-worker.ts) while the reader goes on. */
@@ -24,11 +24,11 @@ export class ComputePool extends WorkerPool<typeof ComputeWorker> {
     if (this.threads < 2 || task.volume.contiguous === false) return this.call('maskInputs', task);
     const timingsMs = { mask: 0, tensors: 0 };
     try {
-      const { size, masks, lungMask } = task;
+      const { size, masks, lungMask, dilatedMask } = task;
       const r = await maskOnThreads({
         lungsOf: (t) => this.call('lungsOf', t),
         lungHull: (t) => this.call('lungHull', t),
-        slab: (t) => this.call('maskSlab', { ...t, size, masks, ...(lungMask ? { lungMask } : {}) }),
+        slab: (t) => this.call('maskSlab', { ...t, size, ...(masks ? { masks } : {}), ...(lungMask ? { lungMask } : {}), ...(dilatedMask ? { dilatedMask } : {}) }),
       }, task.volume);
       timingsMs.mask = r.maskMs;
       if (r.status !== 'ok') return lungsMissing(r, timingsMs);
@@ -37,6 +37,18 @@ export class ComputePool extends WorkerPool<typeof ComputeWorker> {
     } catch (error) {
       return maskFailed(error, timingsMs);
     }
+  }
+
+  /**
+   * Both inputs of a model that crops to the lungs (compute-worker.ts `croppedInputs`), the slices
+   * shared out between the threads. Resolves with the wall time.
+   */
+  async croppedInputs(task: Omit<CroppedInputsTask, 'part'>): Promise<{ ms: number }> {
+    const t = performance.now();
+    const n = task.volume.dimensions[2];
+    const parts = Math.max(1, Math.min(this.threads, n));
+    await Promise.all(Array.from({ length: parts }, (_, i) => this.call('croppedInputs', { ...task, part: [Math.floor((i * n) / parts), Math.floor(((i + 1) * n) / parts)] as const })));
+    return { ms: performance.now() - t };
   }
 
   /**

@@ -5,7 +5,7 @@
  * parts of the lung mask over threads (lung/thread-split.ts).
  */
 import { computeLungMask, lungSlab, syntheticChest, type LungMaskStatus, type LungSlabTask } from '../lung/index.js';
-import type { InputPreprocessing } from '../model/preprocess.js';
+import type { InPlaneRegion, InputPreprocessing } from '../model/preprocess.js';
 import { maskTensors, sliceTensors, volumeTensors } from '../model/volume-tensors.js';
 import type { Warning } from '../errors.js';
 import { Volume, type VolumeInit } from '../volume/volume.js';
@@ -29,8 +29,13 @@ export function sliceInputs(task: SliceInputsTask): { ms: number } {
 export interface MaskInputsTask {
   volume: VolumeInit;
   size: number;
-  /** Shared memory for the result: [N,1,S,S] in {0, 1}. */
-  masks: Uint8Array;
+  /**
+   * Shared memory for the result: [N,1,S,S] in {0, 1}. Absent for a model that crops to the
+   * lungs: its input waits for the whole mask (`dilatedMask`, then `croppedInputs`).
+   */
+  masks?: Uint8Array;
+  /** When given (shared memory, one byte per voxel): the dilated lung mask, for `croppedInputs`. */
+  dilatedMask?: Uint8Array;
   /** When given (shared memory, one byte per voxel): the lung mask itself, before the dilation (the viewer's overlay). */
   lungMask?: Uint8Array;
 }
@@ -54,8 +59,9 @@ export function maskInputs(task: MaskInputsTask): MaskInputsResult {
     timingsMs.mask = performance.now() - t;
     if (lung.status !== 'ok') return lungsMissing(lung, timingsMs);
     task.lungMask?.set(lung.mask);
+    task.dilatedMask?.set(lung.dilatedMask);
     t = performance.now();
-    maskTensors(volume, lung.dilatedMask, task.size, task.masks);
+    if (task.masks) maskTensors(volume, lung.dilatedMask, task.size, task.masks);
     timingsMs.tensors = performance.now() - t;
     return { ok: true, lungVolumeMl: lung.lungVolumeMl, lungStatus: lung.status, slicesWithLung: lung.slicesWithLung, timingsMs, ...(lung.warnings ? { warnings: lung.warnings } : {}) };
   } catch (error) {
@@ -74,23 +80,47 @@ export function maskFailed(error: unknown, timingsMs: { mask: number; tensors: n
   return { ok: false, code, message: `The lung mask could not be made: ${error instanceof Error ? error.message : String(error)}`, timingsMs };
 }
 
-export interface MaskSlabTask extends LungSlabTask {
-  size: number;
-  masks: Uint8Array;
-  lungMask?: Uint8Array;
-}
+export interface MaskSlabTask extends LungSlabTask, Pick<MaskInputsTask, 'size' | 'masks' | 'dilatedMask' | 'lungMask'> {}
 
 /**
  * One slab of slices of the mask in parts (lung/thread-split.ts `lungSlab`) and its `masks` input
- * for those slices. Returns the slab's lung voxels per slice (0 for the other slices).
+ * for those slices (or its dilated mask, for `croppedInputs`). Returns the slab's lung voxels per
+ * slice (0 for the other slices).
  */
 export function maskSlab(task: MaskSlabTask): { counts: Float64Array; timingsMs: { mask: number; tensors: number } } {
   let t = performance.now();
   const { counts, dilated } = lungSlab(task);
+  task.dilatedMask?.set(dilated, task.slices[0] * task.volume.dimensions[0] * task.volume.dimensions[1]);
   const mask = performance.now() - t;
   t = performance.now();
-  maskTensors(task.volume, dilated, task.size, task.masks, task.slices);
+  if (task.masks) maskTensors(task.volume, dilated, task.size, task.masks, { slices: task.slices });
   return { counts, timingsMs: { mask, tensors: performance.now() - t } };
+}
+
+export interface CroppedInputsTask {
+  volume: VolumeInit;
+  preprocessing: InputPreprocessing;
+  /** The dilated lung mask (shared memory, one byte per voxel), as `maskInputs` wrote it. */
+  dilatedMask: Uint8Array;
+  /** The region of every slice the model sees (lung-crop.ts `inputRegion`); undefined: the whole slice. */
+  region: InPlaneRegion | undefined;
+  /** Shared memory for the two inputs: [N,1,S,S] float32 and [N,1,S,S] in {0, 1}. */
+  slices: Float32Array;
+  masks: Uint8Array;
+  /** The slices k0 ≤ k < k1 to make. */
+  part: readonly [number, number];
+}
+
+/** Both inputs of a model that crops to the lungs, for some of the slices, over the region found from the whole mask. */
+export function croppedInputs(task: CroppedInputsTask): { ms: number } {
+  const t = performance.now();
+  const volume = Volume.create(task.volume);
+  const [k0, k1] = task.part;
+  const plane = volume.dimensions[0] * volume.dimensions[1];
+  const part = { slices: task.part, region: task.region };
+  sliceTensors(volume, task.preprocessing, task.slices, part);
+  maskTensors(volume, task.dilatedMask.subarray(k0 * plane, k1 * plane), task.preprocessing.size, task.masks, part);
+  return { ms: performance.now() - t };
 }
 
 export interface WarmUpTask {

@@ -178,7 +178,7 @@ export async function prepareDataset(paths: string[], options: PrepareOptions): 
   const manifest: PreparedManifest = {
     format: MANIFEST_FORMAT,
     version: MANIFEST_VERSION,
-    preprocessing: { size: pre.size, huWindow: { ...pre.huWindow }, normalization: { ...pre.normalization } },
+    preprocessing: { size: pre.size, huWindow: { ...pre.huWindow }, normalization: { ...pre.normalization }, ...(pre.crop ? { crop: { ...pre.crop } } : {}) },
     mask: 'dilated',
     createdBy: options.createdBy,
     cases: cases.sort((a, b) => a.order - b.order).map((c) => c.prepared),

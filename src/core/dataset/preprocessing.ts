@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import { LungLensError } from '../errors.js';
 import { DEFAULT_PREPROCESSING } from '../model/defaults.js';
-import type { InputPreprocessing } from '../model/preprocess.js';
+import type { InputPreprocessing, LungCrop } from '../model/preprocess.js';
 import { inputPreprocessingSchema } from '../model/preprocessing-schema.js';
 
 function check(value: unknown, what: string): InputPreprocessing {
@@ -13,7 +13,7 @@ function check(value: unknown, what: string): InputPreprocessing {
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const where = issue ? `${issue.path.join('.') || 'preprocessing'}: ${issue.message}` : 'unknown problem';
-  throw new LungLensError('usage', `${what} is not a valid preprocessing block ({ size, huWindow: { lowHu, highHu }, normalization: { mean, std } }) — ${where}.`);
+  throw new LungLensError('usage', `${what} is not a valid preprocessing block ({ size, huWindow: { lowHu, highHu }, normalization: { mean, std }, crop?: { to: "lungs", marginMm, minSideMm } }) — ${where}.`);
 }
 
 /** The `preprocessing` block of a model card file; throws `usage` with a sentence when absent or invalid. */
@@ -34,6 +34,7 @@ export interface PreprocessingOverrides {
   size?: number;
   huWindow?: { lowHu: number; highHu: number };
   normalization?: { mean?: number; std?: number };
+  crop?: LungCrop;
 }
 
 /** DEFAULT_PREPROCESSING with the given values replaced, validated. */
@@ -43,5 +44,6 @@ export function withOverrides(o: PreprocessingOverrides): InputPreprocessing {
     size: o.size ?? d.size,
     huWindow: { ...(o.huWindow ?? d.huWindow) },
     normalization: { mean: o.normalization?.mean ?? d.normalization.mean, std: o.normalization?.std ?? d.normalization.std },
+    ...(o.crop ? { crop: o.crop } : {}),
   }, 'The options');
 }

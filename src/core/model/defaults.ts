@@ -1,4 +1,4 @@
-import type { InputPreprocessing } from './preprocess.js';
+import type { InputPreprocessing, LungCrop } from './preprocess.js';
 
 /**
  * The model input used when no model card says otherwise (`lunglens prepare` without `--card`):
@@ -11,3 +11,10 @@ export const DEFAULT_PREPROCESSING: Readonly<InputPreprocessing> = Object.freeze
   huWindow: Object.freeze({ lowHu: -1350, highHu: 150 }),
   normalization: Object.freeze({ mean: 0.5, std: 0.5 }),
 });
+
+/**
+ * `lunglens prepare --crop-lungs` without numbers: 10 mm around the lungs' bounding box (the
+ * dilated mask already reaches a little past the pleura), never under 240 mm — an adult's lungs
+ * are 250–300 mm wide, so only a scan covering part of them is shown at a larger scale than that.
+ */
+export const DEFAULT_LUNG_CROP: Readonly<LungCrop> = Object.freeze({ to: 'lungs', marginMm: 10, minSideMm: 240 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { inputSimdAvailable } from './input-simd.js';
-import { placement, prepareMask, prepareSlice, sliceInputMaker, windowToUnit, type InputPreprocessing } from './preprocess.js';
+import { maskInputMaker, placement, prepareMask, prepareSlice, sliceInputMaker, windowToUnit, type InputPreprocessing } from './preprocess.js';
 
 const PRE: InputPreprocessing = { size: 4, huWindow: { lowHu: -1000, highHu: 0 }, normalization: { mean: 0, std: 1 } };
 
@@ -110,6 +110,51 @@ describe('model input at the edges', () => {
     expect(() => prepareSlice(hu, 5, 4, [1, 1], PRE)).toThrow(/values/);
     expect(() => prepareSlice(new Int16Array(0), 0, 0, [1, 1], PRE)).toThrow(/column/);
     expect(() => prepareMask(new Uint8Array(3), 2, 2, [1, 1], 4)).toThrow(/mask values/);
+  });
+});
+
+describe('a region of the slice (a model that crops)', () => {
+  let seed = 17;
+  const random = (n: number) => new Int16Array(n).map(() => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return Math.round((seed / 2 ** 32) * 1400) - 1300;
+  });
+  const pre: InputPreprocessing = { size: 16, huWindow: { lowHu: -1350, highHu: 150 }, normalization: { mean: 0.5, std: 0.5 } };
+
+  it('shows exactly what the same pixels cut out of the slice would give', () => {
+    const hu = random(60 * 50);
+    const [x0, y0, w, h] = [13, 7, 32, 32];
+    const cut = new Int16Array(w * h);
+    for (let y = 0; y < h; y++) cut.set(hu.subarray((y0 + y) * 60 + x0, (y0 + y) * 60 + x0 + w), y * w);
+    for (const simd of [false, true]) {
+      const region = sliceInputMaker(60, 50, [0.8, 0.8], pre, { simd, region: { origin: [x0, y0], size: [w, h] } })(hu);
+      const whole = sliceInputMaker(w, h, [0.8, 0.8], pre, { simd })(cut);
+      for (let i = 0; i < region.length; i++) expect(region[i]).toBeCloseTo(whole[i]!, 5);
+    }
+  });
+
+  it('is the whole field of view when the region is the whole slice, and pads with air past the image', () => {
+    const hu = random(40 * 40);
+    const whole = sliceInputMaker(40, 40, [1, 1], pre, { simd: false })(hu);
+    expect(Array.from(sliceInputMaker(40, 40, [1, 1], pre, { simd: false, region: { origin: [0, 0], size: [40, 40] } })(hu))).toEqual(Array.from(whole));
+    // the right half of the region lies past the image: air there, the image's left half in the left half
+    const past = sliceInputMaker(40, 40, [1, 1], pre, { simd: false, region: { origin: [20, 0], size: [40, 40] } })(hu);
+    for (let y = 0; y < 16; y++) {
+      expect(at(past, 16, 12, y)).toBeCloseTo(-1, 5);
+      expect(at(past, 16, 3, y)).toBeCloseTo(at(whole, 16, 11, y), 5);
+    }
+    const mask = new Uint8Array(40 * 40).fill(1);
+    const masked = maskInputMaker(40, 40, [1, 1], 16, { origin: [20, 0], size: [40, 40] })(mask);
+    expect(masked[5 * 16 + 3]).toBe(1);
+    expect(masked[5 * 16 + 12]).toBe(0);
+  });
+
+  it('keeps millimetres square: a square region in mm of non-square pixels fills S×S', () => {
+    const p = placement(100, 100, [0.5, 1], 16, { origin: [10, 20], size: [80, 40] });
+    expect(p.extent).toEqual([16, 16]);
+    expect(p.offset).toEqual([0, 0]);
+    expect(p.outputPixelMm).toBe(2.5);
+    expect(() => placement(100, 100, [1, 1], 16, { origin: [0, 0], size: [0, 10] })).toThrow(/positive size/);
   });
 });
 

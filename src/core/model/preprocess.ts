@@ -15,51 +15,80 @@ export interface InputPreprocessing {
   huWindow: { lowHu: number; highHu: number };
   /** Then (x − mean) / std. */
   normalization: { mean: number; std: number };
+  /**
+   * What of each slice the model sees: absent, the whole field of view; `lungs`, one square region
+   * per volume around the lungs (lung-crop.ts) — the same anatomy at nearly the same scale whatever
+   * the scanner's field of view, padding or reconstruction circle.
+   */
+  crop?: LungCrop;
 }
 
-/** Where the resampled slice lies inside the S×S square (the rest is padding). */
+/** The square around the lungs: their in-plane bounding box over all slices, widened by `marginMm` on every side, squared on its longer side, never under `minSideMm`. */
+export interface LungCrop {
+  to: 'lungs';
+  marginMm: number;
+  minSideMm: number;
+}
+
+/** A rectangle of a slice in its own pixel coordinates (fractional; it may reach past the image, which reads as padding). */
+export interface InPlaneRegion {
+  /** Corner [x, y] (pixels from the slice's top-left corner). */
+  origin: [number, number];
+  /** Width and height in pixels. */
+  size: [number, number];
+}
+
+/** Where the resampled slice (or its region) lies inside the S×S square (the rest is padding). */
 export interface Placement {
   /** Millimetres per output pixel (the same along both axes: aspect ratio preserved). */
   outputPixelMm: number;
   /** Output pixel rectangle covered by the image: [x0, y0, width, height] in output pixels (fractional). */
   offset: [number, number];
   extent: [number, number];
+  /** The part of the slice resampled (input pixels): the region asked for, else the whole slice. */
+  source: InPlaneRegion;
 }
 
 /**
- * Fits a columns×rows slice with spacing [sx, sy] mm into S×S, preserving its physical aspect
- * ratio (non-square pixels included): the longer physical side fills S, the other is centred
- * between padding. RangeError for a size, slice or spacing that could only give NaN or nothing.
+ * Fits a columns×rows slice with spacing [sx, sy] mm — or the `region` of it — into S×S,
+ * preserving its physical aspect ratio (non-square pixels included): the longer physical side
+ * fills S, the other is centred between padding. RangeError for a size, slice, spacing or region
+ * that could only give NaN or nothing.
  */
-export function placement(columns: number, rows: number, spacingMm: [number, number], size: number): Placement {
+export function placement(columns: number, rows: number, spacingMm: [number, number], size: number, region?: InPlaneRegion): Placement {
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`model input: size must be a positive integer, got ${size}`);
   if (!Number.isInteger(columns) || !Number.isInteger(rows) || columns < 1 || rows < 1) {
     throw new RangeError(`model input: the slice must have at least one column and one row, got ${columns}×${rows}`);
   }
   if (!spacingMm.every((s) => s > 0 && Number.isFinite(s))) throw new RangeError(`model input: pixel spacing must be positive, got ${spacingMm.join(' × ')} mm`);
-  const widthMm = columns * spacingMm[0];
-  const heightMm = rows * spacingMm[1];
+  const source: InPlaneRegion = region ? { origin: [...region.origin], size: [...region.size] } : { origin: [0, 0], size: [columns, rows] };
+  if (!source.size.every((s) => s > 0 && Number.isFinite(s)) || !source.origin.every(Number.isFinite)) {
+    throw new RangeError(`model input: the region must have a finite corner and a positive size, got ${source.origin.join(', ')} + ${source.size.join(' × ')} pixels`);
+  }
+  const widthMm = source.size[0] * spacingMm[0];
+  const heightMm = source.size[1] * spacingMm[1];
   const outputPixelMm = Math.max(widthMm, heightMm) / size;
   const extent: [number, number] = [widthMm / outputPixelMm, heightMm / outputPixelMm];
-  return { outputPixelMm, offset: [(size - extent[0]) / 2, (size - extent[1]) / 2], extent };
+  return { outputPixelMm, offset: [(size - extent[0]) / 2, (size - extent[1]) / 2], extent, source };
 }
 
 /**
  * One axis of the resampling as a sparse matrix: for each output index, the input indices and
- * weights. Shrinking averages the input interval each output pixel covers (area-correct,
- * fractional overlaps); enlarging interpolates linearly. Output pixels outside the image get no
- * weights (padding).
+ * weights. The output pixels offset … offset + extent show the input interval from … from + length.
+ * Shrinking averages the input interval each output pixel covers (area-correct, fractional
+ * overlaps); enlarging interpolates linearly. Output pixels outside the image get no weights
+ * (padding).
  */
-function axisWeights(inputLength: number, outputLength: number, offset: number, extent: number): { start: Int32Array; count: Int32Array; index: Int32Array; weight: Float32Array } {
-  const scale = inputLength / extent; // input pixels per output pixel
+function axisWeights(inputLength: number, outputLength: number, offset: number, extent: number, from: number, length: number): { start: Int32Array; count: Int32Array; index: Int32Array; weight: Float32Array } {
+  const scale = length / extent; // input pixels per output pixel
   const start = new Int32Array(outputLength + 1);
   const count = new Int32Array(outputLength);
   const index: number[] = [];
   const weight: number[] = [];
   for (let o = 0; o < outputLength; o++) {
     start[o] = index.length;
-    const a = (o - offset) * scale; // input interval [a, b) covered by output pixel o
-    const b = (o + 1 - offset) * scale;
+    const a = from + (o - offset) * scale; // input interval [a, b) covered by output pixel o
+    const b = from + (o + 1 - offset) * scale;
     if (b <= 0 || a >= inputLength) continue;
     const lo = Math.max(0, a);
     const hi = Math.min(inputLength, b);
@@ -147,11 +176,11 @@ export function windowToUnit(hu: Int16Array, window: InputPreprocessing['huWindo
  * WebAssembly SIMD kernel (input-kernel.wat: along y first, windowing as it reads) does it where
  * available, else JavaScript (`simd: false` forces it): the same values up to float32 rounding.
  */
-export function sliceInputMaker(columns: number, rows: number, spacingMm: [number, number], pre: InputPreprocessing, options: { simd?: boolean } = {}): (hu: Int16Array, out?: Float32Array) => Float32Array {
+export function sliceInputMaker(columns: number, rows: number, spacingMm: [number, number], pre: InputPreprocessing, options: { simd?: boolean; region?: InPlaneRegion } = {}): (hu: Int16Array, out?: Float32Array) => Float32Array {
   checkPreprocessing(pre);
-  const p = placement(columns, rows, spacingMm, pre.size);
-  const wx = axisWeights(columns, pre.size, p.offset[0], p.extent[0]);
-  const wy = axisWeights(rows, pre.size, p.offset[1], p.extent[1]);
+  const p = placement(columns, rows, spacingMm, pre.size, options.region);
+  const wx = axisWeights(columns, pre.size, p.offset[0], p.extent[0], p.source.origin[0], p.source.size[0]);
+  const wy = axisWeights(rows, pre.size, p.offset[1], p.extent[1], p.source.origin[1], p.source.size[1]);
   const { mean, std } = pre.normalization;
   const check = (hu: Int16Array) => {
     if (hu.length !== columns * rows) throw new RangeError(`model input: ${hu.length} values for a ${columns}×${rows} slice`);
@@ -196,10 +225,10 @@ export function prepareMask(mask: Uint8Array, columns: number, rows: number, spa
  * `prepareMask` for every slice of one geometry, as bytes: the placement and the nearest input
  * pixel of each output pixel are worked out once; each call writes all size² values of `out`.
  */
-export function maskInputMaker(columns: number, rows: number, spacingMm: [number, number], size: number): (mask: Uint8Array, out?: Uint8Array) => Uint8Array {
-  const p = placement(columns, rows, spacingMm, size);
-  const xs = nearestIndex(columns, size, p.offset[0], p.extent[0]);
-  const ys = nearestIndex(rows, size, p.offset[1], p.extent[1]);
+export function maskInputMaker(columns: number, rows: number, spacingMm: [number, number], size: number, region?: InPlaneRegion): (mask: Uint8Array, out?: Uint8Array) => Uint8Array {
+  const p = placement(columns, rows, spacingMm, size, region);
+  const xs = nearestIndex(columns, size, p.offset[0], p.extent[0], p.source.origin[0], p.source.size[0]);
+  const ys = nearestIndex(rows, size, p.offset[1], p.extent[1], p.source.origin[1], p.source.size[1]);
   return (mask, out = new Uint8Array(size * size)) => {
     if (mask.length !== columns * rows) throw new RangeError(`model input: ${mask.length} mask values for a ${columns}×${rows} slice`);
     for (let oy = 0; oy < size; oy++) {
@@ -219,13 +248,13 @@ export function maskInputMaker(columns: number, rows: number, spacingMm: [number
   };
 }
 
-/** Per output index, the input index nearest its centre when it overlaps the input, else −1. */
-function nearestIndex(inputLength: number, outputLength: number, offset: number, extent: number): Int32Array {
-  const scale = inputLength / extent;
+/** Per output index, the input index nearest its centre when it overlaps the input, else −1 (axes as in `axisWeights`). */
+function nearestIndex(inputLength: number, outputLength: number, offset: number, extent: number, from: number, length: number): Int32Array {
+  const scale = length / extent;
   const out = new Int32Array(outputLength);
   for (let o = 0; o < outputLength; o++) {
-    const a = (o - offset) * scale;
-    const b = (o + 1 - offset) * scale;
+    const a = from + (o - offset) * scale;
+    const b = from + (o + 1 - offset) * scale;
     out[o] = b <= 0 || a >= inputLength ? -1 : Math.min(inputLength - 1, Math.max(0, Math.floor((a + b) / 2)));
   }
   return out;

@@ -108,13 +108,14 @@ export function abstainingModel(o: AbstainingOptions = {}): string {
 /**
  * The bundled model with a card that has no abstention blocks (as every card before them): a fresh
  * folder with `m.onnx` and its card; returns the model's path. It answers covid / non-covid only.
+ * `preprocessing` replaces the card's block (e.g. to ask for a crop).
  */
-export function modelWithoutAbstention(): string {
+export function modelWithoutAbstention(preprocessing?: object): string {
   const shipped = JSON.parse(readFileSync(SHIPPED_CARD, 'utf8')) as Record<string, unknown> & { file: string };
   const dir = mkdtempSync(path.join(tmpdir(), 'lunglens-answering-'));
   const model = path.join(dir, 'm.onnx');
   copyFileSync(path.join(path.dirname(SHIPPED_CARD), shipped.file), model);
-  const card: Record<string, unknown> = { ...shipped, file: 'm.onnx' };
+  const card: Record<string, unknown> = { ...shipped, file: 'm.onnx', ...(preprocessing ? { preprocessing } : {}) };
   for (const block of ['probabilityCalibration', 'ood', 'inputChecks', 'abstention']) delete card[block];
   writeFileSync(path.join(dir, 'm.card.json'), JSON.stringify(card, null, 1));
   return model;

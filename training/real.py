@@ -97,7 +97,9 @@ def real_report(final: str | Path, folds: Sequence[str | Path], data: Sequence[s
     results = {'model': {'name': 'leave-one-patient-out', 'runs': {r.name: j.model_json for r, j in judges.items()}}, 'items': items}
     (out / 'results.json').write_text(json.dumps(results) + '\n')
     labels = labels_json(pool)
-    labels['cases'] = [{**entry, 'id': qualified[id(c)]} for entry, c in zip(labels['cases'], [c for c in pool.cases if c.label is not None])]
+    # `patient` lets `lunglens evaluate` count the volumes of one patient as one cluster: they are not independent.
+    labels['cases'] = [{**entry, 'id': qualified[id(c)], 'patient': c.group}
+                       for entry, c in zip(labels['cases'], [c for c in pool.cases if c.label is not None])]
     (out / 'labels.json').write_text(json.dumps(labels, indent=1) + '\n')
     metrics = {}
     labelled = [c for c in pool.cases if c.label is not None]
@@ -135,6 +137,15 @@ def _p(v) -> str:
     return '—' if v is None else f'{v:.3f}'
 
 
+def interval_note(ci: dict, volumes, patients: int) -> str:
+    """How `lunglens evaluate` computed the intervals (its `ci95.method`), and a warning where they
+    count volumes of one patient as independent."""
+    method = ci.get('method') or 'intervals: not given'
+    if ci.get('patients') is None and volumes is not None and volumes > patients:
+        return f'{method}: volumes of one patient are not independent, so these are too narrow here'
+    return method
+
+
 def report_markdown(report: dict) -> str:
     lines = ['# Real scans: leave-one-patient-out', '',
              '| case | patient | label | model | p (calibrated) | threshold | OOD score / limit | verdict | reasons |', '|---|---|---|---|---|---|---|---|---|']
@@ -149,9 +160,8 @@ def report_markdown(report: dict) -> str:
         ci = v.get('ci95') or {}
         patients = len({r['patient'] for r in report['cases'] if r['label'] is not None and r['status'] == 'ok'})
         lines += ['', f'Pooled (classifier verdicts, before abstention): volume ACC {fmt_percent(v.get("acc"))}, SEN {fmt_percent(v.get("sen"))} '
-                      f'(95 % {fmt_interval(ci.get("sen"))}), SPE {fmt_percent(v.get("spe"))} ({fmt_interval(ci.get("spe"))}), AUC {fmt_percent(v.get("auc"))} '
-                      f'({fmt_interval(ci.get("auc"))}) ({v.get("count")} volumes of {patients} patients: the intervals count each volume as '
-                      f'independent, so they are too narrow here); slice PRE {fmt_percent(s.get("pre"))}, '
-                      f'F1 {fmt_percent(s.get("f1"))}, AUC {fmt_percent(s.get("auc"))} ({s.get("count")} slices).']
+                      f'({fmt_interval(ci.get("sen"))}), SPE {fmt_percent(v.get("spe"))} ({fmt_interval(ci.get("spe"))}), AUC {fmt_percent(v.get("auc"))} '
+                      f'({fmt_interval(ci.get("auc"))}) ({v.get("count")} volumes of {patients} patients; {interval_note(ci, v.get("count"), patients)}); '
+                      f'slice PRE {fmt_percent(s.get("pre"))}, F1 {fmt_percent(s.get("f1"))}, AUC {fmt_percent(s.get("auc"))} ({s.get("count")} slices).']
     lines += ['', f'Summary: {json.dumps(report["summary"])}']
     return '\n'.join(lines) + '\n'

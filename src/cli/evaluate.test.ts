@@ -49,6 +49,19 @@ describe('lunglens evaluate', () => {
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(report);
   });
 
+  it('counts the volumes of one patient as one cluster when labels.json names the patient of every series', async () => {
+    // three patients, each scanned once with lesions inserted and once without
+    const uids = ['5.1', '5.2', '5.3', '5.4', '5.5', '5.6'];
+    const byPatient = write('labels-patients.json', { cases: uids.map((uid, i) => ({ id: `case-${i}`, seriesInstanceUid: uid, label: i % 2 === 0 ? 'covid' : 'non-covid', patient: `patient-${i >> 1}` })) });
+    const results = write('results-patients.json', { model: {}, items: uids.map((uid, i) => item(uid, [0.9, 0.2, 0.7, 0.4, 0.35, 0.3][i]!, [1], [i % 2 === 0])) });
+    const { code, stdout } = await run('evaluate', '--results', results, '--labels', byPatient);
+    expect(code).toBe(0);
+    const { ci95 } = (JSON.parse(stdout) as EvaluationReport).volume;
+    expect(ci95.patients).toBe(3);
+    expect(ci95.method).toMatch(/^95 %: volumes of one patient counted as one cluster \(3 patients\) — AUC by Obuchowski's clustered DeLong/);
+    expect(Object.keys(ci95)).toEqual(['auc', 'sen', 'spe', 'method', 'patients']);
+  });
+
   it('scores a scan where the model gave no answer for every volume: AUC from the probabilities, no accuracy, exit 0', async () => {
     const abstained = (i: ReturnType<typeof item>) => ({ ...i, verdict: 'indeterminate', slicePositive: i.slicePositive.map(() => false), oodScore: 50, reasons: [{ code: 'out-of-distribution', message: 'Unlike the training scans.' }] });
     const results = write('abstained.json', { model: {}, items: [abstained(item('1.2.1', 0.8, [0.2, 0.5, 0.3], [false, true, false])), abstained(item('1.2.2', 0.3, [0.5, 0.5], [false, false]))] });

@@ -5,7 +5,7 @@ import pytest
 
 from training.__main__ import main
 from training.data import PreparedSet
-from training.real import RealError, real_report
+from training.real import RealError, real_report, report_markdown
 from training.synthetic import write_prepared
 
 
@@ -39,6 +39,9 @@ def test_each_patient_is_scanned_by_a_model_that_never_saw_it(runs, fake_lunglen
     table = (root / 'report' / 'report.md').read_text()
     assert all(f'| {r["id"]} | {r["patient"]} |' in table for r in report['cases'])  # one row per case
     assert json.loads((root / 'report' / 'report.json').read_text())['models']['fold-bc']['heldOut'] == ['B', 'C']
+    # labels.json names each case's patient, so `lunglens evaluate` counts them as clusters
+    labels = {c['id']: c['patient'] for c in json.loads((root / 'report' / 'labels.json').read_text())['cases']}
+    assert labels == {r['id']: r['patient'] for r in report['cases']}
 
 
 def test_a_patient_the_final_model_validated_on_needs_a_fold(runs, fake_lunglens):
@@ -58,3 +61,19 @@ def test_cases_of_two_folders_with_the_same_ids_are_named_by_their_folder(runs, 
     assert {n.split('/')[0] for n in named} == {'real', 'real-other'}
     labels = json.loads((root / 'report3' / 'labels.json').read_text())['cases']
     assert sorted(c['id'] for c in labels) == sorted(named)
+
+
+def pooled_line(ci95: dict) -> str:
+    cases = [{'id': f'real/case-{i}', 'patient': 'AB'[i % 2], 'label': ('covid', 'non-covid')[i // 2], 'model': 'final', 'probability': 0.5,
+              'threshold': 0.5, 'oodScore': None, 'verdict': 'covid', 'reasons': None, 'status': 'ok'} for i in range(4)]
+    volume = {'count': 4, 'acc': 0.75, 'sen': 1.0, 'spe': 0.5, 'auc': 0.75, 'ci95': {'auc': [0.4, 1.0], 'sen': [0.3, 1.0], 'spe': [0.1, 0.9], **ci95}}
+    text = report_markdown({'cases': cases, 'metrics': {'all': {'volume': volume, 'slice': {}}}, 'summary': {}})
+    return next(line for line in text.splitlines() if line.startswith('Pooled'))
+
+
+def test_the_pooled_line_says_how_the_intervals_were_computed():
+    clustered = "95 %: volumes of one patient counted as one cluster (2 patients) — AUC by Obuchowski's clustered DeLong, ..."
+    line = pooled_line({'method': clustered, 'patients': 2})
+    assert 'AUC 75.0 (40.0–100.0) (4 volumes of 2 patients; ' + clustered + ')' in line and 'too narrow' not in line
+    independent = pooled_line({'method': '95 %: AUC by DeLong (items independent), SEN and SPE by Wilson score'})
+    assert 'by DeLong (items independent), SEN and SPE by Wilson score: volumes of one patient are not independent, so these are too narrow here' in independent

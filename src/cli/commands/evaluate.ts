@@ -14,7 +14,7 @@ export function registerEvaluate(program: Command, setExit: (code: number) => vo
     .command('evaluate')
     .description('Score a scan\'s results.json against labels.json: ACC, PRE, F1, SEN, SPE and ROC AUC at volume and slice level, as JSON.')
     .requiredOption('--results <file>', 'results.json of `lunglens scan` (DESIGN.md §3)')
-    .requiredOption('--labels <file>', 'labels.json ({ cases: [{ id, seriesInstanceUid, label, slicePositive? }] })')
+    .requiredOption('--labels <file>', 'labels.json ({ cases: [{ id, seriesInstanceUid, label, slicePositive?, patient? }] })')
     .option('--out <file>', 'also write the report to this file')
     .action(async (opts: { results: string; labels: string; out?: string }) => {
       let report;

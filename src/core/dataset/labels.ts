@@ -19,6 +19,8 @@ const labelCase = z.object({
   slicePositive: z.array(z.boolean().nullable()).nullish(),
   /** The series folder or file, relative to labels.json (phantoms write it): matches series without a UID (NIfTI). */
   path: z.string().nullish(),
+  /** The person the series belongs to (several series may share one): lets `lunglens evaluate` count the volumes of one patient as one cluster. */
+  patient: z.string().min(1).nullish(),
 }).passthrough();
 
 const labelsFile = z.object({ cases: z.array(labelCase) }).passthrough();
@@ -31,6 +33,8 @@ export interface LabelCase {
   slicePositive: Array<boolean | null> | null;
   /** Absolute path of the series (resolved against labels.json's folder), when the file gives one. */
   path: string | null;
+  /** The patient the series belongs to, when the file gives one. */
+  patient: string | null;
 }
 
 /** Labels indexed for matching: by SeriesInstanceUID, and by path for series that have none. */
@@ -69,7 +73,7 @@ export function parseLabels(text: string, folder: string, name = 'labels.json'):
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue ? `${issue.path.join('.') || 'the top level'}: ${issue.message}` : 'unknown problem';
-    throw new LungLensError('usage', `${name} is not a labels file ({ "cases": [{ id, seriesInstanceUid, label, slicePositive? }] }) — ${where}.`);
+    throw new LungLensError('usage', `${name} is not a labels file ({ "cases": [{ id, seriesInstanceUid, label, slicePositive?, patient? }] }) — ${where}.`);
   }
   const ids = new Set<string>();
   const uids = new Set<string>();
@@ -85,6 +89,7 @@ export function parseLabels(text: string, folder: string, name = 'labels.json'):
     label: c.label,
     slicePositive: c.slicePositive ?? null,
     path: c.path ? path.resolve(folder, c.path) : null,
+    patient: c.patient ?? null,
   }])));
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseLabels } from '../dataset/labels.js';
 import { evaluate, parseResults, SLICE_SCORE } from './evaluate.js';
-import { INTERVAL_METHOD, wilsonInterval } from './metrics.js';
+import { INTERVAL_METHOD, PATIENT_INTERVAL_METHOD, rocAucInterval, wilsonInterval } from './metrics.js';
 
 const T = true;
 const F = false;
@@ -98,6 +98,34 @@ describe('evaluate', () => {
     // P: 0.5 · 0.6 · 2 = 0.6 (positive) vs 0.4; Q: 0.9 · 0.25 · 4 = 0.9 uniform — above P's positive slice.
     const r = evaluate(parseResults(JSON.stringify({ items: [ok('2.1', 0.5, [0.6, 0.4], [T, F]), ok('2.2', 0.9, [0.25, 0.25, 0.25, 0.25], [F, F, F, F])] })), two);
     expect(r.slice.auc).toBeCloseTo(1 / 5, 12); // the positive beats 1 of 5 negatives
+  });
+
+  describe('volume intervals: by patient when every volume names one, else DeLong and Wilson', () => {
+    // eight volumes, two of each patient's scan (one with lesions, one without)
+    const probabilities = [0.9, 0.3, 0.8, 0.4, 0.6, 0.2, 0.35, 0.1]; // AUC 15/16; SEN 3 of 4, SPE 4 of 4
+    const scan = parseResults(JSON.stringify({ items: probabilities.map((p, i) => ok(`4.${i}`, p, [1], [p >= 0.5])) }));
+    const labelled = (patientOf: (i: number) => string | undefined) => parseLabels(JSON.stringify({ cases: probabilities.map((_, i) => ({
+      id: `V${i}`, seriesInstanceUid: `4.${i}`, label: i % 2 === 0 ? 'covid' : 'non-covid', ...(patientOf(i) === undefined ? {} : { patient: patientOf(i) }),
+    })) }), '/');
+
+    it.each([
+      ['four patients', (i: number) => `P${i >> 1}`, 4],
+      ['eight patients, one volume each', (i: number) => `P${i}`, 8],
+      ['one volume without a patient', (i: number) => (i === 5 ? undefined : `P${i >> 1}`), null],
+      ['two patients only', (i: number) => `P${i >> 2}`, 2],
+      ['no patients (an older labels.json)', () => undefined, null],
+    ] as const)('%s', (_name, patientOf, patients) => {
+      const { ci95, auc } = evaluate(scan, labelled(patientOf)).volume;
+      if (patients === null) {
+        expect(ci95).toEqual({ auc: rocAucInterval(probabilities, probabilities.map((_, i) => i % 2 === 0))!.ci95, sen: wilsonInterval(3, 4), spe: wilsonInterval(4, 4), method: INTERVAL_METHOD });
+        return;
+      }
+      expect(ci95.patients).toBe(patients);
+      expect(ci95.method).toBe(PATIENT_INTERVAL_METHOD(patients));
+      if (patients === 2) return expect(ci95).toMatchObject({ auc: null, sen: null, spe: null }); // too few patients to say
+      expect(ci95.auc![0]).toBeLessThan(auc!);
+      if (patients === 8) expect(ci95.auc).toEqual(rocAucInterval(probabilities, probabilities.map((_, i) => i % 2 === 0))!.ci95); // one volume each: DeLong's
+    });
   });
 
   it('refuses a file that is not a scan result, and labels that cannot be matched unambiguously', () => {

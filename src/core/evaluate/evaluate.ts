@@ -16,13 +16,16 @@
  *   to uniform 1/N, scaled by the volume probability). Items left out for a length mismatch are
  *   counted in `sliceExcluded`. The slices of an indeterminate volume count in the slice AUC and
  *   in the slice level's `indeterminate`, not in its ACC … SPE.
- * - The volume level carries 95 % intervals of AUC, SEN and SPE (`volume.ci95`, metrics.ts).
+ * - The volume level carries 95 % intervals of AUC, SEN and SPE (`volume.ci95`, metrics.ts). When
+ *   the label of every volume it counts names a `patient`, the volumes of one patient are counted
+ *   as one cluster (`patientIntervals`; `ci95.patients` says how many): they are not independent.
+ *   Otherwise DeLong and Wilson, which count every volume as independent.
  */
 import path from 'node:path';
 import { LungLensError } from '../errors.js';
 import type { LabelCase, Labels } from '../dataset/labels.js';
 import { ScanResultsReadSchema, type ScanResultsRead } from '../scan/results-schema.js';
-import { abstainingMetrics, volumeIntervals, type AbstainingMetrics, type VolumeIntervals } from './metrics.js';
+import { abstainingMetrics, patientIntervals, volumeIntervals, type AbstainingMetrics, type VolumeIntervals } from './metrics.js';
 
 export const SLICE_SCORE = 'probability × attention × N (attention relative to uniform, scaled by the volume probability)';
 
@@ -35,7 +38,7 @@ export interface UnmatchedItem {
 }
 
 export interface EvaluationReport {
-  /** With the 95 % intervals of AUC, SEN and SPE (metrics.ts: volumes only). */
+  /** With the 95 % intervals of AUC, SEN and SPE (metrics.ts: volumes only; by patient when every volume's patient is known). */
   volume: AbstainingMetrics & { ci95: VolumeIntervals };
   slice: AbstainingMetrics;
   sliceScore: typeof SLICE_SCORE;
@@ -74,7 +77,7 @@ export function evaluate(results: ScanResultsRead, labels: Labels, resultsFolder
   const matched = new Set<LabelCase>();
   const unmatched: UnmatchedItem[] = [];
   // null: indeterminate (no answer)
-  const volume = { predicted: [] as (boolean | null)[], actual: [] as boolean[], scores: [] as number[] };
+  const volume = { predicted: [] as (boolean | null)[], actual: [] as boolean[], scores: [] as number[], patients: [] as (string | null)[] };
   const slice = { predicted: [] as (boolean | null)[], actual: [] as boolean[], scores: [] as number[] };
   let errors = 0;
   let sliceExcluded = 0;
@@ -103,6 +106,7 @@ export function evaluate(results: ScanResultsRead, labels: Labels, resultsFolder
     volume.predicted.push(decided ? item.verdict === 'covid' : null);
     volume.actual.push(label.label === 'covid');
     volume.scores.push(p);
+    volume.patients.push(label.patient);
 
     const truth = label.slicePositive;
     if (!truth) continue;
@@ -122,8 +126,12 @@ export function evaluate(results: ScanResultsRead, labels: Labels, resultsFolder
   }
 
   const volumeMetrics = abstainingMetrics(volume.predicted, volume.actual, volume.scores);
+  const { patients } = volume;
+  const ci95 = patients.length > 0 && patients.every((x): x is string => x !== null)
+    ? patientIntervals(volume.predicted, volume.actual, volume.scores, patients)
+    : volumeIntervals(volumeMetrics, volume.scores, volume.actual);
   return {
-    volume: { ...volumeMetrics, ci95: volumeIntervals(volumeMetrics, volume.scores, volume.actual) },
+    volume: { ...volumeMetrics, ci95 },
     slice: abstainingMetrics(slice.predicted, slice.actual, slice.scores),
     sliceScore: SLICE_SCORE,
     unmatched,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { binaryMetrics, confusion, rocAuc, rocAucInterval, volumeIntervals, wilsonInterval } from './metrics.js';
+import { binaryMetrics, clusteredAucInterval, clusteredProportionInterval, confusion, PATIENT_INTERVAL_METHOD, patientIntervals, rocAuc, rocAucInterval, volumeIntervals, wilsonInterval } from './metrics.js';
 
 const T = true;
 const F = false;
@@ -136,5 +136,91 @@ describe('95 % intervals', () => {
     expect(ci.spe).toEqual(wilsonInterval(m.tn, m.tn + m.fp));
     expect(ci.auc).toEqual(rocAucInterval(scores, actual)!.ci95);
     expect(ci.method).toMatch(/DeLong/);
+  });
+});
+
+describe('95 % intervals with the volumes of one patient as a cluster', () => {
+  const width = (ci: [number, number] | null) => ci![1] - ci![0];
+
+  /** `copies` near-identical volumes (scores 0.001 apart) of each patient: 4 with COVID-19 and 4 without. */
+  function patients(copies: number) {
+    const bases: Array<[number, boolean]> = [[0.9, T], [0.7, T], [0.55, T], [0.35, T], [0.6, F], [0.4, F], [0.3, F], [0.1, F]];
+    const items = bases.flatMap(([base, covid], p) => Array.from({ length: copies }, (_, k) => ({ patient: `P${p}`, covid, score: base + 0.001 * k })));
+    return { scores: items.map((i) => i.score), actual: items.map((i) => i.covid), patients: items.map((i) => i.patient), predicted: items.map((i) => i.score >= 0.5) };
+  }
+
+  /** Obuchowski's variance from its definition: ψ over every (positive, negative) pair, no ranks. */
+  function obuchowskiByPairs(scores: number[], actual: boolean[], of: string[]): number {
+    const psi = (x: number, y: number) => (x > y ? 1 : x === y ? 0.5 : 0);
+    const pos = scores.flatMap((s, i) => (actual[i] ? [i] : [])), neg = scores.flatMap((s, i) => (actual[i] ? [] : [i]));
+    const M = pos.length, N = neg.length;
+    const theta = pos.reduce((a, i) => a + neg.reduce((b, j) => b + psi(scores[i]!, scores[j]!), 0), 0) / (M * N);
+    const ids = [...new Set(of)];
+    const X = ids.map((c) => pos.filter((i) => of[i] === c).reduce((a, i) => a + neg.reduce((b, j) => b + psi(scores[i]!, scores[j]!), 0) / N, 0));
+    const Y = ids.map((c) => neg.filter((j) => of[j] === c).reduce((a, j) => a + pos.reduce((b, i) => b + psi(scores[i]!, scores[j]!), 0) / M, 0));
+    const m = ids.map((c) => pos.filter((i) => of[i] === c).length), n = ids.map((c) => neg.filter((j) => of[j] === c).length);
+    const I10 = m.filter((v) => v > 0).length, I01 = n.filter((v) => v > 0).length, I = ids.length;
+    let s10 = 0, s01 = 0, s11 = 0;
+    ids.forEach((_, k) => {
+      s10 += (X[k]! - m[k]! * theta) ** 2;
+      s01 += (Y[k]! - n[k]! * theta) ** 2;
+      s11 += (X[k]! - m[k]! * theta) * (Y[k]! - n[k]! * theta);
+    });
+    return (I10 / ((I10 - 1) * M)) * s10 / M + (I01 / ((I01 - 1) * N)) * s01 / N + (2 * (I / (I - 1)) * s11) / (M * N);
+  }
+
+  it('is Obuchowski\'s clustered variance, with ties, on patients who have volumes of both classes', () => {
+    let seed = 5;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let trial = 0; trial < 10; trial++) {
+      // 8 patients: untouched scans (negative) and lesion-inserted copies (positive), scores on a coarse grid (ties)
+      const items = Array.from({ length: 8 }, (_, p) => Array.from({ length: 2 + Math.floor(random() * 10) }, () => {
+        const covid = random() < 0.7;
+        return { patient: `P${p}`, covid, score: Math.round((random() * 0.6 + (covid ? 0.3 : 0) + p * 0.02) * 20) / 20 };
+      })).flat();
+      const scores = items.map((i) => i.score), actual = items.map((i) => i.covid), of = items.map((i) => i.patient);
+      const r = clusteredAucInterval(scores, actual, of);
+      if (!r) continue;
+      expect(r.auc).toBeCloseTo(rocAuc(scores, actual)!, 12);
+      expect(r.variance).toBeCloseTo(obuchowskiByPairs(scores, actual, of), 12);
+    }
+  });
+
+  it('is DeLong\'s and Wilson\'s interval when every patient has one volume', () => {
+    let seed = 11;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const actual = Array.from({ length: 60 }, (_, i) => i % 2 === 0);
+    const scores = actual.map((t) => random() + (t ? 0.4 : 0));
+    const predicted = scores.map((s) => s >= 0.7);
+    const clustered = patientIntervals(predicted, actual, scores, actual.map((_, i) => `P${i}`));
+    const independent = volumeIntervals(binaryMetrics(predicted, actual, scores), scores, actual);
+    expect(clustered.auc![0]).toBeCloseTo(independent.auc![0], 12);
+    expect(clustered.auc![1]).toBeCloseTo(independent.auc![1], 12);
+    // the cluster-robust variance of a proportion over single trials is n/(n−1) × the binomial one
+    expect(width(clustered.sen) / width(independent.sen)).toBeGreaterThan(0.95);
+    expect(width(clustered.sen) / width(independent.sen)).toBeLessThan(1.05);
+    expect(clustered.patients).toBe(60);
+    expect(clustered.method).toBe(PATIENT_INTERVAL_METHOD(60));
+  });
+
+  it('with 8 patients of 12 near-identical volumes, is as wide as for the 8 patients themselves, not the 96 volumes DeLong counts', () => {
+    const d = patients(12);
+    const clustered = patientIntervals(d.predicted, d.actual, d.scores, d.patients);
+    const delong = rocAucInterval(d.scores, d.actual)!;
+    expect(delong.auc).toBeCloseTo(13 / 16, 12); // the 4 × 4 patients' ranking, copied
+    expect(width(clustered.auc)).toBeGreaterThan(2.5 * width(delong.ci95));
+    const once = patients(1);
+    expect(width(clustered.auc) / width(rocAucInterval(once.scores, once.actual)!.ci95)).toBeGreaterThan(0.8);
+    const m = binaryMetrics(d.predicted, d.actual, d.scores);
+    expect(width(clustered.sen)).toBeGreaterThan(2 * width(wilsonInterval(m.tp, m.tp + m.fn)));
+    expect(clustered.auc![0]).toBeLessThan(m.auc!);
+  });
+
+  it('says nothing where fewer than three patients have volumes of a class (two can cancel to a variance of 0)', () => {
+    // two patients, each with two covid and two non-covid volumes: Obuchowski's variance is exactly 0 here
+    const scores = [0.9, 0.3, 0.8, 0.4, 0.6, 0.2, 0.35, 0.1], actual = scores.map((_, i) => i % 2 === 0), of = scores.map((_, i) => `P${i >> 2}`);
+    expect(clusteredAucInterval(scores, actual, of)).toBeNull();
+    expect(clusteredAucInterval([...scores, 0.7, 0.5], [...actual, T, F], [...of, 'P2', 'P2'])).not.toBeNull();
+    expect(clusteredProportionInterval([true, true, false], ['A', 'A', 'B'])).toBeNull();
   });
 });

@@ -25,6 +25,14 @@
  *   interval AUC ± 1.96·√var, clipped to [0, 1] (pROC's default). It assumes independent items:
  *   several volumes of one patient make it too narrow.
  * - SEN, SPE: Wilson score intervals of the proportion.
+ * - When the patient of every item is known (`patientIntervals`), volumes of one patient are a
+ *   cluster: AUC by Obuchowski's clustered extension of DeLong (Obuchowski 1997, Biometrics 53:567):
+ *   the same structural components, summed per patient, var = S10/P + S01/N + 2·S11/(P·N), where
+ *   S11 is the covariance of a patient's positive and negative sums (a patient with volumes of both
+ *   classes — lesions inserted into copies of its scan — has both); with one volume per patient it
+ *   is DeLong's exactly. SEN, SPE: the proportion's cluster-robust variance (ratio estimator over
+ *   patients), turned into an effective number of trials for the Wilson interval (the patients
+ *   with such volumes, when every patient agrees with the proportion and the variance is 0).
  */
 
 export interface Confusion {
@@ -179,12 +187,15 @@ export function wilsonInterval(successes: number, trials: number): [number, numb
 }
 
 export interface VolumeIntervals {
-  /** DeLong, over every item (as `auc`); null with fewer than two items of either class. */
+  /** DeLong (or Obuchowski's, by patient), over every item (as `auc`); null with fewer than two items (patients) of either class. */
   auc: [number, number] | null;
-  /** Wilson, over the decided items (as `sen` and `spe`); null where those are. */
+  /** Wilson (on the effective count, by patient), over the decided items (as `sen` and `spe`); null where those are. */
   sen: [number, number] | null;
   spe: [number, number] | null;
+  /** How the intervals were computed, in words. */
   method: string;
+  /** The patients the volumes were grouped by (`patientIntervals` only). */
+  patients?: number;
 }
 
 export const INTERVAL_METHOD = '95 %: AUC by DeLong (items independent), SEN and SPE by Wilson score';
@@ -196,5 +207,115 @@ export function volumeIntervals(m: BinaryMetrics, scores: ArrayLike<number>, act
     sen: wilsonInterval(m.tp, m.tp + m.fn),
     spe: wilsonInterval(m.tn, m.tn + m.fp),
     method: INTERVAL_METHOD,
+  };
+}
+
+/** Items grouped by patient: for each patient, the indices of its items. */
+function byPatient(patients: ArrayLike<string>): number[][] {
+  const groups = new Map<string, number[]>();
+  for (let i = 0; i < patients.length; i++) {
+    const items = groups.get(patients[i]!);
+    if (items) items.push(i);
+    else groups.set(patients[i]!, [i]);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Fewer patients with items of a class than this give no clustered interval: the variance is then
+ * estimated from one or two patient sums and can come out 0 (two patients whose sums lean opposite
+ * ways cancel), an interval that would claim certainty where there is least.
+ */
+export const MIN_CLUSTERS = 3;
+
+/**
+ * ROC AUC with Obuchowski's clustered variance (patients as clusters) and its 95 % interval; null
+ * where fewer than MIN_CLUSTERS patients have positives or fewer have negatives.
+ */
+export function clusteredAucInterval(scores: ArrayLike<number>, actual: ArrayLike<boolean>, patients: ArrayLike<string>): { auc: number; variance: number; ci95: [number, number] } | null {
+  if (patients.length !== actual.length) throw new RangeError(`clusteredAucInterval: ${patients.length} patients for ${actual.length} truths`);
+  const auc = rocAuc(scores, actual);
+  if (auc === null) return null;
+  const pos: number[] = [], neg: number[] = [], index = new Int32Array(scores.length);
+  for (let i = 0; i < scores.length; i++) index[i] = (actual[i] ? pos : neg).push(scores[i]!) - 1;
+  const m = pos.length, n = neg.length;
+  const tz = midranks([...pos, ...neg]), tx = midranks(pos), ty = midranks(neg);
+  // V10 and V01 as DeLong's, summed per patient
+  const v10 = (i: number) => (tz[i]! - tx[i]!) / n;
+  const v01 = (j: number) => 1 - (tz[m + j]! - ty[j]!) / m;
+  const clusters = byPatient(patients).map((items) => {
+    let x = 0, y = 0, mi = 0, ni = 0;
+    for (const i of items) {
+      if (actual[i]) { x += v10(index[i]!); mi++; } else { y += v01(index[i]!); ni++; }
+    }
+    return { dx: x - mi * auc, dy: y - ni * auc, mi, ni };
+  });
+  const i10 = clusters.filter((c) => c.mi > 0).length, i01 = clusters.filter((c) => c.ni > 0).length, k = clusters.length;
+  if (i10 < MIN_CLUSTERS || i01 < MIN_CLUSTERS) return null;
+  let s10 = 0, s01 = 0, s11 = 0;
+  for (const c of clusters) {
+    s10 += c.dx * c.dx;
+    s01 += c.dy * c.dy;
+    s11 += c.dx * c.dy;
+  }
+  s10 *= i10 / ((i10 - 1) * m);
+  s01 *= i01 / ((i01 - 1) * n);
+  s11 *= k / (k - 1);
+  const variance = Math.max(0, s10 / m + s01 / n + (2 * s11) / (m * n));
+  const half = Z95 * Math.sqrt(variance);
+  return { auc, variance, ci95: [Math.max(0, auc - half), Math.min(1, auc + half)] };
+}
+
+/**
+ * Wilson interval of successes / trials over clustered trials: the proportion's cluster-robust
+ * variance gives the effective number of trials (at most the trials; the clusters that have any
+ * when the variance is 0); null with no trials or fewer than MIN_CLUSTERS clusters that have any.
+ */
+export function clusteredProportionInterval(success: ArrayLike<boolean>, clusterOf: ArrayLike<string>): [number, number] | null {
+  const clusters = byPatient(clusterOf);
+  const trials = success.length;
+  if (trials === 0 || clusters.length < MIN_CLUSTERS) return null;
+  let successes = 0;
+  for (let i = 0; i < trials; i++) if (success[i]) successes++;
+  const p = successes / trials;
+  let ss = 0;
+  for (const items of clusters) {
+    let y = 0;
+    for (const i of items) if (success[i]) y++;
+    ss += (y - p * items.length) ** 2;
+  }
+  const variance = (clusters.length / (clusters.length - 1)) * ss / (trials * trials);
+  const effective = variance > 0 && p > 0 && p < 1 ? Math.min(trials, (p * (1 - p)) / variance) : Math.min(trials, clusters.length);
+  return wilsonInterval(p * effective, effective);
+}
+
+/** `method` of `patientIntervals`, in words. */
+export const PATIENT_INTERVAL_METHOD = (patients: number) =>
+  `95 %: volumes of one patient counted as one cluster (${patients} patients) — AUC by Obuchowski's clustered DeLong, SEN and SPE by Wilson score on the cluster-robust effective count`;
+
+/**
+ * AUC, SEN and SPE intervals with the volumes of one patient as a cluster: the items of
+ * `abstainingMetrics` (predicted null: indeterminate) plus the patient of each.
+ */
+export function patientIntervals(predicted: ArrayLike<boolean | null>, actual: ArrayLike<boolean>, scores: ArrayLike<number>, patients: ArrayLike<string>): VolumeIntervals {
+  const n = actual.length;
+  if (predicted.length !== n || scores.length !== n || patients.length !== n) throw new RangeError(`patientIntervals: ${predicted.length} predictions, ${n} truths, ${scores.length} scores, ${patients.length} patients`);
+  const decided = (covid: boolean) => {
+    const success: boolean[] = [], of: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const p = predicted[i];
+      if (p === null || p === undefined || actual[i] !== covid) continue;
+      success.push(p === covid);
+      of.push(patients[i]!);
+    }
+    return clusteredProportionInterval(success, of);
+  };
+  const count = new Set(Array.from({ length: n }, (_, i) => patients[i]!)).size;
+  return {
+    auc: clusteredAucInterval(scores, actual, patients)?.ci95 ?? null,
+    sen: decided(true),
+    spe: decided(false),
+    method: PATIENT_INTERVAL_METHOD(count),
+    patients: count,
   };
 }

@@ -1,5 +1,5 @@
 /**
- * The region of every slice a cropping model sees (the card's `preprocessing.crop`, DESIGN.md §4):
+ * The region of every slice a cropping model sees (the card's `preprocessing.crop`):
  * one square per volume, in millimetres, around the lungs' in-plane bounding box over all slices.
  * Resizing the whole field of view puts a 500 mm reconstruction with padding and a 330 mm one at
  * different scales and wastes most of the S×S pixels on air and table; the square keeps the

@@ -139,10 +139,10 @@ def _p(v) -> str:
 
 def interval_note(ci: dict, volumes, patients: int) -> str:
     """How `lunglens evaluate` computed the intervals (its `ci95.method`), and a warning where they
-    count volumes of one patient as independent."""
+    count volumes of one patient as independent (then they may be too wide or too narrow)."""
     method = ci.get('method') or 'intervals: not given'
     if ci.get('patients') is None and volumes is not None and volumes > patients:
-        return f'{method}: volumes of one patient are not independent, so these are too narrow here'
+        return f'{method}: volumes of one patient are not independent, so these do not hold here'
     return method
 
 

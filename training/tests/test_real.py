@@ -74,6 +74,6 @@ def pooled_line(ci95: dict) -> str:
 def test_the_pooled_line_says_how_the_intervals_were_computed():
     clustered = "95 %: volumes of one patient counted as one cluster (2 patients) — AUC by Obuchowski's clustered DeLong, ..."
     line = pooled_line({'method': clustered, 'patients': 2})
-    assert 'AUC 75.0 (40.0–100.0) (4 volumes of 2 patients; ' + clustered + ')' in line and 'too narrow' not in line
+    assert 'AUC 75.0 (40.0–100.0) (4 volumes of 2 patients; ' + clustered + ')' in line and 'do not hold' not in line
     independent = pooled_line({'method': '95 %: AUC by DeLong (items independent), SEN and SPE by Wilson score'})
-    assert 'by DeLong (items independent), SEN and SPE by Wilson score: volumes of one patient are not independent, so these are too narrow here' in independent
+    assert 'by DeLong (items independent), SEN and SPE by Wilson score: volumes of one patient are not independent, so these do not hold here' in independent

@@ -22,8 +22,9 @@
  * not independent, and intervals that treat them so would be far too narrow):
  * - AUC: DeLong's method (DeLong, DeLong & Clarke-Pearson 1988), computed from midranks (Sun & Xu
  *   2014): var = S10/P + S01/N from the positives' and negatives' structural components; the
- *   interval AUC ± 1.96·√var, clipped to [0, 1] (pROC's default). It assumes independent items:
- *   several volumes of one patient make it too narrow.
+ *   interval AUC ± 1.96·√var, clipped to [0, 1] (pROC's default). It assumes independent items,
+ *   which several volumes of one patient are not (copies of one scan make it too narrow; copies
+ *   with and without inserted lesions can make it too wide: see `patientIntervals`).
  * - SEN, SPE: Wilson score intervals of the proportion.
  * - When the patient of every item is known (`patientIntervals`), volumes of one patient are a
  *   cluster: AUC by Obuchowski's clustered extension of DeLong (Obuchowski 1997, Biometrics 53:567):

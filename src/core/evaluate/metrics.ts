@@ -163,17 +163,34 @@ function sampleVariance(v: Float64Array): number {
 export function rocAucInterval(scores: ArrayLike<number>, actual: ArrayLike<boolean>): { auc: number; variance: number; ci95: [number, number] } | null {
   const auc = rocAuc(scores, actual);
   if (auc === null) return null;
-  const pos: number[] = [], neg: number[] = [];
-  for (let i = 0; i < scores.length; i++) (actual[i] ? pos : neg).push(scores[i]!);
-  const m = pos.length, n = neg.length;
+  const { v10, v01 } = structuralComponents(scores, actual);
+  const m = v10.length, n = v01.length;
   if (m < 2 || n < 2) return null;
-  const tz = midranks([...pos, ...neg]), tx = midranks(pos), ty = midranks(neg);
-  // V10: for each positive, the share of negatives it outscores; V01: for each negative, the share of positives that outscore it.
-  const v10 = Float64Array.from(pos, (_, i) => (tz[i]! - tx[i]!) / n);
-  const v01 = Float64Array.from(neg, (_, j) => 1 - (tz[m + j]! - ty[j]!) / m);
   const variance = sampleVariance(v10) / m + sampleVariance(v01) / n;
+  return { auc, variance, ci95: normalInterval(auc, variance) };
+}
+
+/**
+ * DeLong's structural components, from midranks: V10, for each positive (in item order), the
+ * share of negatives it outscores; V01, for each negative, the share of positives that outscore
+ * it (ties one half); `place[i]`, item i's index among the items of its class.
+ */
+function structuralComponents(scores: ArrayLike<number>, actual: ArrayLike<boolean>): { v10: Float64Array; v01: Float64Array; place: Int32Array } {
+  const pos: number[] = [], neg: number[] = [], place = new Int32Array(scores.length);
+  for (let i = 0; i < scores.length; i++) place[i] = (actual[i] ? pos : neg).push(scores[i]!) - 1;
+  const m = pos.length, n = neg.length;
+  const tz = midranks([...pos, ...neg]), tx = midranks(pos), ty = midranks(neg);
+  return {
+    v10: Float64Array.from(pos, (_, i) => (tz[i]! - tx[i]!) / n),
+    v01: Float64Array.from(neg, (_, j) => 1 - (tz[m + j]! - ty[j]!) / m),
+    place,
+  };
+}
+
+/** estimate ± z·√variance, clipped to [0, 1]. */
+function normalInterval(estimate: number, variance: number): [number, number] {
   const half = Z95 * Math.sqrt(variance);
-  return { auc, variance, ci95: [Math.max(0, auc - half), Math.min(1, auc + half)] };
+  return [Math.max(0, estimate - half), Math.min(1, estimate + half)];
 }
 
 /** Wilson score 95 % interval of the proportion successes / trials; null with no trials. */
@@ -237,17 +254,13 @@ export function clusteredAucInterval(scores: ArrayLike<number>, actual: ArrayLik
   if (patients.length !== actual.length) throw new RangeError(`clusteredAucInterval: ${patients.length} patients for ${actual.length} truths`);
   const auc = rocAuc(scores, actual);
   if (auc === null) return null;
-  const pos: number[] = [], neg: number[] = [], index = new Int32Array(scores.length);
-  for (let i = 0; i < scores.length; i++) index[i] = (actual[i] ? pos : neg).push(scores[i]!) - 1;
-  const m = pos.length, n = neg.length;
-  const tz = midranks([...pos, ...neg]), tx = midranks(pos), ty = midranks(neg);
-  // V10 and V01 as DeLong's, summed per patient
-  const v10 = (i: number) => (tz[i]! - tx[i]!) / n;
-  const v01 = (j: number) => 1 - (tz[m + j]! - ty[j]!) / m;
+  const { v10, v01, place } = structuralComponents(scores, actual);
+  const m = v10.length, n = v01.length;
+  // DeLong's components summed per patient, less the patient's share of the AUC
   const clusters = byPatient(patients).map((items) => {
     let x = 0, y = 0, mi = 0, ni = 0;
     for (const i of items) {
-      if (actual[i]) { x += v10(index[i]!); mi++; } else { y += v01(index[i]!); ni++; }
+      if (actual[i]) { x += v10[place[i]!]!; mi++; } else { y += v01[place[i]!]!; ni++; }
     }
     return { dx: x - mi * auc, dy: y - ni * auc, mi, ni };
   });
@@ -263,8 +276,7 @@ export function clusteredAucInterval(scores: ArrayLike<number>, actual: ArrayLik
   s01 *= i01 / ((i01 - 1) * n);
   s11 *= k / (k - 1);
   const variance = Math.max(0, s10 / m + s01 / n + (2 * s11) / (m * n));
-  const half = Z95 * Math.sqrt(variance);
-  return { auc, variance, ci95: [Math.max(0, auc - half), Math.min(1, auc + half)] };
+  return { auc, variance, ci95: normalInterval(auc, variance) };
 }
 
 /**

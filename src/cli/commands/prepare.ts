@@ -12,13 +12,18 @@ import { parsePositiveInt, parseSpacing, SPACING_HELP } from '../options.js';
 /** Exit codes (DESIGN.md §3); an output that cannot be written ends the run with 1, like a usage error. */
 const EXIT = { ok: 0, usage: 1, failed: 1, nothingUsable: 2 } as const;
 
-function parseWindow(value: string): { lowHu: number; highHu: number } {
+/** "A,B" as two finite numbers; null for anything else. */
+function finitePair(value: string): [number, number] | null {
   const parts = value.split(',').map((s) => s.trim());
-  const [low, high] = parts.map(Number);
-  if (parts.length !== 2 || parts.some((s) => s === '') || !Number.isFinite(low) || !Number.isFinite(high) || !(low! < high!)) {
-    throw new InvalidArgumentError(`expected LOW,HIGH in HU with LOW < HIGH (e.g. -1350,150), got "${value}"`);
-  }
-  return { lowHu: low!, highHu: high! };
+  if (parts.length !== 2 || parts.some((s) => s === '')) return null;
+  const [a, b] = parts.map(Number) as [number, number];
+  return Number.isFinite(a) && Number.isFinite(b) ? [a, b] : null;
+}
+
+function parseWindow(value: string): { lowHu: number; highHu: number } {
+  const pair = finitePair(value);
+  if (!pair || !(pair[0] < pair[1])) throw new InvalidArgumentError(`expected LOW,HIGH in HU with LOW < HIGH (e.g. -1350,150), got "${value}"`);
+  return { lowHu: pair[0], highHu: pair[1] };
 }
 
 function parseNumber(value: string): number {
@@ -35,12 +40,11 @@ function parsePositive(value: string): number {
 
 /** `--crop-lungs` alone, or with MARGIN,MINSIDE in mm. */
 function parseLungCrop(value: string): LungCrop {
-  const parts = value.split(',').map((s) => s.trim());
-  const [margin, minSide] = parts.map(Number);
-  if (parts.length !== 2 || parts.some((s) => s === '') || !(margin! >= 0) || !(minSide! > 0) || !Number.isFinite(margin! + minSide!)) {
+  const pair = finitePair(value);
+  if (!pair || !(pair[0] >= 0) || !(pair[1] > 0)) {
     throw new InvalidArgumentError(`expected MARGIN,MINSIDE in mm (e.g. ${DEFAULT_LUNG_CROP.marginMm},${DEFAULT_LUNG_CROP.minSideMm}), got "${value}"`);
   }
-  return { to: 'lungs', marginMm: margin!, minSideMm: minSide! };
+  return { to: 'lungs', marginMm: pair[0], minSideMm: pair[1] };
 }
 
 /** `lunglens <version>` from package.json (two folders above this file, from src/ and dist/ alike). */

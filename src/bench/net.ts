@@ -25,6 +25,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { writeSyntheticSeries } from '../core/samples/synthetic-series.js';
+import { freePort, startOrthanc } from '../core/testing/dicom-peers.js';
 import { recordBenchmark } from './record.js';
 
 const CACHE = path.join(os.tmpdir(), 'lunglens-bench-net');
@@ -81,16 +82,6 @@ function waitForPort(child: ChildProcess, pattern: RegExp): Promise<number> {
       if (m) resolve(Number(m[1]));
     });
     child.once('exit', (code) => reject(new Error(`receiver exited (${code})`)));
-  });
-}
-
-async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
   });
 }
 
@@ -177,7 +168,6 @@ function cpuSecondsOf(pid: number): number {
 async function lastInstanceToSr(work: string, slices: number, quietSeconds: number): Promise<SrRun | null> {
   if (!existsSync('/usr/sbin/Orthanc')) return null;
   const files = await phantomChest(slices);
-  const { startOrthanc } = await import('../core/testing/dicom-peers.js');
   const port = await freePort();
   const orthanc = await startOrthanc(path.join(work, 'orthanc'), { lunglens: { aeTitle: 'LUNGLENS', port } });
   // The CLI of the build this script belongs to (so two builds can be compared, each with its own),

@@ -4,7 +4,7 @@
  * Debian's Orthanc with its DICOMweb plugin — started on a temporary configuration and stopped after.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -29,15 +29,40 @@ export const DICOMWEB_PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so
 export const hasOrthanc = existsSync(ORTHANC);
 export const hasOrthancDicomWeb = existsSync(DICOMWEB_PLUGIN);
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** The kernel's ephemeral range, from which `listen(0)` and every outgoing connection draw ports. */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low! > 1024 && high! >= low!) return [low!, high!];
+  } catch { /* not Linux */ }
+  return [49152, 65535];
+}
+
+const handedOut = new Set<number>();
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+}
+
+/**
+ * A loopback port free now, for a server that will listen on it later. Drawn at random below the
+ * ephemeral range, so no outgoing connection or `listen(0)` (Orthanc's ports, a test in another
+ * worker) takes it in the meantime, and never handed out twice in one process.
+ */
+export async function freePort(): Promise<number> {
+  const [low] = ephemeralRange();
+  const from = Math.max(1025, low - 20_000);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = from + Math.floor(Math.random() * (low - from));
+    if (handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free loopback port between ${from} and ${low - 1}`);
 }
 
 export interface OrthancPeer {

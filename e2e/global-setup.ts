@@ -1,10 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { useRunTmpdir } from '../src/core/testing/run-tmpdir.js';
 import { BATCH, CORRUPT_FILE, LARGE, PNG_STUDY, ROOT, SCREENS, STUDY } from './support/fixtures.js';
 
-/** Writes the generated studies (once; the seeds make them identical every time). */
-export default function globalSetup(): void {
+/**
+ * Writes the generated studies (once; the seeds make them identical every time) and points the
+ * run's temporary files at a folder of its own; the returned teardown removes that folder.
+ */
+export default function globalSetup(): () => void {
   if (!existsSync(path.join(ROOT, 'dist', 'renderer', 'index.html'))) throw new Error('The app is not built: run `npm run build` before the e2e tests.');
   rmSync(SCREENS, { recursive: true, force: true });
   mkdirSync(SCREENS, { recursive: true });
@@ -18,4 +22,5 @@ export default function globalSetup(): void {
     if (fixture === BATCH) writeFileSync(path.join(fixture.dir, CORRUPT_FILE), Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), Buffer.from([0x02, 0x00, 0x10, 0x00, 0xff])]));
     writeFileSync(stamp, fixture.args.join(' '));
   }
+  return useRunTmpdir('lunglens-e2e-run');
 }

@@ -32,6 +32,7 @@ describe('the layer rule', () => {
 
   it('keeps views off the API client and folders with an index entered through it', () => {
     expect(lint('src/renderer/components/X.ts', "import { api } from '../api/client.js';")[0]).toMatch(/is a view/);
+    expect(lint('src/renderer/components/X.test.ts', "import { setApi } from '../api/client.js';")).toEqual([]);
     expect(lint('src/cli/x.ts', "import { findLungs } from '../core/lung/lung-mask.js';")[0]).toMatch(/entered only through src\/core\/lung\/index\.ts/);
   });
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
@@ -8,6 +8,8 @@ import { ROOT } from './fixtures.js';
 export interface Served {
   url: string;
   dataDir: string;
+  /** What the server wrote to stderr, and its log (`<data>/logs/lunglens.log`): what a failed test shows. */
+  diagnostics(): string;
   stop(): Promise<void>;
 }
 
@@ -29,6 +31,10 @@ export async function serve(): Promise<Served> {
   return {
     url,
     dataDir,
+    diagnostics: () => {
+      const log = path.join(dataDir, 'logs', 'lunglens.log');
+      return [`lunglens serve stderr:\n${stderr || '(nothing)'}`, `${log}:\n${existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-60).join('\n') : '(none)'}`].join('\n');
+    },
     stop: () => new Promise<void>((resolve) => {
       if (child.exitCode !== null) return resolve();
       child.once('exit', () => resolve());
@@ -48,7 +54,8 @@ export function expectConsoleErrors(pattern: RegExp): void {
 
 /**
  * A serial spec's server and page: started before its first test, stopped after its last. After
- * each test, the page's console holds no error the test did not expect.
+ * each test, the page's console holds no error the test did not expect, and a failed test prints
+ * the server's stderr and log.
  */
 export function servedPage(use: (served: Served, page: Page) => void): void {
   let served: Served | undefined;
@@ -66,7 +73,14 @@ export function servedPage(use: (served: Served, page: Page) => void): void {
     consoleErrors.length = 0;
     allowed = [];
   });
-  test.afterEach(() => {
+  test.afterEach(async () => {
+    const testInfo = test.info();
+    if (testInfo.status !== testInfo.expectedStatus && served) {
+      // The server's side of a failure: printed, as CI keeps only the output.
+      const text = served.diagnostics();
+      console.log(text);
+      await testInfo.attach('lunglens serve', { body: text, contentType: 'text/plain' });
+    }
     expect(consoleErrors.filter((e) => !allowed.some((p) => p.test(e))), 'console errors on the page').toEqual([]);
   });
   test.afterAll(async () => {
